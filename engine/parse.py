@@ -1,0 +1,712 @@
+"""parse → lower: `.yk` text to a syntax tree (Lark LALR, positions on) to the AST.
+
+Errors never escape as exceptions: `parse_document` returns the AST (or None) and a list
+of diagnostics. Parse errors are recovered from where the parser can go on, so one run
+reports several of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+import re
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from yakkan.engine import ast as A
+from yakkan.engine import ir as I
+from yakkan.engine.diagnostics import Diagnostic, did_you_mean
+from yakkan.engine.numerals import normalize_width, parse_date
+
+MAX_DEPTH = 120
+MAX_ERRORS = 25
+
+KEYWORDS = (
+    "document", "version", "effective", "until", "number", "issuer", "seed", "column", "memo",
+    "language", "external", "alias", "enum", "fact", "judgment", "list", "define", "deleted",
+    "omitted", "text", "proviso", "label", "kind", "when", "slip", "rule", "for", "each",
+    "item", "as", "outcome", "unless", "requires", "charge", "amount", "tax", "per", "lower_bound",
+    "quote", "row", "assume", "period", "cites", "notwithstanding", "mutatis", "amends",
+    "reading", "in", "except", "prevails", "over", "correction", "because", "or", "and",
+    "not", "holds", "if", "then", "else", "true", "false", "all", "any", "count", "sum",
+    "min", "max", *A.UNIT_KINDS,
+    "accept", "may_refuse", "refuse", "approve", "may", "deemed", "requirement", "duty",
+    "prohibition", "permission", "exemption", "declaration",
+)
+
+TERMINAL_WORDS = {
+    "STRING": "a quoted string",
+    "NAME": "a name",
+    "INT": "a whole number",
+    "KEY": "a unit number such as 14_65_2",
+    "DECIMAL": "a decimal number",
+    "MONEY": "an amount such as 1500円",
+    "DURATION": "a duration such as 30日",
+    "PERCENT": "a percentage such as 14.6%",
+    "DATE": "a date such as 2023-04-17 or 令和5年4月17日",
+    "CITE": "a citation in 「」 such as 「第14条の65第2項」",
+    "KIND": "a unit kind (article, paragraph, item, subitem, remarks, note, table, section, "
+    "row, suppl, appendix)",
+    "FORCE": "a legal force (accept, may_refuse, refuse, approve, may, deemed, requirement, "
+    "duty, prohibition, permission, exemption, declaration)",
+    "FACTKIND": "`fact` or `judgment`",
+    "REFVERB": "`cites`, `notwithstanding`, `mutatis` or `amends`",
+    "QUANT": "a quantifier (all, any, count, sum, min, max)",
+    "CMPOP": "a comparison (==, !=, <, <=, >, >=)",
+    "ADDOP": "`+` or `-`",
+    "MULOP": "`*` or `/`",
+    "$END": "the end of the file",
+}
+
+
+@functools.cache
+def parser() -> Lark:
+    grammar = resources.files("yakkan.grammar").joinpath("yakkan.lark").read_text("utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def _expected_words(expected: set[str]) -> list[str]:
+    words = []
+    p = parser()
+    for name in sorted(expected):
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+            continue
+        try:
+            pat = p.get_terminal(name).pattern
+            words.append(f"`{pat.value}`" if pat.type == "str" else name.lower())
+        except KeyError:
+            words.append(name.lower())
+    return sorted(set(words))
+
+
+def _span(file: str, meta: Any) -> I.Span | None:
+    if getattr(meta, "empty", True) and not hasattr(meta, "line"):
+        return None
+    try:
+        return I.Span(
+            file=file, line=meta.line, column=meta.column,
+            end_line=meta.end_line, end_column=meta.end_column,
+        )
+    except AttributeError:
+        return None
+
+
+def _tok_span(file: str, t: Token) -> I.Span:
+    return I.Span(
+        file=file, line=t.line or 1, column=t.column or 1,
+        end_line=t.end_line or t.line or 1, end_column=t.end_column or t.column or 1,
+    )
+
+
+def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
+    line, col = e.line if e.line > 0 else 1, e.column if e.column > 0 else 1
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else ""
+        span = I.Span(file=file, line=line, column=col, end_line=line, end_column=col + 1)
+        if ch == '"':
+            return Diagnostic(
+                code="parse.unterminated-string", span=span,
+                message="this string is not closed on its line",
+                hint='close it with `"`; a string cannot span lines (write `\\n` for a break)',
+            )
+        if ch == "「":
+            return Diagnostic(
+                code="parse.unterminated-citation", span=span,
+                message="this citation is not closed on its line", hint="close it with `」`",
+            )
+        exp = _expected_words(set(e.allowed or ()))
+        return Diagnostic(
+            code="parse.unexpected-character", span=span,
+            message=f"unexpected character `{ch}`"
+            + (f"; expected {', '.join(exp)}" if exp else ""),
+            hint="strings go in double quotes; citations in 「」; comments start with #",
+        )
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        exp = _expected_words(set(e.expected))
+        if tok.type == "$END":
+            span = I.Span(file=file, line=line, column=col, end_line=line, end_column=col)
+            return Diagnostic(
+                code="parse.unexpected-eof", span=span,
+                message="the file ends too early; expected " + ", ".join(exp),
+                hint="a `{` may be missing its `}`",
+            )
+        span = _tok_span(file, tok)
+        hint = None
+        if tok.type == "NAME" or str(tok) in KEYWORDS:
+            kws = [w.strip("`") for w in exp if w.startswith("`")]
+            hint = did_you_mean(str(tok), kws or KEYWORDS)
+        return Diagnostic(
+            code="parse.unexpected-token", span=span,
+            message=f"unexpected `{tok}`; expected {', '.join(exp)}", hint=hint,
+        )
+    if isinstance(e, UnexpectedEOF):
+        exp = _expected_words(set(e.expected))
+        return Diagnostic(
+            code="parse.unexpected-eof",
+            span=I.Span(file=file, line=line, column=col, end_line=line, end_column=col),
+            message="the file ends too early; expected " + ", ".join(exp),
+            hint="a `{` may be missing its `}`",
+        )
+    return Diagnostic(code="parse.syntax", message=str(e).splitlines()[0])
+
+
+def _depth(tree: Tree[Any]) -> int:
+    best = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        t, d = stack.pop()
+        if d > best:
+            best = d
+        if isinstance(t, Tree):
+            stack.extend((c, d + 1) for c in t.children)
+    return best
+
+
+def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic], list[Token]]:
+    """Parse with recovery. Returns the tree (None on any error), diagnostics and comments."""
+    diags: list[Diagnostic] = []
+    comments: list[Token] = []
+    last_line = [-1]
+
+    def on_error(e: UnexpectedInput) -> bool:
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END":
+            diags.append(_syntax_diag(file, e, text))
+            return False
+        if e.line != last_line[0]:
+            diags.append(_syntax_diag(file, e, text))
+            last_line[0] = e.line
+        return len(diags) < MAX_ERRORS
+
+    p = parser()
+    lexer_conf = p.lexer_conf
+    old = dict(lexer_conf.callbacks)
+    lexer_conf.callbacks["COMMENT"] = lambda t: comments.append(t) or t  # type: ignore[func-returns-value]
+    try:
+        tree = p.parse(text, on_error=on_error)
+    except UnexpectedCharacters as e:
+        diags.append(_syntax_diag(file, e, text))
+        tree = None
+    except UnexpectedInput as e:
+        if not diags or diags[-1].span is None or diags[-1].span.line != e.line:
+            diags.append(_syntax_diag(file, e, text))
+        tree = None
+    finally:
+        lexer_conf.callbacks.clear()
+        lexer_conf.callbacks.update(old)
+    if diags:
+        return None, diags, comments
+    assert tree is not None
+    if _depth(tree) > MAX_DEPTH:
+        return None, [
+            Diagnostic(
+                code="parse.too-deep",
+                span=I.Span(file=file, line=1, column=1, end_line=1, end_column=1),
+                message=f"the file nests deeper than {MAX_DEPTH} levels",
+                hint="split the expression with `define`, or flatten the units",
+            )
+        ], comments
+    return tree, diags, comments
+
+
+# ---- lowering --------------------------------------------------------------------
+
+_ESC = re.compile(r"\\(.)")
+_DUR_UNITS = {
+    "秒": "second", "分": "minute", "時間": "hour", "日": "day", "ヶ月": "month", "か月": "month",
+    "箇月": "month", "年": "year",
+}
+TAX_CATEGORIES = ("excluded", "included", "not_taxable")
+PERIODS = ("month", "once", "use", "call", "line", "year")
+
+
+def unescape(s: str) -> str:
+    body = s[1:-1]
+    return _ESC.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), body)
+
+
+class LowerError(Exception):
+    def __init__(self, diag: Diagnostic):
+        super().__init__(diag.message)
+        self.diag = diag
+
+
+@v_args(meta=True)
+class Lower(Transformer[Token, Any]):
+    """Syntax tree → AST. Statements are gathered into each unit's typed fields."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+        self.diags: list[Diagnostic] = []
+
+    # helpers
+    def sp(self, meta: Any) -> I.Span | None:
+        return _span(self.file, meta)
+
+    def err(self, code: str, msg: str, span: I.Span | None, hint: str | None = None) -> None:
+        self.diags.append(Diagnostic(code=code, message=msg, span=span, hint=hint))
+
+    def tok(self, t: Token) -> I.Span:
+        return _tok_span(self.file, t)
+
+    def date(self, t: Token) -> dt.date:
+        try:
+            return parse_date(str(t))
+        except ValueError as e:
+            self.err("lower.bad-date", f"`{t}` is not a valid date: {e}", self.tok(t),
+                     "write 2023-04-17 or 令和5年4月17日")
+            return dt.date(1, 1, 1)
+
+    # header
+    def start(self, meta: Any, ch: list[Any]) -> A.Document:
+        header, *decls = ch
+        doc = A.Document(header=header, span=self.sp(meta))
+        for d in decls:
+            if isinstance(d, A.External):
+                doc.externals.append(d)
+            elif isinstance(d, A.EnumDecl):
+                doc.enums.append(d)
+            elif isinstance(d, A.FactDecl):
+                doc.facts.append(d)
+            elif isinstance(d, A.Definition):
+                doc.definitions.append(d)
+            elif isinstance(d, A.Unit):
+                doc.units.append(d)
+            elif isinstance(d, A.Correction):
+                doc.corrections.append(d)
+        return doc
+
+    def header(self, meta: Any, ch: list[Any]) -> A.Header:
+        name, title, *metas = ch
+        h = A.Header(id=str(name), title=unescape(title), span=self.sp(meta))
+        seen: set[str] = set()
+        for key, val, sp in metas:
+            if key in seen and key != "memos":
+                self.err("lower.duplicate-meta", f"`{key}` is given twice in the header", sp)
+            seen.add(key)
+            if key == "effective":
+                h.effective_from, h.effective_until = val
+            elif key == "seed":
+                h.seed, h.seed_column = val
+            elif key == "memos":
+                h.memos.append(val)
+            else:
+                setattr(h, key, val)
+        return h
+
+    def m_version(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("version", unescape(ch[0]), self.sp(meta))
+
+    def m_effective(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        start = self.date(ch[0])
+        end = self.date(ch[1]) if ch[1] is not None else None
+        if end is not None and end < start:
+            self.err("lower.bad-period", "the effective period ends before it starts",
+                     self.sp(meta), "check the `until` date")
+        return ("effective", (start, end), self.sp(meta))
+
+    def m_number(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("number", unescape(ch[0]), self.sp(meta))
+
+    def m_issuer(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("issuer", unescape(ch[0]), self.sp(meta))
+
+    def m_seed(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("seed", (unescape(ch[0]), str(ch[1]) if ch[1] else None), self.sp(meta))
+
+    def m_memo(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("memos", unescape(ch[0]), self.sp(meta))
+
+    def m_lang(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("language", str(ch[0]), self.sp(meta))
+
+    # declarations
+    def external(self, meta: Any, ch: list[Any]) -> A.External:
+        name, title, *aliases = ch
+        return A.External(name=str(name), title=unescape(title), aliases=aliases,
+                          span=self.sp(meta))
+
+    def alias(self, meta: Any, ch: list[Any]) -> str:
+        return unescape(ch[0])
+
+    def member(self, meta: Any, ch: list[Any]) -> I.EnumMember:
+        return I.EnumMember(name=str(ch[0]), label=unescape(ch[1]) if ch[1] else None,
+                            span=self.sp(meta))
+
+    def _members(self, ms: list[Any]) -> list[I.EnumMember]:
+        out = [m for m in ms if isinstance(m, I.EnumMember)]
+        seen: set[str] = set()
+        for m in out:
+            if m.name in seen:
+                self.err("lower.duplicate-member", f"enum member `{m.name}` is listed twice",
+                         m.span)
+            seen.add(m.name)
+        return out
+
+    def enum_decl(self, meta: Any, ch: list[Any]) -> A.EnumDecl:
+        name, label, *ms = ch
+        return A.EnumDecl(name=str(name), label=unescape(label) if label else None,
+                          members=self._members(ms), span=self.sp(meta))
+
+    def fact_decl(self, meta: Any, ch: list[Any]) -> A.FactDecl:
+        kind, path, typ, label = ch
+        return A.FactDecl(path=path, type=typ, label=unescape(label) if label else None,
+                          judgment=str(kind) == "judgment", span=self.sp(meta))
+
+    def t_named(self, meta: Any, ch: list[Any]) -> I.YType:
+        name = str(ch[0])
+        if name in I.SCALAR_TYPES:
+            return I.YType(base=name, span=self.sp(meta))  # type: ignore[arg-type]
+        return I.YType(base="enum", enum_name=name, span=self.sp(meta))
+
+    def t_list(self, meta: Any, ch: list[Any]) -> I.YType:
+        return I.YType(base="list", fields=ch, span=self.sp(meta))
+
+    def t_enum(self, meta: Any, ch: list[Any]) -> I.YType:
+        return I.YType(base="enum", members=self._members(ch), span=self.sp(meta))
+
+    def field(self, meta: Any, ch: list[Any]) -> I.FieldDecl:
+        kind, name, typ, label = ch
+        return I.FieldDecl(name=str(name), type=typ, label=unescape(label) if label else None,
+                           judgment=kind is not None and str(kind) == "judgment",
+                           span=self.sp(meta))
+
+    def define(self, meta: Any, ch: list[Any]) -> A.Definition:
+        name, label, expr = ch
+        return A.Definition(name=str(name), label=unescape(label) if label else None,
+                            expr=expr, span=self.sp(meta))
+
+    def path(self, meta: Any, ch: list[Any]) -> list[str]:
+        return [str(c) for c in ch]
+
+    def key(self, meta: Any, ch: list[Any]) -> str:
+        return normalize_width(str(ch[0]))
+
+    # units
+    def _new_unit(self, meta: Any, kind: Token, key: str | None, caption: Any) -> A.Unit:
+        return A.Unit(kind=str(kind), key=key,  # type: ignore[arg-type]
+                      caption=unescape(caption) if caption else None, span=self.sp(meta))
+
+    def unit(self, meta: Any, ch: list[Any]) -> A.Unit:
+        kind, key, caption, *stmts = ch
+        u = self._new_unit(meta, kind, key, caption)
+        single = {"text", "proviso", "label", "unit_kind", "condition"}
+        for st in stmts:
+            if isinstance(st, A.Unit):
+                st = ("children", st, st.span)
+            elif isinstance(st, A.Definition):
+                st = ("definitions", st, st.span)
+            elif isinstance(st, A.Correction):
+                st = ("corrections", st, st.span)
+            tag, val, sp = st
+            if tag in single:
+                if getattr(u, tag) is not None:
+                    self.err("lower.duplicate-statement",
+                             f"`{tag if tag != 'unit_kind' else 'kind'}` is given twice in "
+                             f"this {u.kind}", sp, "merge them into one")
+                setattr(u, tag, val)
+            else:
+                getattr(u, tag).append(val)
+        keys: dict[tuple[str, str | None], A.Unit] = {}
+        for c in u.children:
+            k = (c.kind, c.key)
+            if c.key is not None and k in keys:
+                self.err("lower.duplicate-unit", f"{c.kind} `{c.key}` appears twice in this "
+                         f"{u.kind}", c.span, "give each unit its own number")
+            keys[k] = c
+        return u
+
+    def deleted_unit(self, meta: Any, ch: list[Any]) -> A.Unit:
+        kind, key, caption, text = ch
+        u = self._new_unit(meta, kind, key, caption)
+        u.status = "deleted"
+        u.text = unescape(text) if text else "削除"
+        return u
+
+    def omitted_unit(self, meta: Any, ch: list[Any]) -> A.Unit:
+        kind, key, caption, text = ch
+        u = self._new_unit(meta, kind, key, caption)
+        u.status = "omitted"
+        u.text = unescape(text) if text else None
+        return u
+
+    def omitted_range(self, meta: Any, ch: list[Any]) -> A.Unit:
+        kind, start, end, text = ch
+        u = self._new_unit(meta, kind, start, None)
+        u.range_end = end
+        u.status = "omitted"
+        u.text = unescape(text) if text else None
+        return u
+
+    # statements: (field, value, span)
+    def text(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("text", unescape(ch[0]), self.sp(meta))
+
+    def proviso(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("proviso", unescape(ch[0]), self.sp(meta))
+
+    def label(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("label", unescape(ch[0]), self.sp(meta))
+
+    def kind_of(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("unit_kind", str(ch[0]), self.sp(meta))
+
+    def memo(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("memos", unescape(ch[0]), self.sp(meta))
+
+    def slip(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("slips", unescape(ch[0]), self.sp(meta))
+
+    def condition(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("condition", ch[0], self.sp(meta))
+
+    def _stmt_of(self, node: Any, field: str) -> tuple[str, Any, Any]:
+        return (field, node, node.span)
+
+    def rule(self, meta: Any, ch: list[Any]) -> Any:
+        outcome, force, source, when, requires, *unless = ch
+        r = A.Rule(outcome=str(outcome), force=str(force), source=source,  # type: ignore[arg-type]
+                   when=when, requires=requires, unless=unless, span=self.sp(meta))
+        return self._stmt_of(r, "rules")
+
+    def each_item(self, meta: Any, ch: list[Any]) -> A.EachItem:
+        return A.EachItem(span=self.sp(meta))
+
+    def mutatis(self, meta: Any, ch: list[Any]) -> A.Mutatis:
+        return A.Mutatis(cite=self.cite(ch[0]), outcome=str(ch[1]) if ch[1] else None,
+                         span=self.sp(meta))
+
+    def unless(self, meta: Any, ch: list[Any]) -> Any:
+        return ch[0]
+
+    def cite(self, t: Token) -> I.Citation:
+        return I.Citation(raw=str(t)[1:-1], span=self.tok(t))
+
+    def charge(self, meta: Any, ch: list[Any]) -> Any:
+        name, label, *attrs = ch
+        c = A.Charge(name=str(name), label=unescape(label) if label else None,
+                     span=self.sp(meta))
+        for key, val, sp in attrs:
+            if key in ("memos", "assumptions"):
+                getattr(c, key).append(val)
+            else:
+                if key != "lower_bound" and getattr(c, key) is not None:
+                    self.err("lower.duplicate-statement", f"`{key}` is given twice in charge "
+                             f"`{c.name}`", sp)
+                setattr(c, key, val)
+        return self._stmt_of(c, "charges")
+
+    def c_amount(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("amount", ch[0], self.sp(meta))
+
+    def c_when(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("when", ch[0], self.sp(meta))
+
+    def c_tax(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        v = str(ch[0])
+        if v not in TAX_CATEGORIES:
+            self.err("lower.bad-tax", f"unknown tax category `{v}`", self.sp(meta),
+                     did_you_mean(v, TAX_CATEGORIES)
+                     or "use excluded (税別), included (税込) or not_taxable (不課税)")
+        return ("tax", v, self.sp(meta))
+
+    def c_period(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        v = str(ch[0])
+        if v not in PERIODS:
+            self.err("lower.bad-period-unit", f"unknown charge period `{v}`", self.sp(meta),
+                     did_you_mean(v, PERIODS) or "use one of " + ", ".join(PERIODS))
+        return ("per", v, self.sp(meta))
+
+    def c_lower_bound(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("lower_bound", True, self.sp(meta))
+
+    def c_quote(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("quote_when", ch[0], self.sp(meta))
+
+    def c_memo(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("memos", unescape(ch[0]), self.sp(meta))
+
+    def c_cite(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("row", self.cite(ch[0]), self.sp(meta))
+
+    def c_assume(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        return ("assumptions", unescape(ch[0]), self.sp(meta))
+
+    def period(self, meta: Any, ch: list[Any]) -> Any:
+        return self._stmt_of(A.PeriodDef(name=str(ch[0]), expr=ch[1], span=self.sp(meta)),
+                             "periods")
+
+    def ref_stmt(self, meta: Any, ch: list[Any]) -> Any:
+        verb, *cites = ch
+        return self._stmt_of(
+            A.RefStmt(verb=str(verb), cites=[self.cite(c) for c in cites],  # type: ignore[arg-type]
+                      span=self.sp(meta)), "refs")
+
+    def reading(self, meta: Any, ch: list[Any]) -> Any:
+        doc, orig, repl, *exc = ch
+        exc = [self.cite(c) for c in exc if c is not None]
+        return self._stmt_of(A.Reading(in_doc=self.cite(doc), original=unescape(orig),
+                                       replacement=unescape(repl), except_=exc,
+                                       span=self.sp(meta)), "readings")
+
+    def precedence(self, meta: Any, ch: list[Any]) -> Any:
+        win, lose, *exc = ch
+        exc = [self.cite(c) for c in exc if c is not None]
+        return self._stmt_of(A.Precedence(winner=self.cite(win), loser=self.cite(lose),
+                                          except_=exc, span=self.sp(meta)), "precedences")
+
+    def correction(self, meta: Any, ch: list[Any]) -> Any:
+        return A.Correction(seed=unescape(ch[0]), encoded=unescape(ch[1]),
+                            reason=unescape(ch[2]), span=self.sp(meta))
+
+    # expressions
+    def or_(self, meta: Any, ch: list[Any]) -> I.BoolOp:
+        return self._boolop("or", ch, meta)
+
+    def and_(self, meta: Any, ch: list[Any]) -> I.BoolOp:
+        return self._boolop("and", ch, meta)
+
+    def _boolop(self, op: str, ch: list[Any], meta: Any) -> I.BoolOp:
+        operands: list[Any] = []
+        for c in ch:
+            if isinstance(c, I.BoolOp) and c.op == op and c.span is None:
+                operands.extend(c.operands)
+            elif isinstance(c, I.BoolOp) and c.op == op and getattr(c, "_flat", False):
+                operands.extend(c.operands)
+            else:
+                operands.append(c)
+        node = I.BoolOp(op=op, operands=operands, span=self.sp(meta))  # type: ignore[arg-type]
+        return node
+
+    def not_(self, meta: Any, ch: list[Any]) -> I.Not:
+        return I.Not(operand=ch[0], span=self.sp(meta))
+
+    def compare(self, meta: Any, ch: list[Any]) -> I.Compare:
+        return I.Compare(op=str(ch[1]), left=ch[0], right=ch[2],  # type: ignore[arg-type]
+                         span=self.sp(meta))
+
+    def member_of(self, meta: Any, ch: list[Any]) -> I.MemberOf:
+        return I.MemberOf(operand=ch[0], options=ch[1:], span=self.sp(meta))
+
+    def arith(self, meta: Any, ch: list[Any]) -> I.Arith:
+        return I.Arith(op=str(ch[1]), left=ch[0], right=ch[2],  # type: ignore[arg-type]
+                       span=self.sp(meta))
+
+    def neg(self, meta: Any, ch: list[Any]) -> Any:
+        if str(ch[0]) == "+":
+            return ch[1]
+        return I.Neg(operand=ch[1], span=self.sp(meta))
+
+    def ref(self, meta: Any, ch: list[Any]) -> I.Ref:
+        return I.Ref(path=ch[0], span=self.sp(meta))
+
+    def call(self, meta: Any, ch: list[Any]) -> I.Call:
+        name, *args = ch
+        return I.Call(fn=str(name), args=[a for a in args if a is not None], span=self.sp(meta))
+
+    def quant(self, meta: Any, ch: list[Any]) -> I.Quant:
+        q, var, src, body, where = ch
+        src_ref = I.Ref(path=src, span=self.sp(meta))
+        return I.Quant(q=str(q), var=str(var), source=src_ref, body=body,  # type: ignore[arg-type]
+                       where=where, span=self.sp(meta))
+
+    def holds(self, meta: Any, ch: list[Any]) -> I.Holds:
+        return I.Holds(cite=self.cite(ch[0]), span=self.sp(meta))
+
+    def if_(self, meta: Any, ch: list[Any]) -> I.IfThen:
+        return I.IfThen(cond=ch[0], then=ch[1], orelse=ch[2], span=self.sp(meta))
+
+    def lit_int(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="int", value=int(str(ch[0])), span=self.sp(meta))
+
+    def lit_decimal(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="decimal", value=Decimal(str(ch[0])), span=self.sp(meta))
+
+    def lit_money(self, meta: Any, ch: list[Any]) -> I.Lit:
+        raw = str(ch[0])[:-1].replace("_", "")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.err("lower.bad-money", f"`{ch[0]}` is not an amount", self.tok(ch[0]))
+            value = Decimal(0)
+        return I.Lit(type="money", value=value, span=self.sp(meta))
+
+    def lit_duration(self, meta: Any, ch: list[Any]) -> I.Lit:
+        m = re.fullmatch(r"([0-9]+)(.+)", str(ch[0]))
+        assert m
+        return I.Lit(type="duration", value=int(m.group(1)),
+                      unit=_DUR_UNITS[m.group(2)], span=self.sp(meta))  # type: ignore[arg-type]
+
+    def lit_percent(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="percent", value=Decimal(str(ch[0])[:-1]), span=self.sp(meta))
+
+    def lit_date(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="date", value=self.date(ch[0]), span=self.sp(meta))
+
+    def lit_text(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="text", value=unescape(ch[0]), span=self.sp(meta))
+
+    def lit_true(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="bool", value=True, span=self.sp(meta))
+
+    def lit_false(self, meta: Any, ch: list[Any]) -> I.Lit:
+        return I.Lit(type="bool", value=False, span=self.sp(meta))
+
+
+def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
+    """Attach each full-line comment to the unit or declaration that follows it."""
+    if not comments:
+        return
+    holders: list[tuple[int, Any]] = []
+    for d in (*doc.externals, *doc.enums, *doc.facts, *doc.definitions):
+        if d.span:
+            holders.append((d.span.line, d))
+    for _, u in doc.iter_units():
+        if u.span:
+            holders.append((u.span.line, u))
+    holders.sort(key=lambda x: x[0])
+    lines = [h[0] for h in holders]
+    for c in comments:
+        text = str(c)[1:].strip()
+        i = bisect.bisect_right(lines, c.line or 0)
+        if i < len(holders):
+            holders[i][1].comments.append(text)
+        else:
+            doc.trailing_comments.append(text)
+
+
+def parse_document(text: str, file: str) -> tuple[A.Document | None, list[Diagnostic]]:
+    """Parse and lower one `.yk` file. Never raises for bad input."""
+    tree, diags, comments = syntax_tree(text, file)
+    if tree is None:
+        return None, diags
+    lower = Lower(file)
+    try:
+        doc = lower.transform(tree)
+    except VisitError as e:  # a lowering bug or a value pydantic refuses
+        orig = e.orig_exc
+        if isinstance(orig, LowerError):
+            return None, [*lower.diags, orig.diag]
+        return None, [*lower.diags, Diagnostic(
+            code="lower.invalid", message=f"cannot build the AST: {orig}",
+            span=_span(file, getattr(e.obj, "meta", None)),
+        )]
+    except RecursionError:
+        return None, [Diagnostic(code="parse.too-deep", message="the file nests too deeply",
+                                 span=I.Span(file=file, line=1, column=1, end_line=1,
+                                             end_column=1))]
+    _attach_comments(doc, comments)
+    return doc, lower.diags
