@@ -195,13 +195,6 @@ def _make_date(year: int, month: int, day: int, original: str) -> date:
     return date(year, month, day)
 
 
-def _era_of(d: date) -> Era:
-    for era in reversed(ERAS):
-        if d >= era.start:
-            return era
-    raise DateError(f"{d.isoformat()} is before the first era in the table ({ERAS[0].name})")
-
-
 def _era_date(era: Era, year: int, month: int, day: int, original: str) -> date:
     """The Gregorian date of ``era`` ``year``年``month``月``day``日, checked against the era."""
     if year < 1:
@@ -286,7 +279,7 @@ def to_wareki(d: date) -> str:
             f"no Japanese-era date for {d.isoformat()}: before 1873-01-01 Japan used a "
             "lunisolar calendar"
         )
-    era = _era_of(d)
+    era = next(e for e in reversed(ERAS) if d >= e.start)  # exists: d >= 1873 > 明治's start
     year = d.year - era.start.year + 1
     return f"{era.name}{'元' if year == 1 else year}年{d.month}月{d.day}日"
 

@@ -175,34 +175,47 @@ def _depth(tree: Tree[Any]) -> int:
     return best
 
 
+_TOP = re.compile(
+    r"^(article|appendix|suppl|chapter|table|external|fact|judgment|enum|define|correction)\b",
+    re.M,
+)
+
+
+def _blank_before(text: str, pos: int) -> str:
+    """`text` with everything before `pos` blanked, line breaks kept (positions unchanged)."""
+    head = re.sub(r"[^\n]", " ", text[:pos])
+    return head + text[pos:]
+
+
 def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic], list[Token]]:
-    """Parse with recovery. Returns the tree (None on any error), diagnostics and comments."""
+    """Parse; on a syntax error, report it and resume at the next top-level declaration
+    (a line starting with `article`, `fact`, …), so one run reports one error per broken
+    declaration. Returns the tree (None on any error), diagnostics and comments."""
     diags: list[Diagnostic] = []
     comments: list[Token] = []
-    last_line = [-1]
-
-    def on_error(e: UnexpectedInput) -> bool:
-        if isinstance(e, UnexpectedToken) and e.token.type == "$END":
-            diags.append(_syntax_diag(file, e, text))
-            return False
-        if e.line != last_line[0]:
-            diags.append(_syntax_diag(file, e, text))
-            last_line[0] = e.line
-        return len(diags) < MAX_ERRORS
-
     p = parser()
     lexer_conf = p.lexer_conf
     old = dict(lexer_conf.callbacks)
     lexer_conf.callbacks["COMMENT"] = lambda t: comments.append(t) or t  # type: ignore[func-returns-value]
+    tree: Tree[Any] | None = None
     try:
-        tree = p.parse(text, on_error=on_error)
-    except UnexpectedCharacters as e:
-        diags.append(_syntax_diag(file, e, text))
-        tree = None
-    except UnexpectedInput as e:
-        if not diags or diags[-1].span is None or diags[-1].span.line != e.line:
-            diags.append(_syntax_diag(file, e, text))
-        tree = None
+        src, start = text, "start"
+        while True:
+            try:
+                t = p.parse(src, start=start)
+                if start == "start":
+                    tree = t
+                break
+            except UnexpectedInput as e:
+                diags.append(_syntax_diag(file, e, text))
+                if len(diags) >= MAX_ERRORS:
+                    break
+                pos = _error_pos(text, e)
+                nxt = _TOP.search(text, _next_line(text, pos))
+                if nxt is None:
+                    break
+                src, start = _blank_before(text, nxt.start()), "decls"
+                comments.clear()
     finally:
         lexer_conf.callbacks.clear()
         lexer_conf.callbacks.update(old)
@@ -219,6 +232,19 @@ def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic
             )
         ], comments
     return tree, diags, comments
+
+
+def _error_pos(text: str, e: UnexpectedInput) -> int:
+    if isinstance(e, UnexpectedToken) and e.token.type != "$END" and e.token.start_pos is not None:
+        return int(e.token.start_pos)
+    if isinstance(e, UnexpectedCharacters):
+        return int(e.pos_in_stream)
+    return len(text)
+
+
+def _next_line(text: str, pos: int) -> int:
+    nl = text.find("\n", pos)
+    return len(text) if nl < 0 else nl + 1
 
 
 # ---- lowering --------------------------------------------------------------------
