@@ -73,7 +73,8 @@ TERMINAL_WORDS = {
 @functools.cache
 def parser() -> Lark:
     grammar = resources.files("yakkan.grammar").joinpath("yakkan.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                start=["start", "decls"])
 
 
 def _expected_words(expected: set[str]) -> list[str]:
@@ -606,16 +607,20 @@ class Lower(Transformer[Token, Any]):
         return self._boolop("and", ch, meta)
 
     def _boolop(self, op: str, ch: list[Any], meta: Any) -> I.BoolOp:
+        # `a or b or c` is one BoolOp of three operands. The grammar is left-recursive, so
+        # the chain arrives as or(or(a, b), c): merge a left operand of the same operator
+        # unless it was parenthesised — then the node starts at the `(` (Lark's container
+        # position), before its operand. `(a or b) or c` stays nested, as written.
+        span = self.sp(meta)
         operands: list[Any] = []
-        for c in ch:
-            if isinstance(c, I.BoolOp) and c.op == op and c.span is None:
-                operands.extend(c.operands)
-            elif isinstance(c, I.BoolOp) and c.op == op and getattr(c, "_flat", False):
+        for i, c in enumerate(ch):
+            if (i == 0 and isinstance(c, I.BoolOp) and c.op == op and span is not None
+                    and c.span is not None
+                    and (c.span.line, c.span.column) == (span.line, span.column)):
                 operands.extend(c.operands)
             else:
                 operands.append(c)
-        node = I.BoolOp(op=op, operands=operands, span=self.sp(meta))  # type: ignore[arg-type]
-        return node
+        return I.BoolOp(op=op, operands=operands, span=span)  # type: ignore[arg-type]
 
     def not_(self, meta: Any, ch: list[Any]) -> I.Not:
         return I.Not(operand=ch[0], span=self.sp(meta))
@@ -701,12 +706,18 @@ def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
         if d.span:
             holders.append((d.span.line, d))
     for _, u in doc.iter_units():
-        if u.span:
-            holders.append((u.span.line, u))
+        for h in (u, *u.definitions):
+            if h.span:
+                holders.append((h.span.line, h))
+    # comments above the header are the document's own
+    header_line = doc.header.span.line if doc.header.span else 0
     holders.sort(key=lambda x: x[0])
     lines = [h[0] for h in holders]
     for c in comments:
         text = str(c)[1:].strip()
+        if (c.line or 0) < header_line:
+            doc.comments.append(text)
+            continue
         i = bisect.bisect_right(lines, c.line or 0)
         if i < len(holders):
             holders[i][1].comments.append(text)

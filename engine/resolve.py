@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from yakkan.engine import ast as A
 from yakkan.engine import ir as I
@@ -68,6 +69,7 @@ class Rulebook:
     externals: dict[str, A.External] = field(default_factory=dict)
     uses: list[CitationUse] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # compiled forms, by later passes
 
     def id_of(self, unit: A.Unit) -> str:
         return self.unit_ids[id(unit)]

@@ -1,0 +1,271 @@
+"""The case model: a pydantic model generated from a document's fact vocabulary.
+
+A case file (YAML or JSON) names its document, optionally an as-of date, and gives facts
+(judgments included) as nested mappings following the fact paths. Every fact may be left
+out or `null`: it is then unknown, never false. Unknown fields, wrong types and bad dates
+are reported all at once, each with its path, the expected type and a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from typing_extensions import Annotated
+
+from yakkan.engine import ir as I
+from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
+from yakkan.engine.load import read_text
+from yakkan.engine.money import parse_jpy
+from yakkan.engine.numerals import parse_date
+from yakkan.engine.periods import Duration, parse_duration
+from yakkan.engine.resolve import Rulebook
+
+
+def _date(v: Any) -> Any:
+    if isinstance(v, str):
+        return parse_date(v)
+    return v
+
+
+def _money(v: Any) -> Any:
+    if isinstance(v, str):
+        return parse_jpy(v)
+    if isinstance(v, float):
+        return Decimal(str(v))
+    return v
+
+
+def _decimal(v: Any) -> Any:
+    if isinstance(v, str):
+        return Decimal(v.replace(",", "").rstrip("%"))
+    if isinstance(v, float):
+        return Decimal(str(v))
+    return v
+
+
+def _duration(v: Any) -> Any:
+    if isinstance(v, Duration):
+        return v
+    if isinstance(v, bool):
+        raise ValueError("a duration such as \"61秒\" or \"30日\" is expected")
+    if isinstance(v, int):
+        return Duration(seconds=v)
+    if isinstance(v, str):
+        return parse_duration(v)
+    raise ValueError("a duration such as \"61秒\" or \"30日\" is expected")
+
+
+def _dur_schema(_: Any) -> dict[str, Any]:
+    return {"type": ["string", "integer"], "description": "\"61秒\", \"30日\", \"3ヶ月\" or seconds"}
+
+
+DurationT = Annotated[Any, BeforeValidator(_duration)]
+SCALARS: dict[str, Any] = {
+    "bool": bool,
+    "int": int,
+    "decimal": Annotated[Decimal, BeforeValidator(_decimal)],
+    "percent": Annotated[Decimal, BeforeValidator(_decimal)],
+    "money": Annotated[Decimal, BeforeValidator(_money)],
+    "date": Annotated[dt.date, BeforeValidator(_date)],
+    "text": str,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _field_type(t: I.YType, name: str) -> Any:
+    if t.base == "enum":
+        names = tuple(m.name for m in t.members)
+        return Literal[names] if names else str  # type: ignore[valid-type]
+    if t.base == "list":
+        fields: dict[str, Any] = {}
+        for f in t.fields:
+            fields[f.name] = (_field_type(f.type, f.name) | None,
+                              Field(default=None, description=f.label))
+        rec = create_model(f"{name}_record", __base__=_Strict, **fields)
+        return list[rec]  # type: ignore[valid-type]
+    if t.base == "duration":
+        return DurationT
+    return SCALARS[t.base]
+
+
+def _build(tree: dict[str, Any], name: str, labels: dict[str, str]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            sub = _build(v, f"{name}_{k}", labels)
+            fields[k] = (sub | None, Field(default=None))
+        else:
+            decl_t, label = v
+            fields[k] = (_field_type(decl_t, k) | None, Field(default=None, description=label))
+    return create_model(name, __base__=_Strict, **fields)
+
+
+def facts_model(book: Rulebook) -> type[BaseModel]:
+    """The pydantic model of a case's `facts` for this document version."""
+    tree: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for path, f in book.facts.items():
+        node = tree
+        parts = f.path
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        label = (f.label or path) + ("（判断）" if f.judgment else "")
+        node[parts[-1]] = (f.type, label)
+        labels[path] = label
+    return _build(tree, "Facts", labels)
+
+
+class CaseFile(BaseModel):
+    """A case as written: which document, when, what is known, what is expected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str
+    as_of: Annotated[dt.date | None, BeforeValidator(_date)] = None
+    title: str | None = None
+    note: str | None = None
+    facts: dict[str, Any] = {}
+    expect: dict[str, Any] | None = None
+
+
+def case_model(book: Rulebook) -> type[BaseModel]:
+    facts = facts_model(book)
+    return create_model(
+        "Case", __base__=_Strict,
+        document=(str, Field(description="document id, e.g. " + book.doc.header.id)),
+        as_of=(Annotated[dt.date | None, BeforeValidator(_date)],
+               Field(default=None, description="evaluation date (2023-04-17 or 令和5年4月17日)")),
+        title=(str | None, None), note=(str | None, None),
+        facts=(facts, Field(default_factory=facts)),
+        expect=(dict[str, Any] | None, Field(default=None,
+                                             description="expected outcomes (for tests)")),
+    )
+
+
+def read_case_file(path: str) -> tuple[CaseFile, str]:
+    """Read YAML/JSON into a CaseFile (document, as_of, raw facts). Exit 2 on bad input."""
+    text = read_text(Path(path), path)
+    try:
+        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else getattr(e, "lineno", 1)
+        col = mark.column + 1 if mark is not None else getattr(e, "colno", 1)
+        raise YakkanError([Diagnostic(
+            code="case.syntax", message=f"the case file is not valid "
+            f"{'JSON' if path.endswith('.json') else 'YAML'}: "
+            f"{getattr(e, 'problem', None) or e}",
+            span=I.Span(file=path, line=line, column=col, end_line=line, end_column=col + 1),
+        )]) from None
+    if not isinstance(data, dict):
+        raise YakkanError([Diagnostic(code="case.not-a-mapping",
+                                      message="a case file is a mapping with `document` and "
+                                      "`facts`")])
+    try:
+        return CaseFile.model_validate(data), text
+    except ValidationError as e:
+        raise YakkanError(_diags(e, path, text, {})) from None
+
+
+def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
+                   text: str = "") -> BaseModel:
+    """Validate raw facts against the document's vocabulary; all errors at once (exit 2)."""
+    model = facts_model(book)
+    try:
+        return model.model_validate(facts)
+    except ValidationError as e:
+        raise YakkanError(_diags(e, path, text, _known_fields(model), prefix=("facts",))) \
+            from None
+
+
+def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
+    """Field names at each path of a (nested) model, for did-you-mean hints."""
+    out: dict[tuple[str, ...], list[str]] = {}
+
+    def visit(m: type[BaseModel], at: tuple[str, ...]) -> None:
+        out[at] = list(m.model_fields)
+        for name, f in m.model_fields.items():
+            for arg in getattr(f.annotation, "__args__", ()) or ():
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    visit(arg, (*at, name))
+                for inner in getattr(arg, "__args__", ()) or ():
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        visit(inner, (*at, name, "*"))
+    visit(model, ())
+    return out
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a YAML key path, for the diagnostic's location."""
+    if not text:
+        return None
+    keys = [str(x) for x in loc if not isinstance(x, int)]
+    if not keys:
+        return None
+    lines = text.splitlines()
+    start = 0
+    found = None
+    for k in keys:
+        for i in range(start, len(lines)):
+            stripped = lines[i].lstrip(" -")
+            if stripped.startswith(f"{k}:") or f"{{{k}:" in lines[i] or f" {k}:" in lines[i] \
+                    or f'"{k}"' in lines[i]:
+                found, start = i, i
+                break
+    return found + 1 if found is not None else None
+
+
+def _diags(e: ValidationError, path: str, text: str,
+           known: dict[tuple[str, ...], list[str]],
+           prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
+    out = []
+    for err in e.errors():
+        loc = tuple(err["loc"])
+        full = (*prefix, *loc)
+        dotted = ".".join(str(x) for x in full)
+        line = _line_of(text, full)
+        span = I.Span(file=path, line=line, column=1, end_line=line, end_column=1) \
+            if line else None
+        if err["type"] == "extra_forbidden":
+            parent = tuple("*" if isinstance(x, int) else str(x) for x in loc[:-1])
+            cands = known.get(parent, [])
+            out.append(Diagnostic(
+                code="case.unknown-field", span=span,
+                message=f"unknown field `{dotted}`",
+                hint=did_you_mean(str(loc[-1]), cands)
+                or ("known here: " + ", ".join(cands) if cands else None)))
+        elif err["type"] == "missing":
+            out.append(Diagnostic(code="case.missing-field", span=span,
+                                  message=f"`{dotted}` is required"))
+        else:
+            msg = err["msg"]
+            if err["type"] == "literal_error":
+                exp = err.get("ctx", {}).get("expected", "")
+                msg = f"expected one of {exp}"
+            out.append(Diagnostic(
+                code="case.bad-value", span=span,
+                message=f"`{dotted}`: {msg} (got `{err.get('input')!r}`)"))
+    return out
+
+
+def json_schema(book: Rulebook) -> dict[str, Any]:
+    schema = case_model(book).model_json_schema()
+    schema["title"] = f"yakkan case for {book.doc.header.id} ({book.doc.header.title})"
+    return schema
+
+
+def cli_schema(doc: str, as_of: dt.date | None) -> int:
+    from yakkan.engine.rulebooks import rulebook_for
+    book = rulebook_for(doc, as_of)
+    click.echo(json.dumps(json_schema(book), ensure_ascii=False, indent=2, default=str))
+    return 0

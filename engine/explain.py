@@ -1,0 +1,271 @@
+"""explain: a Result as a justification a reviewer reads — and as stable JSON.
+
+JSON (documented in the README): top level `document`, `version`, `as_of`, `outcomes`;
+each outcome `name`, `value`, `grounds`, `not_applicable`, `undetermined`,
+`missing_facts`, `counterfactuals`, `overrides`; each ground `id`, `citation`, `text`,
+`force`, `condition` (with the case's values substituted), `facts` (path → value),
+`judgments`, `definitions` and `relied_on`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yakkan.engine.ast import FORCE_LABELS
+from yakkan.engine.case import read_case_file, validate_facts
+from yakkan.engine.counterfactual import counterfactuals
+from yakkan.engine.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.exprtext import show_value, to_text
+from yakkan.engine.numerals import to_wareki
+from yakkan.engine.periods import Duration
+from yakkan.engine.resolve import Rulebook
+from yakkan.engine.rulebooks import rulebook_for
+
+DEFAULT_AS_OF = dt.date.today
+
+
+@dataclass
+class Prepared:
+    """A case ready to evaluate: its rulebook (the version in force), facts and date."""
+
+    path: str
+    book: Rulebook
+    facts: dict[str, Any]
+    as_of: dt.date
+    title: str | None
+    expect: dict[str, Any] | None
+
+
+def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None) -> Prepared:
+    """Read and validate a case file; pick the version in force. Exit 2 on bad input."""
+    case, text = read_case_file(case_path)
+    doc_id = doc or case.document
+    when = as_of or case.as_of or DEFAULT_AS_OF()
+    book = rulebook_for(doc_id, when)
+    model = validate_facts(book, case.facts, case_path, text)
+    facts = model.model_dump(exclude_none=True)
+    return Prepared(case_path, book, facts, when, case.title, case.expect)
+
+
+def jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Duration):
+        return str(v)
+    if isinstance(v, list):
+        return [jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: jsonable(x) for k, x in v.items()}
+    return v
+
+
+def _labels(book: Rulebook) -> Any:
+    def label(name: str) -> str | None:
+        if name in book.facts:
+            return book.facts[name].label
+        if name in book.definitions:
+            return book.definitions[name][0].label
+        return None
+    return label
+
+
+def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
+    g = r.ground
+    prov = book.provisions[g.id]
+    rule_prov = book.provisions[g.rule_pid]
+    conds = [*g.when]
+    cond_text = " and ".join(to_text(c, r.values) for c in conds) or "true"
+    if g.requires is not None:
+        cond_text += f" requires {to_text(g.requires, r.values)}［{show_value(r.requires_value)}］"
+    for u, uv in zip(g.unless, r.unless_values, strict=True):
+        cond_text += f" unless {to_text(u, r.values)}［{show_value(uv)}］"
+    label = _labels(book)
+    return {
+        "id": g.id,
+        "citation": g.citation,
+        "caption": _caption(book, g.id),
+        "text": prov.text,
+        "rule_citation": rule_prov.citation,
+        "rule_text": rule_prov.text if g.rule_pid != g.id else None,
+        "force": g.force,
+        "force_label": FORCE_LABELS.get(g.force, g.force),
+        "applies": r.applies,
+        "condition": cond_text,
+        "condition_ja": " かつ ".join(to_text(c, r.values, label) for c in conds) or "（無条件）",
+        "facts": {p: jsonable(v) for p, v in r.facts.items()},
+        "judgments": [p for p in r.facts if p in book.facts and book.facts[p].judgment],
+        "definitions": [
+            {"name": n, "label": book.definitions[n][0].label,
+             "citation": book.cite(w) if w else None, "value": jsonable(r.values.get(n))}
+            for n, w in r.definitions.items()],
+        "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
+        + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
+        "via": book.cite(g.via) if g.via else None,
+    }
+
+
+def _caption(book: Rulebook, pid: str) -> str | None:
+    p: str | None = pid
+    while p is not None:
+        prov = book.provisions[p]
+        if prov.unit.caption:
+            return prov.unit.caption
+        p = prov.parent
+    return None
+
+
+def outcome_json(book: Rulebook, o: OutcomeResult, cfs: list[Any]) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "value": o.value,
+        "kind": o.kind,
+        "grounds": [ground_json(book, r) for r in o.grounds],
+        "base": [ground_json(book, r) for r in o.base],
+        "not_applicable": [ground_json(book, r) for r in o.not_applicable],
+        "undetermined": [ground_json(book, r) for r in o.undetermined],
+        "missing_facts": [
+            {"path": p, "label": book.facts[p].label if p in book.facts else None,
+             "judgment": bool(p in book.facts and book.facts[p].judgment)}
+            for p in o.missing_facts],
+        "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
+        "counterfactuals": [
+            {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
+                          "label": book.facts[c.path].label if c.path in book.facts else None}
+                         for c in cf.changes],
+             "value": cf.value, "verified": cf.verified}
+            for cf in cfs],
+    }
+
+
+def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = True) -> \
+        dict[str, Any]:
+    book = p.book
+    h = book.doc.header
+    outs = []
+    for name, o in result.outcomes.items():
+        cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals else []
+        outs.append(outcome_json(book, o, cfs))
+    doc: dict[str, Any] = {
+        "document": h.id,
+        "title": h.title,
+        "version": h.version,
+        "effective": {"from": jsonable(h.effective_from), "until": jsonable(h.effective_until)},
+        "as_of": p.as_of.isoformat(),
+        "as_of_wareki": to_wareki(p.as_of),
+        "case": {"path": p.path, "title": p.title, "facts": jsonable(p.facts)},
+        "outcomes": outs,
+    }
+    try:
+        from yakkan.engine.charges import charges_json
+        doc["charges"] = charges_json(p, result)
+    except ImportError:
+        pass
+    return doc
+
+
+def explain_case(case_path: str, doc: str | None = None, as_of: dt.date | None = None,
+                 with_counterfactuals: bool = True) -> dict[str, Any]:
+    p = prepare(case_path, doc, as_of)
+    return explain_result(p, evaluate(p.book, p.facts, p.as_of), with_counterfactuals)
+
+
+# ---- text form ------------------------------------------------------------------------
+
+_VALUE_JA = {
+    "accept": "承諾（accept）", "approve": "承認（approve）", "may_refuse": "承諾しないことがある"
+    "（may_refuse）", "refuse": "承諾しない（refuse）", "undetermined": "未確定（undetermined）",
+    "not_applicable": "該当なし（not_applicable）", "may": "することがある（may）",
+    "deemed": "みなす（deemed）", "duty": "義務あり（duty）", "prohibited": "禁止（prohibited）",
+    "requirement_unmet": "要件不充足", "permission": "できる", "exemption": "免責",
+    "declaration": "宣言",
+}
+
+
+def text_report(data: dict[str, Any], color: bool = False) -> str:
+    def b(s: str) -> str:
+        return click.style(s, bold=True) if color else s
+
+    def c(s: str, col: str) -> str:
+        return click.style(s, fg=col) if color else s
+
+    lines = [b(f"{data['title']} ({data['document']} version {data['version']})"),
+             f"as of {data['as_of']}（{data['as_of_wareki']}）  case: {data['case']['path']}"]
+    for o in data["outcomes"]:
+        val = o["value"]
+        col = "green" if val in ("accept", "approve", "not_applicable") else \
+            "yellow" if val in ("undetermined", "may_refuse", "may") else "red"
+        lines.append("")
+        lines.append(b(f"{o['name']}: ") + c(_VALUE_JA.get(val, val), col))
+        for ov in o["overrides"]:
+            lines.append(f"  {ov['by']} overrides {ov['over']}（前項の規定にかかわらず）")
+        for g in o["grounds"]:
+            lines.extend(_ground_lines(g, "  ├─ ", "applies"))
+        for g in o["undetermined"]:
+            lines.extend(_ground_lines(g, "  ├? ", "unknown"))
+        if o["missing_facts"]:
+            lines.append("  still needed:")
+            for m in o["missing_facts"]:
+                tag = " (judgment)" if m["judgment"] else ""
+                lines.append(f"    - {m['path']}{tag}: {m['label'] or ''}")
+        if o["counterfactuals"]:
+            lines.append("  would change with:")
+            for cf in o["counterfactuals"]:
+                ch = ", ".join(f"{x['path']}: {show_value(x['from'])} → {show_value(x['to'])}"
+                               for x in cf["changes"])
+                lines.append(f"    - {ch}  ⇒ {cf['value']}")
+        if o["not_applicable"]:
+            lines.append(f"  not applicable ({len(o['not_applicable'])}): "
+                         + ", ".join(g["citation"] for g in o["not_applicable"]))
+    if "charges" in data and data["charges"]:
+        lines.append("")
+        lines.append(b("charges: see `yakkan charge`"))
+    return "\n".join(lines)
+
+
+def _ground_lines(g: dict[str, Any], prefix: str, state: str) -> list[str]:
+    out = [f"{prefix}{g['citation']}（{g['caption'] or ''}） [{g['force']}: {g['force_label']}]"]
+    pad = " " * len(prefix)
+    out.append(f"{pad}「{g['text']}」")
+    if g.get("rule_text"):
+        out.append(f"{pad}  under {g['rule_citation']}「{g['rule_text']}」")
+    out.append(f"{pad}condition: {g['condition']}")
+    for p, v in g["facts"].items():
+        tag = " (judgment)" if p in g["judgments"] else ""
+        out.append(f"{pad}  {p} = {show_value(v)}{tag}")
+    for d in g["definitions"]:
+        out.append(f"{pad}  {d['label'] or d['name']} = {show_value(d['value'])}"
+                   + (f"（{d['citation']}）" if d["citation"] else ""))
+    for r in g["relied_on"]:
+        out.append(f"{pad}  relies on {r['citation']}")
+    return out
+
+
+def cli_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+                output: str | None, color: bool) -> int:
+    data = explain_case(case, doc, as_of)
+    if fmt == "json":
+        out = json.dumps(data, ensure_ascii=False, indent=2)
+    elif fmt == "text":
+        out = text_report(data, color and output is None)
+    else:
+        from yakkan.renderers.explanation import render_explanation
+        out = render_explanation(data, fmt)
+    if output:
+        Path(output).write_text(out + "\n", encoding="utf-8")
+    else:
+        click.echo(out)
+    return 0
+
+
+def no_case_error(msg: str) -> YakkanError:
+    return YakkanError([Diagnostic(code="case.invalid", message=msg)])
