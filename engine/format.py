@@ -182,7 +182,8 @@ def _expr(e: Any) -> str:
         lhs, rhs = (P_SUM, P_PROD) if e.op in "+-" else (P_PROD, P_UNARY)
         return f"{format_expr(e.left, lhs)} {e.op} {format_expr(e.right, rhs)}"
     if isinstance(e, I.Neg):
-        return "-" + format_expr(e.operand, P_UNARY)
+        operand = format_expr(e.operand, P_UNARY)
+        return ("- " if operand.startswith("-") else "-") + operand
     if isinstance(e, I.Call):
         if e.fn in ("all", "any", "count", "sum", "min", "max"):
             raise FormatError(f"`{e.fn}(…)` reads as a quantifier, not a call")

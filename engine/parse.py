@@ -8,6 +8,7 @@ reports several of them.
 from __future__ import annotations
 
 import bisect
+import contextvars
 import datetime as dt
 import functools
 import re
@@ -70,11 +71,24 @@ TERMINAL_WORDS = {
 }
 
 
+# Where the lexer puts the comments of the parse in progress. Lark's lexers copy their
+# callbacks when they first run, so the callback is installed once and never swapped.
+_COMMENTS: contextvars.ContextVar[list[Token] | None] = contextvars.ContextVar(
+    "yakkan_comments", default=None)
+
+
+def _on_comment(t: Token) -> Token:
+    sink = _COMMENTS.get()
+    if sink is not None:
+        sink.append(t)
+    return t
+
+
 @functools.cache
 def parser() -> Lark:
     grammar = resources.files("yakkan.grammar").joinpath("yakkan.lark").read_text("utf-8")
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                start=["start", "decls"])
+                start=["start", "decls"], lexer_callbacks={"COMMENT": _on_comment})
 
 
 def _expected_words(expected: set[str]) -> list[str]:
@@ -195,9 +209,7 @@ def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic
     diags: list[Diagnostic] = []
     comments: list[Token] = []
     p = parser()
-    lexer_conf = p.lexer_conf
-    old = dict(lexer_conf.callbacks)
-    lexer_conf.callbacks["COMMENT"] = lambda t: comments.append(t) or t  # type: ignore[func-returns-value]
+    reset = _COMMENTS.set(comments)
     tree: Tree[Any] | None = None
     try:
         src, start = text, "start"
@@ -218,8 +230,7 @@ def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic
                 src, start = _blank_before(text, nxt.start()), "decls"
                 comments.clear()
     finally:
-        lexer_conf.callbacks.clear()
-        lexer_conf.callbacks.update(old)
+        _COMMENTS.reset(reset)
     if diags:
         return None, diags, comments
     assert tree is not None

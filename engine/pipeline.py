@@ -13,18 +13,17 @@ Each arrow is one module; nothing flows backwards.
 from __future__ import annotations
 
 from yakkan.engine.diagnostics import Diagnostic
+from yakkan.engine.graph import cycles
 from yakkan.engine.load import Source
+from yakkan.engine.resolve import resolve
 
 
 def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
     """Diagnostics of the passes after lowering, for files that parsed cleanly."""
     out: list[Diagnostic] = []
-    try:
-        from yakkan.engine import resolve
-    except ImportError:  # the resolver lands separately
-        return out
     for s in sources:
         assert s.doc is not None
-        book = resolve.resolve(s.doc)
+        book = resolve(s.doc)
         out.extend(book.diagnostics)
+        out.extend(cycles(book))
     return out

@@ -437,8 +437,8 @@ DRAFTING_NOTES: list[DraftingNote] = [
     ),
     DraftingNote(
         DENWA, (DENWA_OLD, DENWA_NEW), _p(("article", "14_66"), ("paragraph", "1")),
-        "利用権（…以下同じとします。)",
-        "Full-width opening, half-width closing parenthesis: kept.",
+        "以下同じとします。)の譲渡",
+        "The parenthesis opened full-width after 利用権 closes half-width: kept.",
     ),
     DraftingNote(
         DENWA, (DENWA_OLD, DENWA_NEW),
@@ -452,7 +452,7 @@ DRAFTING_NOTES: list[DraftingNote] = [
     ),
     DraftingNote(
         DENWA, (DENWA_OLD, DENWA_NEW), (*_T1_S1_ROW7, ("subitem", "ア")),
-        "…に係るものに限ります。）以下この欄において同じとします。）",
+        "に係るものに限ります。）以下この欄において同じとします。）",
         "Unbalanced parentheses, in both columns: kept.",
     ),
     DraftingNote(
@@ -1248,7 +1248,7 @@ class _DenwaParser:
             self.b.add(self.row, key, n, text=content.strip(), omitted=True,
                        cells=(key, squash(content)))
             return
-        self.b.add(self.row, key, n, caption=rest)
+        self.b.add(self.row, key, n, caption=rest, cells=(key,))
         self.parse_content(n, content)
 
     def parse_content(self, n: int, content: str) -> None:
