@@ -12,12 +12,11 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import click
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
-from typing_extensions import Annotated
 
 from yakkan.engine import ir as I
 from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
@@ -85,14 +84,14 @@ class _Strict(BaseModel):
 def _field_type(t: I.YType, name: str) -> Any:
     if t.base == "enum":
         names = tuple(m.name for m in t.members)
-        return Literal[names] if names else str  # type: ignore[valid-type]
+        return Literal[names] if names else str
     if t.base == "list":
         fields: dict[str, Any] = {}
         for f in t.fields:
             fields[f.name] = (_field_type(f.type, f.name) | None,
                               Field(default=None, description=f.label))
         rec = create_model(f"{name}_record", __base__=_Strict, **fields)
-        return list[rec]  # type: ignore[valid-type]
+        return list[rec]
     if t.base == "duration":
         return DurationT
     return SCALARS[t.base]

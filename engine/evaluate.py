@@ -93,7 +93,7 @@ class Result:
 def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
     """Outcome name → its grounds, in document order. Cached on the rulebook."""
     if "grounds" in book.cache:
-        return book.cache["grounds"]  # type: ignore[no-any-return]
+        return book.cache["grounds"]
     out: dict[str, list[Ground]] = {}
     pending: list[tuple[str, A.Rule]] = []
     for pid in book.order:
@@ -272,7 +272,7 @@ class Evaluator:
             finally:
                 self.def_reads[name] = (self.values, self.read_facts)
                 self.values, self.read_facts = outer
-        vals, reads = self.def_reads[name]
+        _vals, reads = self.def_reads[name]
         self.read_facts.update(reads)
         self.read_defs[name] = where
         return self.defs[name]
@@ -448,8 +448,8 @@ def _arith(op: str, a: Any, b: Any) -> Any:
                         months=a.months + sign * b.months)
     if isinstance(a, float) or isinstance(b, float):
         a, b = Decimal(str(a)), Decimal(str(b))
-    if isinstance(a, int) and isinstance(b, Decimal) or isinstance(a, Decimal) and \
-            isinstance(b, int):
+    if (isinstance(a, int) and isinstance(b, Decimal)) or (isinstance(a, Decimal) and \
+            isinstance(b, int)):
         a, b = Decimal(a), Decimal(b)
     try:
         if op == "+":

@@ -152,7 +152,7 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     book = p.book
     h = book.doc.header
     outs = []
-    for name, o in result.outcomes.items():
+    for _name, o in result.outcomes.items():
         cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals else []
         outs.append(outcome_json(book, o, cfs))
     doc: dict[str, Any] = {
@@ -226,7 +226,7 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
         if o["not_applicable"]:
             lines.append(f"  not applicable ({len(o['not_applicable'])}): "
                          + ", ".join(g["citation"] for g in o["not_applicable"]))
-    if "charges" in data and data["charges"]:
+    if data.get("charges"):
         lines.append("")
         lines.append(b("charges: see `yakkan charge`"))
     return "\n".join(lines)

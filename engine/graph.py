@@ -41,7 +41,7 @@ def _refs_in(e: I.Expr | None) -> list[I.Ref]:
 def build(book: Rulebook) -> nx.MultiDiGraph:
     """The dependency graph of one document version."""
     if "graph" in book.cache:
-        return book.cache["graph"]  # type: ignore[no-any-return]
+        return book.cache["graph"]
     g: nx.MultiDiGraph = nx.MultiDiGraph(document=book.doc.header.id,
                                          version=book.doc.header.version)
     for pid in book.order:
@@ -58,8 +58,8 @@ def build(book: Rulebook) -> nx.MultiDiGraph:
         if where:
             g.add_edge(f"prov:{where}", f"def:{name}", kind="contains")
         _uses(g, f"def:{name}", d.expr)
-    for name, e in book.externals.items():
-        g.add_node(f"ext:{name}", type="external", label=e.title)
+    for name, ext in book.externals.items():
+        g.add_node(f"ext:{name}", type="external", label=ext.title)
     for use in book.uses:
         src = f"prov:{use.provision}" if use.provision else "document"
         kind = _VERB_KIND.get(use.statement, "cites")

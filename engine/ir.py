@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -197,7 +197,7 @@ class IfThen(Node):
 
 
 Expr = Annotated[
-    Union[Lit, Ref, Not, BoolOp, Compare, MemberOf, Arith, Neg, Call, Quant, Holds, IfThen],
+    Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds | IfThen,
     Field(discriminator="kind"),
 ]
 

@@ -128,7 +128,8 @@ def _tok_span(file: str, t: Token) -> I.Span:
 def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
     line, col = e.line if e.line > 0 else 1, e.column if e.column > 0 else 1
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else ""
+        pos = e.pos_in_stream or 0
+        ch = text[pos] if 0 <= pos < len(text) else ""
         span = I.Span(file=file, line=line, column=col, end_line=line, end_column=col + 1)
         if ch == '"':
             return Diagnostic(
@@ -250,7 +251,7 @@ def _error_pos(text: str, e: UnexpectedInput) -> int:
     if isinstance(e, UnexpectedToken) and e.token.type != "$END" and e.token.start_pos is not None:
         return int(e.token.start_pos)
     if isinstance(e, UnexpectedCharacters):
-        return int(e.pos_in_stream)
+        return int(e.pos_in_stream or 0)
     return len(text)
 
 
@@ -407,7 +408,7 @@ class Lower(Transformer[Token, Any]):
     def t_named(self, meta: Any, ch: list[Any]) -> I.YType:
         name = str(ch[0])
         if name in I.SCALAR_TYPES:
-            return I.YType(base=name, span=self.sp(meta))  # type: ignore[arg-type]
+            return I.YType(base=name, span=self.sp(meta))
         return I.YType(base="enum", enum_name=name, span=self.sp(meta))
 
     def t_list(self, meta: Any, ch: list[Any]) -> I.YType:
@@ -435,7 +436,7 @@ class Lower(Transformer[Token, Any]):
 
     # units
     def _new_unit(self, meta: Any, kind: Token, key: str | None, caption: Any) -> A.Unit:
-        return A.Unit(kind=str(kind), key=key,  # type: ignore[arg-type]
+        return A.Unit(kind=str(kind), key=key,
                       caption=unescape(caption) if caption else None, span=self.sp(meta))
 
     def unit(self, meta: Any, ch: list[Any]) -> A.Unit:
@@ -516,7 +517,7 @@ class Lower(Transformer[Token, Any]):
 
     def rule(self, meta: Any, ch: list[Any]) -> Any:
         outcome, force, source, when, requires, *unless = ch
-        r = A.Rule(outcome=str(outcome), force=str(force), source=source,  # type: ignore[arg-type]
+        r = A.Rule(outcome=str(outcome), force=str(force), source=source,
                    when=when, requires=requires, unless=unless, span=self.sp(meta))
         return self._stmt_of(r, "rules")
 
@@ -590,7 +591,7 @@ class Lower(Transformer[Token, Any]):
     def ref_stmt(self, meta: Any, ch: list[Any]) -> Any:
         verb, *cites = ch
         return self._stmt_of(
-            A.RefStmt(verb=str(verb), cites=[self.cite(c) for c in cites],  # type: ignore[arg-type]
+            A.RefStmt(verb=str(verb), cites=[self.cite(c) for c in cites],
                       span=self.sp(meta)), "refs")
 
     def reading(self, meta: Any, ch: list[Any]) -> Any:
@@ -631,20 +632,20 @@ class Lower(Transformer[Token, Any]):
                 operands.extend(c.operands)
             else:
                 operands.append(c)
-        return I.BoolOp(op=op, operands=operands, span=span)  # type: ignore[arg-type]
+        return I.BoolOp(op=op, operands=operands, span=span)
 
     def not_(self, meta: Any, ch: list[Any]) -> I.Not:
         return I.Not(operand=ch[0], span=self.sp(meta))
 
     def compare(self, meta: Any, ch: list[Any]) -> I.Compare:
-        return I.Compare(op=str(ch[1]), left=ch[0], right=ch[2],  # type: ignore[arg-type]
+        return I.Compare(op=str(ch[1]), left=ch[0], right=ch[2],
                          span=self.sp(meta))
 
     def member_of(self, meta: Any, ch: list[Any]) -> I.MemberOf:
         return I.MemberOf(operand=ch[0], options=ch[1:], span=self.sp(meta))
 
     def arith(self, meta: Any, ch: list[Any]) -> I.Arith:
-        return I.Arith(op=str(ch[1]), left=ch[0], right=ch[2],  # type: ignore[arg-type]
+        return I.Arith(op=str(ch[1]), left=ch[0], right=ch[2],
                        span=self.sp(meta))
 
     def neg(self, meta: Any, ch: list[Any]) -> Any:
@@ -662,7 +663,7 @@ class Lower(Transformer[Token, Any]):
     def quant(self, meta: Any, ch: list[Any]) -> I.Quant:
         q, var, src, body, where = ch
         src_ref = I.Ref(path=src, span=self.sp(meta))
-        return I.Quant(q=str(q), var=str(var), source=src_ref, body=body,  # type: ignore[arg-type]
+        return I.Quant(q=str(q), var=str(var), source=src_ref, body=body,
                        where=where, span=self.sp(meta))
 
     def holds(self, meta: Any, ch: list[Any]) -> I.Holds:
@@ -690,7 +691,7 @@ class Lower(Transformer[Token, Any]):
         m = re.fullmatch(r"([0-9]+)(.+)", str(ch[0]))
         assert m
         return I.Lit(type="duration", value=int(m.group(1)),
-                      unit=_DUR_UNITS[m.group(2)], span=self.sp(meta))  # type: ignore[arg-type]
+                      unit=_DUR_UNITS[m.group(2)], span=self.sp(meta))
 
     def lit_percent(self, meta: Any, ch: list[Any]) -> I.Lit:
         return I.Lit(type="percent", value=Decimal(str(ch[0])[:-1]), span=self.sp(meta))

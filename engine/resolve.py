@@ -225,12 +225,12 @@ class ResolveError(Exception):
 
 def _apply(ctx: _Ctx, group: CiteGroup) -> list[str] | str:
     """Follow a chain of steps; returns provision ids, or an external document's name."""
-    book = ctx.book
     cur: list[str] | None = None
     for st in group.steps:
-        cur = _step(ctx, cur, st)
-        if isinstance(cur, str):
-            return cur
+        got = _step(ctx, cur, st)
+        if isinstance(got, str):
+            return got
+        cur = got
     assert cur is not None
     return cur
 
@@ -255,7 +255,7 @@ def _step(ctx: _Ctx, cur: list[str] | None, st: Step) -> list[str] | str:
         assert st.key is not None
         words = st.key
         hits = [p for p in _articles(book)
-                if book.provisions[p].unit.caption and words in book.provisions[p].unit.caption]
+                if words in (book.provisions[p].unit.caption or "")]
         if not hits:
             caps = [book.provisions[p].unit.caption or "" for p in _articles(book)]
             raise ResolveError(f"no article is captioned with 「{words}」",

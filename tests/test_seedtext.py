@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -688,3 +689,41 @@ def test_drafting_is_not_corrected() -> None:
         for version in note.versions:
             assert note.path in unit_map(note.doc, version), note
             assert normalize(note.printed) in subtree_text(note.doc, version, note.path), note
+
+
+# -- the reader refuses a seed it does not recognise -------------------------------------
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name, _ in st.DOCUMENTS.values():
+        (tmp_path / name).write_bytes((st.SEED_DIR / name).read_bytes())
+    monkeypatch.setattr(st, "SEED_DIR", tmp_path)
+    for fn in (st._lines, st._units, st.seed_text):
+        fn.cache_clear()
+    yield tmp_path
+    monkeypatch.undo()
+    for fn in (st._lines, st._units, st.seed_text):
+        fn.cache_clear()
+
+
+def _edit(path: Path, line: int, new: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[line - 1] = new
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_copy_reads_the_same(seed_copy: Path) -> None:
+    assert len(seed_units(DENWA, DENWA_NEW)) == 107
+
+
+def test_changed_column_split_is_refused(seed_copy: Path) -> None:
+    _edit(seed_copy / st.DOCUMENTS[DENWA][0], 123, "ていただきますよ。")
+    with pytest.raises(st.SeedFormatError):
+        seed_units(DENWA, DENWA_OLD)
+
+
+def test_unexpected_paragraph_number_is_refused(seed_copy: Path) -> None:
+    _edit(seed_copy / st.DOCUMENTS[RAKUTEN][0], 57, "9 契約者は、１の契約につき１人に限ります。")
+    with pytest.raises(st.SeedFormatError):
+        seed_units(RAKUTEN, RV)
