@@ -12,6 +12,7 @@ import contextvars
 import datetime as dt
 import functools
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
@@ -58,7 +59,7 @@ TERMINAL_WORDS = {
     "DATE": "a date such as 2023-04-17 or 令和5年4月17日",
     "CITE": "a citation in 「」 such as 「第14条の65第2項」",
     "KIND": "a unit kind (article, paragraph, item, subitem, remarks, note, table, section, "
-    "row, suppl, appendix)",
+    "row, suppl, appendix, chapter)",
     "FORCE": "a legal force (accept, may_refuse, refuse, approve, may, deemed, requirement, "
     "duty, prohibition, permission, exemption, declaration)",
     "FACTKIND": "`fact` or `judgment`",
@@ -69,6 +70,15 @@ TERMINAL_WORDS = {
     "MULOP": "`*` or `/`",
     "$END": "the end of the file",
 }
+# The words a keyword-like terminal stands for, offered by "did you mean" hints.
+TERMINAL_CHOICES: dict[str, tuple[str, ...]] = {
+    "KIND": A.UNIT_KINDS,
+    "FORCE": tuple(A.FORCE_LABELS),
+    "FACTKIND": ("fact", "judgment"),
+    "REFVERB": ("cites", "notwithstanding", "mutatis", "amends"),
+    "QUANT": ("all", "any", "count", "sum", "min", "max"),
+}
+HEADER_HINT = 'a file starts with its header: `document ID "title" { version … }`'
 
 
 # Where the lexer puts the comments of the parse in progress. Lark's lexers copy their
@@ -104,6 +114,36 @@ def _expected_words(expected: set[str]) -> list[str]:
         except KeyError:
             words.append(name.lower())
     return sorted(set(words))
+
+
+def _expected_keywords(expected: set[str]) -> list[str]:
+    """The keywords the parser would have accepted here, for a `did you mean` hint."""
+    out: list[str] = []
+    p = parser()
+    for name in expected:
+        if name in TERMINAL_CHOICES:
+            out.extend(TERMINAL_CHOICES[name])
+            continue
+        try:
+            pat = p.get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pat.type == "str":
+            out.append(pat.value)
+    return out
+
+
+def _acceptable(e: UnexpectedInput, fallback: set[str]) -> set[str]:
+    """The terminals the parser would accept where it failed. Lark's interactive parser
+    gives the exact set; the LALR lookahead set merges states (after a fact's path it
+    would also list `)` and `where`, which only follow a quantifier's path)."""
+    ip = getattr(e, "interactive_parser", None)
+    if ip is not None:
+        try:
+            return set(ip.accepts())
+        except Exception:  # the fallback is only less precise
+            pass
+    return fallback
 
 
 def _span(file: str, meta: Any) -> I.Span | None:
@@ -142,28 +182,44 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
                 code="parse.unterminated-citation", span=span,
                 message="this citation is not closed on its line", hint="close it with `」`",
             )
-        exp = _expected_words(set(e.allowed or ()))
+        exp = _expected_words(_acceptable(e, set(e.allowed or ())))
+        what = f"`{ch}`"
+        if ch and not ch.isascii():
+            what += f" (U+{ord(ch):04X} {unicodedata.name(ch, '?')})"
         return Diagnostic(
             code="parse.unexpected-character", span=span,
-            message=f"unexpected character `{ch}`"
-            + (f"; expected {', '.join(exp)}" if exp else ""),
+            # a long list (any operator or any next statement) says nothing: leave it out
+            message=f"unexpected character {what}"
+            + (f"; expected {', '.join(exp)}" if exp and len(exp) <= 8 else ""),
             hint="strings go in double quotes; citations in 「」; comments start with #",
         )
     if isinstance(e, UnexpectedToken):
         tok = e.token
-        exp = _expected_words(set(e.expected))
+        expected = _acceptable(e, set(e.expected))
+        exp = _expected_words(expected)
         if tok.type == "$END":
             span = I.Span(file=file, line=line, column=col, end_line=line, end_column=col)
             return Diagnostic(
                 code="parse.unexpected-eof", span=span,
                 message="the file ends too early; expected " + ", ".join(exp),
-                hint="a `{` may be missing its `}`",
+                hint=HEADER_HINT if expected == {"DOCUMENT"}
+                else "a `{` may be missing its `}`",
             )
         span = _tok_span(file, tok)
         hint = None
+        pos = tok.start_pos or 0
         if tok.type == "NAME" or str(tok) in KEYWORDS:
-            kws = [w.strip("`") for w in exp if w.startswith("`")]
-            hint = did_you_mean(str(tok), kws or KEYWORDS)
+            hint = did_you_mean(str(tok), _expected_keywords(expected) or KEYWORDS)
+        if expected == {"DOCUMENT"}:
+            hint = HEADER_HINT
+        elif tok.type == "CMPOP":
+            hint = "comparisons do not chain: write `a < b and b < c`"
+        elif str(tok) == "," and text[pos - 1 : pos].isdigit() and re.match(r",[0-9]{3}",
+                                                                           text[pos:]):
+            hint = "write numbers without thousands separators: 1500円 or 1_500円"
+        elif tok.type == "KEY" and any("０" <= c <= "９" for c in str(tok)):
+            hint = "write numbers with half-width digits (1500円); full-width digits are " \
+                "read only in unit keys"
         return Diagnostic(
             code="parse.unexpected-token", span=span,
             message=f"unexpected `{tok}`; expected {', '.join(exp)}", hint=hint,
@@ -174,21 +230,22 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
             code="parse.unexpected-eof",
             span=I.Span(file=file, line=line, column=col, end_line=line, end_column=col),
             message="the file ends too early; expected " + ", ".join(exp),
-            hint="a `{` may be missing its `}`",
+            hint=HEADER_HINT if set(e.expected) == {"DOCUMENT"}
+            else "a `{` may be missing its `}`",
         )
     return Diagnostic(code="parse.syntax", message=str(e).splitlines()[0])
 
 
-def _depth(tree: Tree[Any]) -> int:
-    best = 0
+def _too_deep(tree: Tree[Any], limit: int) -> Any:
+    """The meta of the first subtree nested deeper than `limit` (where to point), or None."""
     stack: list[tuple[Any, int]] = [(tree, 1)]
     while stack:
         t, d = stack.pop()
-        if d > best:
-            best = d
+        if d > limit:
+            return t.meta if isinstance(t, Tree) else t
         if isinstance(t, Tree):
-            stack.extend((c, d + 1) for c in t.children)
-    return best
+            stack.extend((c, d + 1) for c in reversed(t.children))  # leftmost first
+    return None
 
 
 _TOP = re.compile(
@@ -235,11 +292,13 @@ def syntax_tree(text: str, file: str) -> tuple[Tree[Any] | None, list[Diagnostic
     if diags:
         return None, diags, comments
     assert tree is not None
-    if _depth(tree) > MAX_DEPTH:
+    where = _too_deep(tree, MAX_DEPTH)
+    if where is not None:
+        line, col = getattr(where, "line", 1), getattr(where, "column", 1)
         return None, [
             Diagnostic(
                 code="parse.too-deep",
-                span=I.Span(file=file, line=1, column=1, end_line=1, end_column=1),
+                span=I.Span(file=file, line=line, column=col, end_line=line, end_column=col),
                 message=f"the file nests deeper than {MAX_DEPTH} levels",
                 hint="split the expression with `define`, or flatten the units",
             )

@@ -16,6 +16,7 @@ from yakkan.engine.diagnostics import Diagnostic
 from yakkan.engine.graph import cycles
 from yakkan.engine.load import Source
 from yakkan.engine.resolve import resolve
+from yakkan.engine.types import check_types
 
 
 def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
@@ -26,4 +27,5 @@ def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
         book = resolve(s.doc)
         out.extend(book.diagnostics)
         out.extend(cycles(book))
+        out.extend(check_types(book))
     return out

@@ -12,6 +12,7 @@ import functools
 from yakkan.engine.diagnostics import YakkanError, has_errors
 from yakkan.engine.load import ensure_clean, load_document_versions, select_version
 from yakkan.engine.resolve import Rulebook, resolve
+from yakkan.engine.types import check_types
 
 
 @functools.cache
@@ -19,7 +20,7 @@ def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
     sources = load_document_versions(doc)
     docs = ensure_clean(sources)
     books = tuple(resolve(d) for d in docs)
-    bad = [d for b in books for d in b.diagnostics if d.severity == "error"]
+    bad = [d for b in books for d in (*b.diagnostics, *check_types(b)) if d.severity == "error"]
     if bad:
         err = YakkanError(bad)
         err.sources = {s.path: s.text for s in sources}  # type: ignore[attr-defined]

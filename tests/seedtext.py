@@ -41,8 +41,11 @@ Unit text — ``SeedUnit.text``
     "D-U-N-S® Number", "0120, 0800番号", but "RevComm規約", "2022年1月25日", "CAS1").  Labels
     and keys contain no whitespace at all.  Table rows: ``cells`` holds every cell of the row
     (first cell = the row key as printed), ``text`` is the cells after the first joined by a
-    TAB (a separator only: normalize() drops it).  Header rows of tables (種類/内容, 区分/内容,
-    区分/単位/料金額 …) are not units.
+    TAB (a separator only: normalize() drops it).  A 料金表 row whose content cell is made of
+    subitems ((7), (21)) has cells (key,), its label cell's words as caption and text "";
+    a table's centred title line (1のグループ発信サービス利用回線ごとに) is the caption of its
+    rows.  Header rows of tables (種類/内容, 区分/内容, 区分/単位/料金額, 1年/2年 …) are not
+    units.
 
 Structure (e-Gov law XML schema names; the DSL uses the same kinds and keys)
     article    key = e-Gov Num: "1", "23", "4_4_4", "14_65_2"; ranges omitted in the excerpt
@@ -444,6 +447,18 @@ DRAFTING_NOTES: list[DraftingNote] = [
         DENWA, (DENWA_OLD, DENWA_NEW),
         _p(("article", "14_66"), ("paragraph", "3"), ("item", "4")), "に限り、)",
         "Odd punctuation inside the parenthesis, in both columns (new items 5/6 too): kept.",
+    ),
+    DraftingNote(
+        DENWA, (DENWA_OLD, DENWA_NEW),
+        _p(("article", "4_2"), ("paragraph", "1"), ("row", "契約者指定番号発信サービス")),
+        "当社が別に定めるものに限り。",
+        "限り。 inside the parenthesis, in both columns: kept.",
+    ),
+    DraftingNote(
+        DENWA, (DENWA_OLD, DENWA_NEW),
+        _p(("article", "4_4_4"), ("paragraph", "1"), ("remarks", ""), ("item", "2")),
+        "電気通信番号規則第9条第1号",
+        "The (注2) table of 第4条の2 cites 電気通信番号規則第9条第1項: kept as printed.",
     ),
     DraftingNote(
         DENWA, (DENWA_OLD, DENWA_NEW), _p(("article", "14_67"), ("paragraph", "3")),

@@ -1,0 +1,737 @@
+"""charges: a Rulebook and a case → priced lines, subtotals, tax and total, each explained.
+
+Every `charge` of the version in force is evaluated with the interpreter of
+`yakkan.engine.evaluate` (one `Evaluator`, its records reset per line, as for a ground): what
+it recorded (`values`, `read_facts`, `read_defs`) is the line's justification, never a second
+computation.
+
+A line's status (Kleene three-valued logic, DESIGN.md "Evaluation semantics"):
+
+* `charged` — its `when` is true (no `when`: always), its `quote when` is false (or absent)
+  and its amount is known. Only charged lines count in subtotals and the total.
+* `quote` — its `when` and `quote when` are true: 別途お見積り, no amount. The total is then not
+  final (`final: false`): it is never presented as what the case costs.
+* `undetermined` — its `when` or `quote when` is unknown, or its amount cannot be computed
+  from what the case says: listed with the facts still needed, left out of the total, and the
+  total flagged incomplete (`complete: false`, hence `final: false`).
+* `not_applicable` — its `when` is false ("why not": listed with the condition that failed).
+* `error` — the rule cannot be evaluated (a rule bug such as comparing a date with text):
+  left out like an undetermined line, with the message.
+
+A `lower_bound` line (a "from" price, 6,980円～) makes its amount and the total lower bounds
+(`total_is_lower_bound: true`).
+
+Money (DESIGN.md "Money and time"): amounts are `Decimal` yen as the row states them (sen
+allowed: 8.49円/3分). Tax by category (`yakkan.engine.money`): 税別 amounts get 10% consumption
+tax with yen fractions cut (`add_tax`); 税込 amounts contain it (the tax shown is the part
+contained, cut to the yen); 不課税 has none. Conventions the documents do not state are stated
+on every line that used them, and once more for the report:
+
+* 「消費税10%、1円未満切捨て」 on every 税別 line (and where `tax_included` is called);
+* 「365日・1円未満切捨て」 where `interest` is called (延滞利息);
+* the tax of the report is computed once per tax category on that category's sum (the rule
+  of the 適格請求書: one rounding per rate and invoice), so it can differ by a yen from the sum
+  of the lines' own tax.
+
+JSON (`charges_json`, stable; Decimals as strings): `document`, `version`, `as_of`, `lines`
+(charged and quote lines), `undetermined` (undetermined and error lines), `not_applicable`,
+`subtotals` (`monthly`, `one_time`, `usage`, `other`), `tax` (per category: `base`, `tax`,
+`with_tax`), `total` (sum of the charged lines before tax: 税込 lines count without the tax they
+contain), `total_with_tax`, `final`, `complete`, `total_is_lower_bound`, `assumptions`.
+Each line: `name`, `label`, `id`, `citation`, `caption`, `row`, `row_id`, `row_text`, `text`,
+`per`, `period`, `tax`, `tax_code`, `status`, `amount`, `tax_amount`, `amount_with_tax`,
+`formula`, `condition`, `quote_condition`, `facts`, `judgments`, `definitions`,
+`missing_facts`, `assumptions`, `memos`, `flags`, `error`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yakkan.engine import ast as A
+from yakkan.engine import ir as I
+from yakkan.engine.evaluate import EvalError, Evaluator, Result
+from yakkan.engine.exprtext import show_value, to_text
+from yakkan.engine.money import (
+    CONSUMPTION_TAX_RATE,
+    MoneyError,
+    TaxCategory,
+    add_tax,
+    format_jpy,
+    tax_of,
+)
+from yakkan.engine.numerals import to_wareki
+from yakkan.engine.periods import PeriodError
+from yakkan.engine.resolve import Rulebook
+
+__all__ = [
+    "ChargeLine",
+    "ChargeReport",
+    "charges_json",
+    "cli_charge",
+    "compute_charges",
+    "render_charges",
+    "report_json",
+]
+
+# `per` of a charge → the subtotal it belongs to
+PERIOD_OF: dict[str, str] = {
+    "month": "monthly",
+    "once": "one_time",
+    "use": "usage",
+    "call": "usage",
+}
+PERIODS = ("monthly", "one_time", "usage", "other")
+PERIOD_LABELS = {"monthly": "月額", "one_time": "一時金", "usage": "従量", "other": "その他"}
+PER_LABELS = {"month": "月額", "once": "一回", "use": "利用ごと", "call": "通話ごと",
+              "line": "回線ごと", "year": "年額"}
+
+TAX_ASSUMPTION = "消費税10%、1円未満切捨て"
+INTEREST_ASSUMPTION = "365日・1円未満切捨て"
+TOTAL_TAX_ASSUMPTION = ("消費税額は税区分ごとの合計額に10%を乗じ1円未満切捨て"
+                        "（適格請求書の端数処理: 1請求・1税率ごとに1回）; "
+                        "各行の税額は行ごとの切捨てで、合計と1円程度異なることがある")
+NO_TAX_ASSUMPTION = "税区分の記載なし（税額を計算していない）"
+SEN_ASSUMPTION = "1円未満の端数は税込額で切捨て（税抜額は端数のまま）"
+
+# conventions yakkan applies inside builtins, stated where a line used them
+_BUILTIN_ASSUMPTIONS = {
+    "interest": INTEREST_ASSUMPTION,
+    "late_interest": INTEREST_ASSUMPTION,
+    "tax_included": TAX_ASSUMPTION,
+}
+
+STATUSES = ("charged", "quote", "undetermined", "not_applicable", "error")
+
+
+@dataclass
+class ChargeLine:
+    """One `charge` evaluated for one case, with what it read."""
+
+    name: str
+    label: str | None
+    id: str
+    citation: str
+    caption: str | None
+    text: str
+    row: str | None
+    row_id: str | None
+    row_text: str | None
+    per: str | None
+    period: str
+    tax: TaxCategory | None
+    status: str
+    amount: Decimal | None
+    tax_amount: Decimal | None
+    amount_with_tax: Decimal | None
+    formula: str | None
+    condition: str
+    quote_condition: str | None
+    facts: dict[str, Any]
+    judgments: list[str]
+    definitions: list[dict[str, Any]]
+    missing_facts: list[str]
+    assumptions: list[str]
+    memos: list[str]
+    flags: list[str]
+    error: str | None = None
+
+    @property
+    def base(self) -> Decimal:
+        """The amount before tax (a 税込 amount less the tax it contains)."""
+        assert self.amount is not None
+        if self.tax is TaxCategory.INCLUDED and self.tax_amount is not None:
+            return self.amount - self.tax_amount
+        return self.amount
+
+
+@dataclass
+class ChargeReport:
+    """Every charge of one case: the lines, subtotals, tax and total, and their flags."""
+
+    book: Rulebook
+    as_of: dt.date
+    lines: list[ChargeLine] = field(default_factory=list)
+
+    def by_status(self, *statuses: str) -> list[ChargeLine]:
+        return [ln for ln in self.lines if ln.status in statuses]
+
+    @property
+    def charged(self) -> list[ChargeLine]:
+        return self.by_status("charged")
+
+    @property
+    def quotes(self) -> list[ChargeLine]:
+        return self.by_status("quote")
+
+    @property
+    def undetermined(self) -> list[ChargeLine]:
+        return self.by_status("undetermined", "error")
+
+    @property
+    def not_applicable(self) -> list[ChargeLine]:
+        return self.by_status("not_applicable")
+
+    def line(self, name: str) -> ChargeLine:
+        """The line of the charge `name` (KeyError if the version has no such charge)."""
+        for ln in self.lines:
+            if ln.name == name:
+                return ln
+        raise KeyError(name)
+
+    @property
+    def subtotals(self) -> dict[str, Decimal]:
+        out = {p: Decimal(0) for p in PERIODS}
+        for ln in self.charged:
+            out[ln.period] += ln.base
+        return out
+
+    @property
+    def tax(self) -> dict[str, dict[str, Decimal]]:
+        """Per tax category present: `base`, `tax`, `with_tax` (tax on the category's sum)."""
+        out: dict[str, dict[str, Decimal]] = {}
+        groups: dict[str, list[ChargeLine]] = {}
+        for ln in self.charged:
+            groups.setdefault(ln.tax.value if ln.tax else "不明", []).append(ln)
+        for cat in [*(c.value for c in TaxCategory), "不明"]:
+            lines = groups.get(cat)
+            if not lines:
+                continue
+            stated = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
+            if cat == TaxCategory.EXCLUDED.value:
+                with_tax = add_tax(stated)
+                tax = with_tax - stated
+                base = stated
+            elif cat == TaxCategory.INCLUDED.value:
+                tax = tax_of(stated, TaxCategory.INCLUDED)
+                base, with_tax = stated - tax, stated
+            else:
+                base, tax, with_tax = stated, Decimal(0), stated
+            out[cat] = {"base": base, "tax": tax, "with_tax": with_tax}
+        return out
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t["base"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def total_tax(self) -> Decimal:
+        return sum((t["tax"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def total_with_tax(self) -> Decimal:
+        return sum((t["with_tax"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def complete(self) -> bool:
+        """No line is undetermined (or failed): the total covers every charge."""
+        return not self.undetermined
+
+    @property
+    def final(self) -> bool:
+        """The total is what the case costs: complete and no separate quote."""
+        return self.complete and not self.quotes
+
+    @property
+    def total_is_lower_bound(self) -> bool:
+        return any("lower_bound" in ln.flags for ln in self.charged)
+
+    @property
+    def assumptions(self) -> list[str]:
+        out: list[str] = []
+        for ln in self.lines:
+            if ln.status in ("not_applicable",):
+                continue
+            for a in ln.assumptions:
+                if a not in out:
+                    out.append(a)
+        if self.charged and any(ln.tax is not TaxCategory.NOT_TAXABLE for ln in self.charged):
+            out.append(TOTAL_TAX_ASSUMPTION)
+        return out
+
+
+# ---- evaluation -----------------------------------------------------------------------------
+
+def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                    result: Result | None = None) -> ChargeReport:
+    """Evaluate every charge of `book` (the version in force) for one case.
+
+    `result`, when given, is the case's evaluated outcomes; it must be of the same rulebook
+    and date (charges read facts and `holds` through the same interpreter, not the result).
+    """
+    if result is not None and (result.book is not book or result.as_of != as_of):
+        raise ValueError("the result is of another rulebook or date than the charges")
+    ev = Evaluator(book, facts, as_of)
+    report = ChargeReport(book, as_of)
+    for pid in book.order:
+        prov = book.provisions[pid]
+        if prov.unit.status != "encoded":
+            continue
+        for ch in prov.unit.charges:
+            report.lines.append(_line(book, ev, pid, ch))
+    return report
+
+
+def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
+    prov = book.provisions[pid]
+    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+    tax = TaxCategory(ch.tax) if ch.tax else None
+    error: str | None = None
+    when_v: bool | None = True
+    quote_v: bool | None = False
+    amount: Decimal | None = None
+    try:
+        if ch.when is not None:
+            when_v = _truth(ev.ev(ch.when, {}))
+        if ch.quote_when is not None and when_v is not False:
+            quote_v = _truth(ev.ev(ch.quote_when, {}))
+        if ch.amount is not None and when_v is not False and quote_v is not True:
+            amount = _money(ev.ev(ch.amount, {}))
+    except (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError) as e:
+        error = f"{type(e).__name__}: {e}"
+
+    flags: list[str] = []
+    if error is not None:
+        status = "error"
+        flags.append("error")
+    elif when_v is False:
+        status = "not_applicable"
+    elif when_v is None or quote_v is None:
+        status = "undetermined"
+    elif quote_v:
+        status = "quote"
+        flags.append("quote")
+    elif ch.amount is None:
+        status = "undetermined"
+        flags.append("no_amount")
+        error = "the charge has no `amount`"
+    elif amount is None:
+        status = "undetermined"
+    else:
+        status = "charged"
+    if status == "undetermined":
+        flags.append("undetermined")
+    if ch.lower_bound and status in ("charged", "undetermined"):
+        flags.append("lower_bound")
+
+    tax_amount: Decimal | None = None
+    with_tax: Decimal | None = None
+    if amount is not None and tax is not None:
+        if tax is TaxCategory.EXCLUDED:
+            with_tax = add_tax(amount)
+            tax_amount = with_tax - amount
+        elif tax is TaxCategory.INCLUDED:
+            tax_amount = tax_of(amount, TaxCategory.INCLUDED)
+            with_tax = amount
+        else:
+            tax_amount, with_tax = Decimal(0), amount
+    elif amount is not None:
+        flags.append("tax_unstated")
+
+    assumptions = list(ch.assumptions)
+
+    def assume(a: str) -> None:
+        if a not in assumptions:
+            assumptions.append(a)
+
+    if status not in ("not_applicable",):
+        exprs = [e for e in (ch.when, ch.quote_when, ch.amount) if e is not None]
+        for e in exprs:
+            for n in I.walk(e):
+                if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
+                    assume(_BUILTIN_ASSUMPTIONS[n.fn])
+        if tax is TaxCategory.EXCLUDED and amount is not None:
+            assume(TAX_ASSUMPTION)
+            if amount != amount.to_integral_value():
+                assume(SEN_ASSUMPTION)
+        if tax is None and amount is not None:
+            assume(NO_TAX_ASSUMPTION)
+
+    values = ev.values
+    missing = [p for p, v in ev.read_facts.items() if v is None]
+    for e in (ch.when, ch.quote_when, ch.amount):
+        for m in _missing_fields(ev, e):
+            if m not in missing:
+                missing.append(m)
+    row, row_id, row_text = _row(book, ch)
+    conds = [ch.when] if ch.when is not None else []
+    return ChargeLine(
+        name=ch.name,
+        label=ch.label,
+        id=pid,
+        citation=book.cite(pid),
+        caption=_caption(book, pid),
+        text=prov.text or _inherited_text(book, pid),
+        row=row,
+        row_id=row_id,
+        row_text=row_text,
+        per=ch.per,
+        period=PERIOD_OF.get(ch.per or "", "other"),
+        tax=tax,
+        status=status,
+        amount=amount if status in ("charged", "undetermined") else None,
+        tax_amount=tax_amount if status in ("charged", "undetermined") else None,
+        amount_with_tax=with_tax if status in ("charged", "undetermined") else None,
+        formula=to_text(ch.amount, values) if ch.amount is not None else None,
+        condition=" and ".join(to_text(c, values) for c in conds) or "true",
+        quote_condition=to_text(ch.quote_when, values) if ch.quote_when is not None else None,
+        facts=dict(ev.read_facts),
+        judgments=[p for p in ev.read_facts if p in book.facts and book.facts[p].judgment],
+        definitions=[
+            {"name": n, "label": book.definitions[n][0].label,
+             "citation": book.cite(w) if w else None, "value": values.get(n)}
+            for n, w in ev.read_defs.items()],
+        missing_facts=missing if status in ("undetermined", "error") else [],
+        assumptions=assumptions,
+        memos=list(ch.memos),
+        flags=flags,
+        error=error,
+    )
+
+
+def _truth(v: Any) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    raise EvalError(f"a condition gave {show_value(v)}, not true/false")
+
+
+def _money(v: Any) -> Decimal | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | Decimal):
+        raise EvalError(f"an amount gave {show_value(v)}, not a sum of money")
+    return Decimal(v)
+
+
+def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
+    """Fields of list records a quantifier read that the case leaves unknown
+    (`calls[1].duration`): the record-level facts still needed."""
+    if e is None:
+        return []
+    out: list[str] = []
+    for n in I.walk(e):
+        if not isinstance(n, I.Quant):
+            continue
+        src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
+        if not isinstance(src, list):
+            continue
+        fields: list[str] = []
+        for sub in (n.body, n.where):
+            if sub is None:
+                continue
+            for r in I.walk(sub):
+                if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
+                        and r.path[1] not in fields:
+                    fields.append(r.path[1])
+        name = ".".join(n.source.path)
+        for i, rec in enumerate(src):
+            for f in fields:
+                if not isinstance(rec, dict) or rec.get(f) is None:
+                    out.append(f"{name}[{i}].{f}")
+    return out
+
+
+def _row(book: Rulebook, ch: A.Charge) -> tuple[str | None, str | None, str | None]:
+    if ch.row is None:
+        return None, None, None
+    if ch.row.targets:
+        ids = list(ch.row.targets)
+        return ("、".join(book.cite(t) for t in ids), ids[0],
+                book.provisions[ids[0]].text or None)
+    return ch.row.raw, None, None
+
+
+def _caption(book: Rulebook, pid: str) -> str | None:
+    p: str | None = pid
+    while p is not None:
+        prov = book.provisions[p]
+        if prov.unit.caption:
+            return prov.unit.caption
+        p = prov.parent
+    return None
+
+
+def _inherited_text(book: Rulebook, pid: str) -> str:
+    """The text of the nearest unit up the tree that has one (a row without text of its own)."""
+    p = book.provisions[pid].parent
+    while p is not None:
+        if book.provisions[p].text:
+            return book.provisions[p].text
+        p = book.provisions[p].parent
+    return ""
+
+
+# ---- JSON -------------------------------------------------------------------------------------
+
+def _j(v: Any) -> Any:
+    from yakkan.engine.explain import jsonable
+    return jsonable(v)
+
+
+def _dec(v: Decimal | None) -> str | None:
+    """A Decimal as a plain string: 1500, 16.98 (no exponent, no trailing zeros)."""
+    if v is None:
+        return None
+    if v == v.to_integral_value():
+        return str(int(v))
+    return format(v.normalize(), "f")
+
+
+def line_json(ln: ChargeLine) -> dict[str, Any]:
+    return {
+        "name": ln.name,
+        "label": ln.label,
+        "id": ln.id,
+        "citation": ln.citation,
+        "caption": ln.caption,
+        "row": ln.row,
+        "row_id": ln.row_id,
+        "row_text": ln.row_text,
+        "text": ln.text,
+        "per": ln.per,
+        "period": ln.period,
+        "tax": ln.tax.value if ln.tax else None,
+        "tax_code": ln.tax.name.lower() if ln.tax else None,
+        "status": ln.status,
+        "amount": _dec(ln.amount),
+        "tax_amount": _dec(ln.tax_amount),
+        "amount_with_tax": _dec(ln.amount_with_tax),
+        "formula": ln.formula,
+        "condition": ln.condition,
+        "quote_condition": ln.quote_condition,
+        "facts": {p: _j(v) for p, v in ln.facts.items()},
+        "judgments": list(ln.judgments),
+        "definitions": [{**d, "value": _j(d["value"])} for d in ln.definitions],
+        "missing_facts": list(ln.missing_facts),
+        "assumptions": list(ln.assumptions),
+        "memos": list(ln.memos),
+        "flags": list(ln.flags),
+        "error": ln.error,
+    }
+
+
+def report_json(r: ChargeReport) -> dict[str, Any]:
+    """The stable JSON of a charge report (see the module docstring)."""
+    h = r.book.doc.header
+    return {
+        "document": h.id,
+        "title": h.title,
+        "version": h.version,
+        "as_of": r.as_of.isoformat(),
+        "as_of_wareki": to_wareki(r.as_of),
+        "tax_rate": str(CONSUMPTION_TAX_RATE),
+        "lines": [line_json(ln) for ln in r.lines if ln.status in ("charged", "quote")],
+        "undetermined": [line_json(ln) for ln in r.undetermined],
+        "not_applicable": [
+            {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
+             "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
+            for ln in r.not_applicable],
+        "subtotals": {k: _dec(v) for k, v in r.subtotals.items()},
+        "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in r.tax.items()},
+        "total": _dec(r.total),
+        "total_tax": _dec(r.total_tax),
+        "total_with_tax": _dec(r.total_with_tax),
+        "final": r.final,
+        "complete": r.complete,
+        "total_is_lower_bound": r.total_is_lower_bound,
+        "assumptions": r.assumptions,
+    }
+
+
+def charges_json(p: Any, result: Result) -> dict[str, Any]:
+    """The charges of a prepared case (`yakkan.engine.explain.Prepared`), as stable JSON."""
+    return report_json(compute_charges(p.book, p.facts, p.as_of, result))
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+def _yen(s: str | None) -> str:
+    return "—" if s is None else format_jpy(Decimal(s))
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in s)
+
+
+def _pad(s: str, w: int, right: bool = False) -> str:
+    gap = " " * max(w - _width(s), 0)
+    return gap + s if right else s + gap
+
+
+def _status_text(ln: dict[str, Any]) -> str:
+    if ln["status"] == "quote":
+        return "別途お見積り"
+    if ln["status"] == "undetermined":
+        return "未確定"
+    if ln["status"] == "error":
+        return "評価エラー"
+    return ""
+
+
+def _amount_cell(ln: dict[str, Any]) -> str:
+    if ln["status"] == "quote":
+        return "別途お見積り"
+    if ln["amount"] is None:
+        return "未確定"
+    s = _yen(ln["amount"])
+    return s + "～" if "lower_bound" in ln["flags"] else s
+
+
+def _total_note(d: dict[str, Any]) -> list[str]:
+    out = []
+    if d["total_is_lower_bound"]:
+        out.append("下限額（～）: 「から」の料金を含む")
+    if d["lines"] and any(ln["status"] == "quote" for ln in d["lines"]):
+        out.append("別途お見積りの項目あり: 確定額ではありません")
+    if not d["complete"]:
+        out.append("未確定の項目あり（合計に含まれていません）")
+    return out
+
+
+def _rows(d: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for ln in d["lines"] + d["undetermined"]:
+        rows.append([ln["label"] or ln["name"], ln["row"] or ln["citation"],
+                     PER_LABELS.get(ln["per"] or "", ln["per"] or ""),
+                     _amount_cell(ln), ln["tax"] or "?",
+                     _yen(ln["tax_amount"]) if ln["tax_amount"] is not None else "",
+                     _yen(ln["amount_with_tax"]) if ln["amount_with_tax"] is not None else ""])
+    return rows
+
+
+HEADERS = ["項目", "根拠", "区分", "金額", "税区分", "消費税", "税込"]
+
+
+def text_table(d: dict[str, Any]) -> str:
+    """The report as plain text (no colour, no box drawing): lines, subtotals, tax, total."""
+    rows = _rows(d)
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
+    right = {3, 5, 6}
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(_pad(c, widths[i], i in right) for i, c in enumerate(r)).rstrip()
+
+    out = [f"{d['title']} ({d['document']} version {d['version']})",
+           f"as of {d['as_of']}（{d['as_of_wareki']}）", ""]
+    out.append(fmt(HEADERS))
+    out.append("  ".join("-" * w for w in widths))
+    out.extend(fmt(r) for r in rows)
+    out.append("")
+    out.extend(_detail_lines(d))
+    out.append("小計:")
+    for k in PERIODS:
+        if d["subtotals"][k] != "0":
+            out.append(f"  {PERIOD_LABELS[k]}（{k}）: {_yen(d['subtotals'][k])}")
+    out.append("消費税:")
+    for cat, t in d["tax"].items():
+        out.append(f"  {cat}: 対象 {_yen(t['base'])}  消費税 {_yen(t['tax'])}  "
+                   f"計 {_yen(t['with_tax'])}")
+    lb = "～" if d["total_is_lower_bound"] else ""
+    out.append(f"合計（税抜）: {_yen(d['total'])}{lb}")
+    out.append(f"合計（税込）: {_yen(d['total_with_tax'])}{lb}")
+    for n in _total_note(d):
+        out.append(f"  ※ {n}")
+    if d["assumptions"]:
+        out.append("前提（文書に明記のない取扱い）:")
+        out.extend(f"  - {a}" for a in d["assumptions"])
+    return "\n".join(out)
+
+
+def _detail_lines(d: dict[str, Any]) -> list[str]:
+    out = []
+    for ln in d["lines"] + d["undetermined"]:
+        head = f"■ {ln['label'] or ln['name']} — {ln['citation']}"
+        if ln["row"] and ln["row"] != ln["citation"]:
+            head += f"（{ln['row']}）"
+        out.append(head)
+        if ln["text"]:
+            out.append(f"  「{ln['text']}」")
+        if ln["formula"] and ln["status"] != "quote":
+            out.append(f"  amount: {ln['formula']}")
+        out.append(f"  condition: {ln['condition']}")
+        if ln["quote_condition"]:
+            out.append(f"  quote when: {ln['quote_condition']}")
+        for p, v in ln["facts"].items():
+            tag = " (judgment)" if p in ln["judgments"] else ""
+            out.append(f"    {p} = {show_value(v)}{tag}")
+        if ln["missing_facts"]:
+            out.append("  still needed: " + ", ".join(ln["missing_facts"]))
+        if ln["error"]:
+            out.append(f"  error: {ln['error']}")
+        for a in ln["assumptions"]:
+            out.append(f"  前提: {a}")
+        out.append("")
+    return out
+
+
+def rich_table(d: dict[str, Any]) -> str:
+    """The report for a terminal: a rich table, then the same details and totals."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{d['title']} — as of {d['as_of']}（{d['as_of_wareki']}）")
+    for i, h in enumerate(HEADERS):
+        t.add_column(h, justify="right" if i in (3, 5, 6) else "left")
+    for r in _rows(d):
+        t.add_row(*r)
+    buf = io.StringIO()
+    Console(file=buf, force_terminal=True, width=140).print(t)
+    plain = text_table(d).split("\n")
+    rest = plain[3 + 2 + len(_rows(d)):]  # header, rule and rows are in the table
+    return buf.getvalue().rstrip("\n") + "\n" + "\n".join(rest)
+
+
+def _templates_dir() -> Path:
+    return Path(str(resources.files("yakkan.renderers"))) / "templates"
+
+
+def render_charges(d: dict[str, Any], fmt: str) -> str:
+    """The report as `md` or `html`, from the templates charges.md.j2 / charges.html.j2."""
+    import jinja2
+
+    if fmt not in ("md", "html"):
+        raise ValueError(f"no template for format {fmt!r}")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_templates_dir())),
+                             autoescape=fmt == "html", undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["yen"] = _yen
+    env.filters["mdcell"] = lambda s: str(s if s is not None else "").replace("|", "\\|") \
+        .replace("\n", "<br>")
+    env.filters["value"] = show_value
+    tmpl = env.get_template(f"charges.{fmt}.j2")
+    return tmpl.render(d=d, amount_cell=_amount_cell, per_labels=PER_LABELS,
+                       period_labels=PERIOD_LABELS, periods=PERIODS, notes=_total_note(d))
+
+
+def cli_charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+               output: str | None) -> int:
+    """`yakkan charge CASE`: price a case and print the lines, subtotals, tax and total."""
+    from yakkan.engine.explain import prepare
+
+    p = prepare(case, doc, as_of)
+    d = report_json(compute_charges(p.book, p.facts, p.as_of))
+    d["case"] = {"path": p.path, "title": p.title}
+    if fmt == "json":
+        out = json.dumps(d, ensure_ascii=False, indent=2)
+    elif fmt == "text":
+        out = rich_table(d) if output is None and sys.stdout.isatty() else text_table(d)
+    else:
+        out = render_charges(d, fmt)
+    if output:
+        Path(output).write_text(out.rstrip("\n") + "\n", encoding="utf-8")
+    else:
+        click.echo(out.rstrip("\n"))
+    return 0
