@@ -50,7 +50,7 @@ def run(fn: Callable[[], int]) -> None:
     try:
         code = fn()
     except YakkanError as e:
-        click.echo(render_all(e.diagnostics, getattr(e, "sources", None)), err=True)
+        click.echo(render_all(e.diagnostics, e.sources), err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -40,10 +40,12 @@ class Diagnostic(BaseModel):
 class YakkanError(Exception):
     """Raised for input that cannot be used at all (exit 2): carries its diagnostics."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], exit_code: int = EXIT_USAGE):
+    def __init__(self, diagnostics: Sequence[Diagnostic], exit_code: int = EXIT_USAGE,
+                 sources: dict[str, str] | None = None):
         super().__init__("; ".join(d.message for d in diagnostics))
         self.diagnostics = list(diagnostics)
         self.exit_code = exit_code
+        self.sources = sources
 
 
 def display_width(s: str) -> int:

@@ -69,12 +69,15 @@ def read_text(path: Path, shown: str) -> str:
 
 
 def load_file(path: str | Path) -> Source:
-    p = Path(path)
-    text = read_text(p, str(path))
+    return source_of(str(path), read_text(Path(path), str(path)))
+
+
+def source_of(path: str, text: str) -> Source:
+    """Parse text read from `path` (a leading BOM is dropped)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    doc, diags = parse_document(text, str(path))
-    return Source(str(path), text, doc, diags)
+    doc, diags = parse_document(text, path)
+    return Source(path, text, doc, diags)
 
 
 def expand_paths(args: list[str]) -> list[Path]:

@@ -62,12 +62,12 @@ TERMINAL_WORDS = {
     "row, suppl, appendix, chapter)",
     "FORCE": "a legal force (accept, may_refuse, refuse, approve, may, deemed, requirement, "
     "duty, prohibition, permission, exemption, declaration)",
-    "FACTKIND": "`fact` or `judgment`",
-    "REFVERB": "`cites`, `notwithstanding`, `mutatis` or `amends`",
+    "FACTKIND": "`fact`, `judgment`",
+    "REFVERB": "a reference (cites, notwithstanding, mutatis, amends)",
     "QUANT": "a quantifier (all, any, count, sum, min, max)",
     "CMPOP": "a comparison (==, !=, <, <=, >, >=)",
-    "ADDOP": "`+` or `-`",
-    "MULOP": "`*` or `/`",
+    "ADDOP": "`+`, `-`",
+    "MULOP": "`*`, `/`",
     "$END": "the end of the file",
 }
 # The words a keyword-like terminal stands for, offered by "did you mean" hints.

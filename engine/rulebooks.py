@@ -8,23 +8,80 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import os
+import pickle
+from importlib import resources
+from pathlib import Path
 
 from yakkan.engine.diagnostics import YakkanError, has_errors
-from yakkan.engine.load import ensure_clean, load_document_versions, select_version
+from yakkan.engine.load import (
+    Source,
+    ensure_clean,
+    expand_paths,
+    read_text,
+    source_of,
+    select_version,
+)
 from yakkan.engine.resolve import Rulebook, resolve
 from yakkan.engine.types import check_types
 
 
+CACHE_FORMAT = "1"
+
+
+def cache_dir() -> Path | None:
+    """Where compiled rulebooks are kept (`YAKKAN_CACHE`, else ~/.cache/yakkan); `YAKKAN_CACHE=off`
+    disables the cache. Entries are keyed by the content hash of the grammar, the engine
+    version and every rule file, so an edited file is never served stale."""
+    env = os.environ.get("YAKKAN_CACHE")
+    if env == "off":
+        return None
+    return Path(env) if env else Path.home() / ".cache" / "yakkan"
+
+
+def _key(files: list[tuple[str, str]]) -> str:
+    from yakkan import __version__
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode())
+    h.update(resources.files("yakkan.grammar").joinpath("yakkan.lark").read_bytes())
+    for path, text in files:
+        h.update(path.encode() + b"\0" + text.encode() + b"\0")
+    return h.hexdigest()
+
+
 @functools.cache
 def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
-    sources = load_document_versions(doc)
+    paths = expand_paths([doc])
+    texts = [(str(p), read_text(p, str(p))) for p in paths]
+    where = cache_dir()
+    entry = where / f"{_key(texts)}.pickle" if where else None
+    if entry is not None and entry.exists():
+        try:
+            with entry.open("rb") as f:
+                books = pickle.load(f)
+            if isinstance(books, tuple):
+                return books
+        except Exception:  # a damaged or foreign entry: rebuild it
+            pass
+    books = _compile([source_of(p, t) for p, t in texts])
+    if entry is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(books, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(entry)
+        except OSError:  # a read-only home: run without the cache
+            pass
+    return books
+
+
+def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     docs = ensure_clean(sources)
     books = tuple(resolve(d) for d in docs)
     bad = [d for b in books for d in (*b.diagnostics, *check_types(b)) if d.severity == "error"]
     if bad:
-        err = YakkanError(bad)
-        err.sources = {s.path: s.text for s in sources}  # type: ignore[attr-defined]
-        raise err
+        raise YakkanError(bad, sources={s.path: s.text for s in sources})
     return books
 
 
