@@ -71,7 +71,7 @@ from yakkan.engine.money import (
     tax_of,
 )
 from yakkan.engine.numerals import to_wareki
-from yakkan.engine.periods import PeriodError
+from yakkan.engine.periods import Duration, PeriodError
 from yakkan.engine.resolve import Rulebook
 
 __all__ = [
@@ -271,7 +271,7 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
     """
     if result is not None and (result.book is not book or result.as_of != as_of):
         raise ValueError("the result is of another rulebook or date than the charges")
-    ev = Evaluator(book, facts, as_of)
+    ev = Evaluator(book, restore_durations(facts), as_of)
     report = ChargeReport(book, as_of)
     for pid in book.order:
         prov = book.provisions[pid]
@@ -414,31 +414,62 @@ def _money(v: Any) -> Decimal | None:
 
 
 def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
-    """Fields of list records a quantifier read that the case leaves unknown
-    (`calls[1].duration`): the record-level facts still needed."""
+    """Fields of list records that a quantifier could not decide for want of a value
+    (`calls[1].duration`): the record-level facts still needed.
+
+    Only records whose `where` or body is unknown are listed, with the fields of that record
+    the sub-expression reads and the case leaves unknown (re-evaluated by the same
+    interpreter, record by record; its records of values are left as they were)."""
     if e is None:
         return []
+    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
     out: list[str] = []
-    for n in I.walk(e):
-        if not isinstance(n, I.Quant):
-            continue
-        src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
-        if not isinstance(src, list):
-            continue
-        fields: list[str] = []
-        for sub in (n.body, n.where):
-            if sub is None:
+    try:
+        for n in I.walk(e):
+            if not isinstance(n, I.Quant) or n.source.resolved != "fact":
                 continue
-            for r in I.walk(sub):
-                if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
-                        and r.path[1] not in fields:
-                    fields.append(r.path[1])
-        name = ".".join(n.source.path)
-        for i, rec in enumerate(src):
-            for f in fields:
-                if not isinstance(rec, dict) or rec.get(f) is None:
-                    out.append(f"{name}[{i}].{f}")
+            src = ev.fact(n.source.path)
+            if not isinstance(src, list):
+                continue
+            name = ".".join(n.source.path)
+            for i, rec in enumerate(src):
+                env = {n.var: rec}
+                for sub in (n.where, n.body):
+                    if sub is None:
+                        continue
+                    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                    try:
+                        v = ev.ev(sub, env)
+                    except (EvalError, ArithmeticError, TypeError, ValueError):
+                        v = None
+                    if v is not None:
+                        if sub is n.where and v is False:
+                            break  # a record the where excludes: its body is not needed
+                        continue
+                    for r in I.walk(sub):
+                        if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
+                                and (not isinstance(rec, dict) or rec.get(r.path[1]) is None):
+                            m = f"{name}[{i}].{r.path[1]}"
+                            if m not in out:
+                                out.append(m)
+                    break
+    finally:
+        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
     return out
+
+
+def restore_durations(v: Any) -> Any:
+    """Facts as pydantic dumps them, with durations put back: `model_dump` turns a
+    `Duration` (a dataclass) into `{"seconds": …, "days": …, "months": …}`, which no builtin
+    can count. Anything else is returned as it is."""
+    if isinstance(v, dict):
+        if set(v) == {"seconds", "days", "months"} and \
+                all(type(x) is int for x in v.values()):
+            return Duration(**v)
+        return {k: restore_durations(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [restore_durations(x) for x in v]
+    return v
 
 
 def _row(book: Rulebook, ch: A.Charge) -> tuple[str | None, str | None, str | None]:
@@ -601,7 +632,7 @@ def _total_note(d: dict[str, Any]) -> list[str]:
 def _rows(d: dict[str, Any]) -> list[list[str]]:
     rows = []
     for ln in d["lines"] + d["undetermined"]:
-        rows.append([ln["label"] or ln["name"], ln["row"] or ln["citation"],
+        rows.append([ln["label"] or ln["name"], ln["citation"],
                      PER_LABELS.get(ln["per"] or "", ln["per"] or ""),
                      _amount_cell(ln), ln["tax"] or "?",
                      _yen(ln["tax_amount"]) if ln["tax_amount"] is not None else "",

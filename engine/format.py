@@ -322,7 +322,7 @@ class _Printer:
 
     def unit(self, depth: int, u: A.Unit) -> None:
         self.comments(depth, u.comments)
-        head = u.kind
+        head: str = u.kind
         if u.range_end is not None:
             if u.key is None or u.status != "omitted" or u.caption is not None:
                 raise FormatError("a unit range must be `KIND A..B omitted`, without caption")
