@@ -28,7 +28,9 @@ class Step:
     prev_paragraph (n = how many; n=0 means 前各項) / next_paragraph / same_paragraph /
     this_paragraph / prev_item (n; 0 = 前各号) / same_item / each_item / each_paragraph /
     title (key = the words before 「に関する条」) / document (本規約) / appendix (key) /
-    next_table / external (key = external name) / sentence (key = main | proviso)
+    next_table / external (key = external name) / external_part (words within it) /
+    subitem (key = ア, (ア): relative to the citing unit's nearest enclosing list) /
+    sentence (key = main | proviso)
     """
 
     kind: str
@@ -67,6 +69,7 @@ _TOKENS: list[tuple[str, re.Pattern[str]]] = [
     ("prev_paragraphs", re.compile(rf"前({_NUM}|各)項")),
     ("prev_items", re.compile(r"前各号")),
     ("fixed", re.compile(r"前条|次条|同条|本条|前項|次項|同項|本項|前号|同号|各号|各項|次表|本文|ただし書|本規約|本約款")),
+    ("general", re.compile(r"通則")),
     ("section", re.compile(rf"第({_NUM})(?![0-9条項号表])")),
     ("caption", re.compile(r"[（(]([^）)]*)[）)]")),
     ("sep", re.compile(r"、|及び|並びに|又は|若しくは|乃至|から|～|〜|まで|の規定|に定める|に規定する")),
@@ -107,8 +110,18 @@ def parse_citation(raw: str, externals: dict[str, str], appendices: list[str]) -
             continue
         ext = next((e for e in ext_names if rest.startswith(normalize_width(e))), None)
         if ext is not None:
+            # the parts of another document (「電気通信番号規則別表第6号」) are not resolved
+            # here: the citation binds to the external document, the rest is kept as words
+            tail = re.match(r"[^、及並又若乃～〜]*", rest[len(normalize_width(ext)):])
             cur.steps.append(Step("external", externals[ext]))
-            i += len(normalize_width(ext))
+            if tail and tail.group(0):
+                cur.steps.append(Step("external_part", tail.group(0)))
+            i += len(normalize_width(ext)) + (len(tail.group(0)) if tail else 0)
+            continue
+        m = re.match(r"(\(?[ア-ン]\)?)(?=$|[(（]|の規定|[、及並又若]|に規定|に該当)", rest)
+        if m and (m.group(1).startswith("(") == m.group(1).endswith(")")):
+            cur.steps.append(Step("subitem", m.group(1)))
+            i += m.end()
             continue
         app = next((a for a in app_names if rest.startswith(normalize_width(a))), None)
         if app is not None and (not cur.steps or cur.steps[-1].kind == "document"):
@@ -143,6 +156,8 @@ def parse_citation(raw: str, externals: dict[str, str], appendices: list[str]) -
                 cur.steps.append(Step(_FIXED[tok].kind, _FIXED[tok].key, _FIXED[tok].n))
             elif kind == "section":
                 cur.steps.append(Step("section", str(_n(m.group(1)))))
+            elif kind == "general":
+                cur.steps.append(Step("section", "通則"))
             elif kind == "caption":
                 if cur.steps:
                     cur.caption = m.group(1)

@@ -30,6 +30,8 @@ from yakkan.engine.resolve import Rulebook
 from yakkan.engine.rulebooks import rulebook_for
 
 DEFAULT_AS_OF = dt.date.today
+# effects for which "what would change it" is asked (besides application decisions)
+CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited", "undetermined")
 
 
 @dataclass
@@ -86,9 +88,11 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     conds = [*g.when]
     cond_text = " and ".join(to_text(c, r.values) for c in conds) or "true"
     if g.requires is not None:
-        cond_text += f" requires {to_text(g.requires, r.values)}［{show_value(r.requires_value)}］"
+        met = {True: "met", False: "unmet", None: "unknown"}[r.requires_value]
+        cond_text += f" requires {to_text(g.requires, r.values)} ⇒ {met}"
     for u, uv in zip(g.unless, r.unless_values, strict=True):
-        cond_text += f" unless {to_text(u, r.values)}［{show_value(uv)}］"
+        holds = {True: "holds", False: "does not hold", None: "unknown"}[uv]
+        cond_text += f" unless {to_text(u, r.values)} ⇒ {holds}"
     label = _labels(book)
     return {
         "id": g.id,
@@ -152,8 +156,11 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     book = p.book
     h = book.doc.header
     outs = []
-    for _name, o in result.outcomes.items():
-        cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals else []
+    ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
+    for o in ordered:
+        wanted = o.kind == "application" or o.value in CF_EFFECTS
+        cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
+            else []
         outs.append(outcome_json(book, o, cfs))
     doc: dict[str, Any] = {
         "document": h.id,

@@ -110,17 +110,33 @@ def unit_part(u: A.Unit, parents: tuple[A.Unit, ...]) -> str:
     if u.kind == "note":
         return f"注{k}"
     if u.kind == "table":
-        return f"第{k}表" if k else "表"
+        if not k:
+            return "表"
+        if not k.replace("_", "").isdigit():
+            return k
+        return f"第{k}表" + (f"～第{u.range_end}表" if u.range_end else "")
     if u.kind == "suppl":
         return "附則" + (f"（{k}）" if k and k != "1" else "")
+    rng = f"～{u.range_end}" if u.range_end is not None else ""
     if u.kind == "section":
-        return u.label or (f"第{k}" if not parents or parents[-1].kind != "section" else k)
+        nested = bool(parents) and parents[-1].kind == "section"
+        if u.label:
+            core = u.label
+        elif not k.replace("_", "").isdigit():
+            core = k + rng
+        else:
+            core = f"{k}{rng}" if nested else f"第{k}{rng.replace('～', '～第')}"
+        return f" {core}" if nested and core[:1].isdigit() else core
     if u.kind in ("row", "subitem"):
-        return u.label or k
+        if u.label:
+            return u.label
+        if k.isdigit():
+            return f"({k})" + (f"～({u.range_end})" if u.range_end else "")
+        return k + rng
     if u.kind == "appendix":
         return k or u.caption or "別表"
     if u.kind == "chapter":
-        return f"第{k}章"
+        return f"第{k}章" if k.isdigit() else k
     return k
 
 
@@ -241,6 +257,19 @@ def _step(ctx: _Ctx, cur: list[str] | None, st: Step) -> list[str] | str:
     if k == "external":
         assert st.key is not None
         return st.key
+    if k == "subitem":
+        assert st.key is not None
+        if cur is not None:
+            out = [c for p in cur for c in _children_of(book, p, "subitem", st.key)]
+        else:  # relative: the nearest enclosing unit that lists a subitem with this key
+            out = []
+            p2 = ctx.pid
+            while p2 is not None and not out:
+                out = _children_of(book, p2, "subitem", st.key)
+                p2 = book.provisions[p2].parent
+        if not out:
+            raise ResolveError(f"no subitem {st.key} here")
+        return out
     if k == "document":
         return [p for p in book.order if book.provisions[p].parent is None]
     if k == "article":

@@ -32,8 +32,8 @@ CACHE_FORMAT = "1"
 
 def cache_dir() -> Path | None:
     """Where compiled rulebooks are kept (`YAKKAN_CACHE`, else ~/.cache/yakkan); `YAKKAN_CACHE=off`
-    disables the cache. Entries are keyed by the content hash of the grammar, the engine
-    version and every rule file, so an edited file is never served stale."""
+    disables the cache. Entries are keyed by the content hash of the grammar, the engine's
+    code and every rule file, so an edited file is never served stale."""
     env = os.environ.get("YAKKAN_CACHE")
     if env == "off":
         return None
@@ -44,6 +44,8 @@ def _key(files: list[tuple[str, str]]) -> str:
     from yakkan import __version__
     h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode())
     h.update(resources.files("yakkan.grammar").joinpath("yakkan.lark").read_bytes())
+    for mod in sorted(Path(__file__).parent.glob("*.py")):  # the engine's own code
+        h.update(mod.read_bytes())
     for path, text in files:
         h.update(path.encode() + b"\0" + text.encode() + b"\0")
     return h.hexdigest()
