@@ -35,7 +35,10 @@ def _date(v: Any) -> Any:
 
 def _money(v: Any) -> Any:
     if isinstance(v, str):
-        return parse_jpy(v)
+        try:
+            return Decimal(v.replace(",", "").strip())
+        except ArithmeticError:
+            return parse_jpy(v)
     if isinstance(v, float):
         return Decimal(str(v))
     return v
@@ -151,12 +154,23 @@ def case_model(book: Rulebook) -> type[BaseModel]:
     )
 
 
+class _CaseLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text and are read by `parse_date`,
+    so 2023-02-30 is a diagnostic, not a crash, and 令和 dates work the same way."""
+
+
+_CaseLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_case_file(path: str) -> tuple[CaseFile, str]:
     """Read YAML/JSON into a CaseFile (document, as_of, raw facts). Exit 2 on bad input."""
     text = read_text(Path(path), path)
     try:
-        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        data = json.loads(text) if path.endswith(".json") else yaml.load(text, _CaseLoader)
+    except (yaml.YAMLError, json.JSONDecodeError, ValueError) as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else getattr(e, "lineno", 1)
         col = mark.column + 1 if mark is not None else getattr(e, "colno", 1)
@@ -173,7 +187,18 @@ def read_case_file(path: str) -> tuple[CaseFile, str]:
     try:
         return CaseFile.model_validate(data), text
     except ValidationError as e:
-        raise YakkanError(_diags(e, path, text, {})) from None
+        raise YakkanError(_diags(e, path, text, {}), sources={path: text}) from None
+
+
+def facts_dict(m: Any) -> Any:
+    """A validated model as plain nested dicts, unknowns left out and values kept as the
+    evaluator wants them (Duration, Decimal, date) — `model_dump` would turn a Duration into
+    a dict."""
+    if isinstance(m, BaseModel):
+        return {k: facts_dict(v) for k, v in m if v is not None}
+    if isinstance(m, list):
+        return [facts_dict(x) for x in m]
+    return m
 
 
 def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
@@ -183,8 +208,8 @@ def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
     try:
         return model.model_validate(facts)
     except ValidationError as e:
-        raise YakkanError(_diags(e, path, text, _known_fields(model), prefix=("facts",))) \
-            from None
+        raise YakkanError(_diags(e, path, text, _known_fields(model), prefix=("facts",)),
+                          sources={path: text}) from None
 
 
 def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
@@ -233,8 +258,13 @@ def _diags(e: ValidationError, path: str, text: str,
         full = (*prefix, *loc)
         dotted = ".".join(str(x) for x in full)
         line = _line_of(text, full)
-        span = I.Span(file=path, line=line, column=1, end_line=line, end_column=1) \
-            if line else None
+        span = None
+        if line:
+            src = text.splitlines()[line - 1]
+            key = str(next((x for x in reversed(full) if not isinstance(x, int)), ""))
+            col = src.find(key) + 1 if key and key in src else 1
+            span = I.Span(file=path, line=line, column=col, end_line=line,
+                          end_column=col + max(len(key), 1))
         if err["type"] == "extra_forbidden":
             parent = tuple("*" if isinstance(x, int) else str(x) for x in loc[:-1])
             cands = known.get(parent, [])

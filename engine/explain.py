@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from yakkan.engine.ast import FORCE_LABELS
-from yakkan.engine.case import read_case_file, validate_facts
+from yakkan.engine.case import facts_dict, read_case_file, validate_facts
 from yakkan.engine.counterfactual import counterfactuals
 from yakkan.engine.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
@@ -53,7 +53,7 @@ def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None
     when = as_of or case.as_of or DEFAULT_AS_OF()
     book = rulebook_for(doc_id, when)
     model = validate_facts(book, case.facts, case_path, text)
-    facts = model.model_dump(exclude_none=True)
+    facts = facts_dict(model)
     return Prepared(case_path, book, facts, when, case.title, case.expect)
 
 

@@ -600,8 +600,15 @@ def resolve(doc: A.Document) -> Rulebook:
                 message=f"`{f.type.enum_name}` is not a type",
                 hint=did_you_mean(f.type.enum_name, [*I.SCALAR_TYPES, *book.enums])
                 or "types: " + ", ".join(I.SCALAR_TYPES)))
-        if f.type.enum_name in book.enums:
-            f.type.members = list(book.enums[f.type.enum_name].members)
+        for t in (f.type, *(fd.type for fd in f.type.fields)):
+            if t.base == "enum" and t.enum_name:
+                if t.enum_name in book.enums:
+                    t.members = list(book.enums[t.enum_name].members)
+                elif t is not f.type:
+                    book.diagnostics.append(Diagnostic(
+                        code="resolve.unknown-type", span=t.span,
+                        message=f"`{t.enum_name}` is not a type",
+                        hint=did_you_mean(t.enum_name, [*I.SCALAR_TYPES, *book.enums])))
         book.facts[key] = f
     build_index(doc, book)
     for d in doc.definitions:
