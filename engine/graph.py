@@ -22,7 +22,6 @@ import networkx as nx
 from yakkan.engine import ir as I
 from yakkan.engine.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.resolve import Rulebook, resolve_citation
-from yakkan.engine.rulebooks import rulebook_for
 
 EDGE_KINDS = ("contains", "cites", "overrides", "mutatis", "uses", "reads", "prevails",
               "reading", "row", "holds")
@@ -219,6 +218,7 @@ def to_svg(g: nx.MultiDiGraph) -> str:
 
 def cli_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
               output: str | None) -> int:
+    from yakkan.engine.rulebooks import rulebook_for  # the CLI end; rulebooks uses cycles()
     book = rulebook_for(doc, as_of)
     g = build(book)
     if impact_of:

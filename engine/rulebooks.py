@@ -23,6 +23,7 @@ from yakkan.engine.load import (
     source_of,
     select_version,
 )
+from yakkan.engine.graph import cycles
 from yakkan.engine.resolve import Rulebook, resolve
 from yakkan.engine.types import check_types
 
@@ -81,7 +82,8 @@ def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
 def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     docs = ensure_clean(sources)
     books = tuple(resolve(d) for d in docs)
-    bad = [d for b in books for d in (*b.diagnostics, *check_types(b)) if d.severity == "error"]
+    bad = [d for b in books for d in (*b.diagnostics, *check_types(b), *cycles(b))
+           if d.severity == "error"]
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
     return books

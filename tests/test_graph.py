@@ -1,0 +1,62 @@
+"""The dependency graph: edges with their kinds and spans, impact, cycles, output formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from yakkan.engine.check import check_sources
+from yakkan.engine.cli import main
+from yakkan.engine.graph import build, impact, to_dot, to_mermaid
+from yakkan.engine.load import load_file
+from yakkan.engine.rulebooks import rulebook_for
+
+NEW = dt.date(2023, 5, 1)
+
+
+def test_edges_carry_kind_and_span() -> None:
+    book = rulebook_for("denwa", NEW)
+    g = build(book)
+    kinds = {d["kind"] for _, _, d in g.edges(data=True)}
+    assert {"contains", "overrides", "mutatis", "reads", "uses", "cites"} <= kinds
+    over = [(a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "overrides"]
+    assert any(g.nodes[a]["citation"] == "第14条の65第2項" and
+               g.nodes[b]["citation"] == "第14条の65第1項" and d["span"] is not None
+               for a, b, d in over)
+
+
+def test_impact_of_an_article_includes_its_mutatis_user() -> None:
+    book = rulebook_for("denwa", NEW)
+    names = [name for _, name in impact(book, "第14条の65")]
+    assert "第14条の65の2第4項" in names  # 「第14条の65…の規定に準じて取り扱います」
+
+
+def test_cycle_is_one_diagnostic_with_every_step(tmp_path: Path) -> None:
+    f = tmp_path / "cycle.yk"
+    f.write_text('document c "循環" {\n  version "1"\n  effective 2020-01-01\n}\n'
+                 'fact x: bool "X"\n'
+                 'define p "P" = q and x\n'
+                 'define q "Q" = r\n'
+                 'define r "R" = p\n', encoding="utf-8")
+    diags = check_sources([load_file(f)])
+    cyc = [d for d in diags if d.code == "check.cycle"]
+    assert len(cyc) == 1
+    assert len(cyc[0].related) == 3 and all(s.file == str(f) for s, _ in cyc[0].related)
+    for name in ("P", "Q", "R"):
+        assert name in cyc[0].message
+
+
+def test_formats() -> None:
+    book = rulebook_for("denwa", NEW)
+    g = build(book)
+    assert to_dot(g).startswith("digraph") and "->" in to_dot(g)
+    assert to_mermaid(g).startswith("graph LR") and "-->|overrides|" in to_mermaid(g)
+    r = CliRunner().invoke(main, ["graph", "denwa", "--as-of", "2023-05-01", "--format", "json"])
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["document"] == "denwa" and data["edges"]
+    r = CliRunner().invoke(main, ["graph", "denwa", "--impact", "第99条"])
+    assert r.exit_code == 2 and "graph.unknown-citation" in r.stderr
