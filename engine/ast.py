@@ -141,6 +141,7 @@ class Charge(Node):
     memos: list[str] = []
     row: Citation | None = None
     assumptions: list[str] = []
+    payer: str | None = None  # None / "contractor": the contractor pays; "company": 当社 pays
 
 
 class RefStmt(Node):

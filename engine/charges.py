@@ -35,8 +35,9 @@ on every line that used them, and once more for the report:
 
 JSON (`charges_json`, stable; Decimals as strings): `document`, `version`, `as_of`, `lines`
 (charged and quote lines), `undetermined` (undetermined and error lines), `not_applicable`,
+`company_pays` (amounts 当社 pays, `payer company`, e.g. the 第17条 cap: never in the total),
 `subtotals` (`monthly`, `one_time`, `usage`, `other`), `tax` (per category: `base`, `tax`,
-`with_tax`), `total` (sum of the charged lines before tax: 税込 lines count without the tax they
+`with_tax`), `warnings` (records priced by two lines), `total` (sum of the charged lines before tax: 税込 lines count without the tax they
 contain), `total_with_tax`, `final`, `complete`, `total_is_lower_bound`, `assumptions`.
 Each line: `name`, `label`, `id`, `citation`, `caption`, `row`, `row_id`, `row_text`, `text`,
 `per`, `period`, `tax`, `tax_code`, `status`, `amount`, `tax_amount`, `amount_with_tax`,
@@ -111,7 +112,7 @@ _BUILTIN_ASSUMPTIONS = {
     "tax_included": TAX_ASSUMPTION,
 }
 
-STATUSES = ("charged", "quote", "undetermined", "not_applicable", "error")
+STATUSES = ("charged", "quote", "undetermined", "not_applicable", "error", "company_pays")
 
 
 @dataclass
@@ -145,6 +146,7 @@ class ChargeLine:
     memos: list[str]
     flags: list[str]
     error: str | None = None
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def base(self) -> Decimal:
@@ -247,6 +249,28 @@ class ChargeReport:
         return any("lower_bound" in ln.flags for ln in self.charged)
 
     @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Records (a call, a line) that two or more charged lines both price: where the
+        text's classes overlap (プラン4 is a kind of プラン2, so a プラン4 on コース1 is literally
+        both 「プラン2のコース1」 and 「プラン4」), the total sums both."""
+        by_record: dict[str, list[str]] = {}
+        for ln in self.charged:
+            for b in ln.breakdown:
+                v = b["value"]
+                if b.get("q") == "sum" and b["included"] is True and v is not None \
+                        and v is not False and v != 0:
+                    names = by_record.setdefault(b["path"], [])
+                    if ln.name not in names:
+                        names.append(ln.name)
+        out = []
+        for path, names in by_record.items():
+            if len(names) > 1:
+                out.append({"kind": "overlap", "record": path, "lines": names,
+                            "message": f"{path} is priced by {len(names)} lines: "
+                            + ", ".join(names)})
+        return out
+
+    @property
     def assumptions(self) -> list[str]:
         out: list[str] = []
         for ln in self.lines:
@@ -297,8 +321,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
             quote_v = _truth(ev.ev(ch.quote_when, {}))
         if ch.amount is not None and when_v is not False and quote_v is not True:
             amount = _money(ev.ev(ch.amount, {}))
-    except (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError) as e:
-        error = f"{type(e).__name__}: {e}"
+    except (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError) as err:
+        error = f"{type(err).__name__}: {err}"
 
     flags: list[str] = []
     if error is not None:
@@ -317,6 +341,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         error = "the charge has no `amount`"
     elif amount is None:
         status = "undetermined"
+    elif ch.payer == "company":
+        status = "company_pays"  # 当社が支払う (e.g. 第17条の賠償の上限): never in the total
     else:
         status = "charged"
     if status == "undetermined":
@@ -346,8 +372,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
 
     if status not in ("not_applicable",):
         exprs = [e for e in (ch.when, ch.quote_when, ch.amount) if e is not None]
-        for e in exprs:
-            for n in I.walk(e):
+        for x in exprs:
+            for n in I.walk(x):
                 if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
                     assume(_BUILTIN_ASSUMPTIONS[n.fn])
         if tax is TaxCategory.EXCLUDED and amount is not None:
@@ -359,11 +385,14 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
 
     values = ev.values
     missing = [p for p, v in ev.read_facts.items() if v is None]
-    for e in (ch.when, ch.quote_when, ch.amount):
-        for m in _missing_fields(ev, e):
+    for y in (ch.when, ch.quote_when, ch.amount):
+        for m in _missing_fields(ev, y):
             if m not in missing:
                 missing.append(m)
+    priced = ("charged", "undetermined", "company_pays")
+    breakdown = _breakdown(ev, ch.amount) if status in priced else []
     row, row_id, row_text = _row(book, ch)
+    shown = _display_values(values)
     conds = [ch.when] if ch.when is not None else []
     return ChargeLine(
         name=ch.name,
@@ -379,12 +408,12 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         period=PERIOD_OF.get(ch.per or "", "other"),
         tax=tax,
         status=status,
-        amount=amount if status in ("charged", "undetermined") else None,
-        tax_amount=tax_amount if status in ("charged", "undetermined") else None,
-        amount_with_tax=with_tax if status in ("charged", "undetermined") else None,
-        formula=to_text(ch.amount, values) if ch.amount is not None else None,
-        condition=" and ".join(to_text(c, values) for c in conds) or "true",
-        quote_condition=to_text(ch.quote_when, values) if ch.quote_when is not None else None,
+        amount=amount if status in priced else None,
+        tax_amount=tax_amount if status in priced else None,
+        amount_with_tax=with_tax if status in priced else None,
+        formula=to_text(ch.amount, shown) if ch.amount is not None else None,
+        condition=" and ".join(to_text(c, shown) for c in conds) or "true",
+        quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
         facts=dict(ev.read_facts),
         judgments=[p for p in ev.read_facts if p in book.facts and book.facts[p].judgment],
         definitions=[
@@ -396,6 +425,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         memos=list(ch.memos),
         flags=flags,
         error=error,
+        breakdown=breakdown,
     )
 
 
@@ -425,13 +455,7 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
     saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
     out: list[str] = []
     try:
-        for n in I.walk(e):
-            if not isinstance(n, I.Quant) or n.source.resolved != "fact":
-                continue
-            src = ev.fact(n.source.path)
-            if not isinstance(src, list):
-                continue
-            name = ".".join(n.source.path)
+        for n, name, src in _records(ev, e):
             for i, rec in enumerate(src):
                 env = {n.var: rec}
                 for sub in (n.where, n.body):
@@ -456,6 +480,64 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
     finally:
         ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
     return out
+
+
+def _records(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list[Any]]]:
+    """The outermost quantifiers over list facts in an expression — looking through the
+    definitions it uses (違約金 counts lines through `lines_ended_within_minimum_period`) —
+    with the records of their list."""
+    out: list[tuple[I.Quant, str, list[Any]]] = []
+    if e is None:
+        return out
+    seen: set[str] = set()
+    stack: list[Any] = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, I.Quant):
+            src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
+            if isinstance(src, list):
+                out.append((n, ".".join(n.source.path), src))
+            continue  # nested quantifiers are summarised by their outer one
+        if isinstance(n, I.Ref) and n.resolved == "definition":
+            name = ".".join(n.path)
+            if name not in seen and name in ev.book.definitions:
+                seen.add(name)
+                stack.append(ev.book.definitions[name][0].expr)
+            continue
+        stack.extend(reversed(I.children(n)))
+    return out
+
+
+def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
+    """Per record of a `sum`/`count` in the amount (each call, each line): whether the
+    `where` takes it and what its body gives — the same interpreter, record by record."""
+    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
+    out: list[dict[str, Any]] = []
+    try:
+        for q, name, src in _records(ev, e):
+            if q.q not in ("sum", "count"):
+                continue
+            for i, rec in enumerate(src):
+                env = {q.var: rec}
+                ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                try:
+                    w = ev.ev(q.where, env) if q.where is not None else True
+                    b = ev.ev(q.body, env) if q.body is not None and w is not False else None
+                except (EvalError, ArithmeticError, TypeError, ValueError):
+                    w, b = None, None
+                if q.body is None and w is True:
+                    b = 1  # counted
+                out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
+                            "value": b if w is not False else None, "q": q.q})
+    finally:
+        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
+    return out
+
+
+def _display_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Values for showing in a condition: whole-yen Decimals as integers (90, not 9E+1)."""
+    return {k: int(v) if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value()
+            else v for k, v in values.items()}
 
 
 def restore_durations(v: Any) -> Any:
@@ -548,6 +630,10 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "memos": list(ln.memos),
         "flags": list(ln.flags),
         "error": ln.error,
+        "breakdown": [
+            {"path": b["path"], "record": _j(b["record"]), "included": b["included"],
+             "value": _j(_display_values({"v": b["value"]})["v"])}
+            for b in ln.breakdown],
     }
 
 
@@ -563,6 +649,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "tax_rate": str(CONSUMPTION_TAX_RATE),
         "lines": [line_json(ln) for ln in r.lines if ln.status in ("charged", "quote")],
         "undetermined": [line_json(ln) for ln in r.undetermined],
+        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
              "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
@@ -576,6 +663,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "complete": r.complete,
         "total_is_lower_bound": r.total_is_lower_bound,
         "assumptions": r.assumptions,
+        "warnings": r.warnings,
     }
 
 
@@ -585,6 +673,11 @@ def charges_json(p: Any, result: Result) -> dict[str, Any]:
 
 
 # ---- rendering --------------------------------------------------------------------------------
+
+def _show(v: Any) -> str:
+    """`show_value` with whole Decimals as integers (50000, not 5E+4)."""
+    return show_value(_display_values({"v": v})["v"])
+
 
 def _yen(s: str | None) -> str:
     return "—" if s is None else format_jpy(Decimal(s))
@@ -626,12 +719,14 @@ def _total_note(d: dict[str, Any]) -> list[str]:
         out.append("別途お見積りの項目あり: 確定額ではありません")
     if not d["complete"]:
         out.append("未確定の項目あり（合計に含まれていません）")
+    for w in d.get("warnings", []):
+        out.append(f"重複: {w['record']} を {'、'.join(w['lines'])} の複数の行が計上しています")
     return out
 
 
 def _rows(d: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for ln in d["lines"] + d["undetermined"]:
+    for ln in d["lines"]:
         rows.append([ln["label"] or ln["name"], ln["citation"],
                      PER_LABELS.get(ln["per"] or "", ln["per"] or ""),
                      _amount_cell(ln), ln["tax"] or "?",
@@ -658,6 +753,7 @@ def text_table(d: dict[str, Any]) -> str:
     out.append("  ".join("-" * w for w in widths))
     out.extend(fmt(r) for r in rows)
     out.append("")
+    out.extend(_undetermined_lines(d))
     out.extend(_detail_lines(d))
     out.append("小計:")
     for k in PERIODS:
@@ -678,9 +774,22 @@ def text_table(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _undetermined_lines(d: dict[str, Any]) -> list[str]:
+    if not d["undetermined"]:
+        return []
+    out = [f"未確定（合計に含まれていません）: {len(d['undetermined'])}件"]
+    for ln in d["undetermined"]:
+        need = ", ".join(ln["missing_facts"]) or "—"
+        extra = f"; error: {ln['error']}" if ln["error"] else ""
+        out.append(f"  - {ln['label'] or ln['name']}（{ln['citation']}）: still needed: "
+                   f"{need}{extra}")
+    out.append("")
+    return out
+
+
 def _detail_lines(d: dict[str, Any]) -> list[str]:
     out = []
-    for ln in d["lines"] + d["undetermined"]:
+    for ln in d["lines"]:
         head = f"■ {ln['label'] or ln['name']} — {ln['citation']}"
         if ln["row"] and ln["row"] != ln["citation"]:
             head += f"（{ln['row']}）"
@@ -694,7 +803,13 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
             out.append(f"  quote when: {ln['quote_condition']}")
         for p, v in ln["facts"].items():
             tag = " (judgment)" if p in ln["judgments"] else ""
-            out.append(f"    {p} = {show_value(v)}{tag}")
+            out.append(f"    {p} = {_show(v)}{tag}")
+        for b in ln["breakdown"]:
+            rec = ", ".join(f"{k}={_show(v)}" for k, v in b["record"].items()) \
+                if isinstance(b["record"], dict) else _show(b["record"])
+            took = "→ " + _show(b["value"]) if b["included"] else \
+                ("（対象外）" if b["included"] is False else "→ unknown")
+            out.append(f"    {b['path']}: {rec} {took}")
         if ln["missing_facts"]:
             out.append("  still needed: " + ", ".join(ln["missing_facts"]))
         if ln["error"]:
@@ -741,7 +856,7 @@ def render_charges(d: dict[str, Any], fmt: str) -> str:
     env.filters["yen"] = _yen
     env.filters["mdcell"] = lambda s: str(s if s is not None else "").replace("|", "\\|") \
         .replace("\n", "<br>")
-    env.filters["value"] = show_value
+    env.filters["value"] = _show
     tmpl = env.get_template(f"charges.{fmt}.j2")
     return tmpl.render(d=d, amount_cell=_amount_cell, per_labels=PER_LABELS,
                        period_labels=PERIOD_LABELS, periods=PERIODS, notes=_total_note(d))

@@ -26,7 +26,7 @@ def show_value(v: Any) -> str:
     if v is False:
         return "false"
     if isinstance(v, Decimal):
-        return str(v.normalize()) if v == v.to_integral() else str(v)
+        return format(v.normalize(), "f") if v == v.to_integral() else str(v)
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, Duration):
