@@ -12,6 +12,8 @@ Each arrow is one module; nothing flows backwards.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from yakkan.engine.diagnostics import Diagnostic
 from yakkan.engine.graph import cycles
 from yakkan.engine.load import Source
@@ -24,6 +26,13 @@ def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for s in sources:
         assert s.doc is not None
+        folder = Path(s.path).parent
+        if folder.parent.name == "clauses" and folder.name != s.doc.header.id:
+            out.append(Diagnostic(
+                code="check.id-mismatch", severity="error", span=s.doc.header.span,
+                message=f"the document id `{s.doc.header.id}` differs from its folder "
+                f"`{folder.name}`", hint=f"write `document {folder.name} …`: the folder name "
+                "is the id users give"))
         book = resolve(s.doc)
         out.extend(book.diagnostics)
         out.extend(cycles(book))

@@ -311,7 +311,7 @@ def _step(ctx: _Ctx, cur: list[str] | None, st: Step) -> list[str] | str:
         return [arts[i]]
     if k in ("paragraph", "item", "table", "note", "section") and cur is not None:
         assert st.key is not None
-        out: list[str] = []
+        out = []
         for c in cur:
             found = _children_of(book, c, k, st.key)
             if not found and k == "item":  # a single-paragraph article: 第10条第3号

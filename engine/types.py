@@ -82,8 +82,8 @@ class _Checker:
         if isinstance(e, I.Neg):
             return self.typeof(e.operand, scope)
         if isinstance(e, I.Call):
-            for a in e.args:
-                self.typeof(a, scope)
+            for arg in e.args:
+                self.typeof(arg, scope)
             if e.fn not in NAMES:
                 self.err("type.unknown-function", f"`{e.fn}` is not a builtin", e,
                          did_you_mean(e.fn, NAMES) or "builtins: " + ", ".join(NAMES))

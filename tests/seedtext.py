@@ -8,6 +8,7 @@ full text used for substring checks.
     normalize(text)             the comparison form (see below)
     seed_units(doc, version)    list[SeedUnit] in document order
     seed_text(doc, version)     normalize() of the whole document / one column of it
+    printed_text(doc, version)  the same without the repairs of extraction slips
     unit_map(doc, version)      {path: SeedUnit}
     EXTRACTION_SLIPS            places where the seed's characters are extraction artefacts
     NUMBERING_ANOMALIES         units whose printed number is not their structural key
@@ -933,8 +934,13 @@ _DENWA_REPAIRS: dict[tuple[str, int], tuple[tuple[str, str], ...]] = {
 _P_CHUNK_RE = re.compile(r"<p\b[^>]*>(.*?)</p>", re.DOTALL)
 
 
-def _denwa_column(lines: list[str], version: str) -> list[tuple[int, str]]:
-    """The column's logical lines (seed line, text) after repairs; inline markup stripped."""
+def _denwa_column(
+    lines: list[str], version: str, *, repair: bool = True
+) -> list[tuple[int, str]]:
+    """The column's logical lines (seed line, text) after repairs; inline markup stripped.
+
+    ``repair=False`` leaves out ``_DENWA_REPAIRS``: the column as printed, slips included.
+    """
     out: list[tuple[int, str]] = []
     for seg in _DENWA_COLUMNS[version]:
         first_chunk = True
@@ -947,7 +953,7 @@ def _denwa_column(lines: list[str], version: str) -> list[tuple[int, str]]:
                 raw = "\t".join(raw.split("\t")[a:z]).rstrip("\t")
                 if not raw.strip():
                     continue
-            for old, new in _DENWA_REPAIRS.get((version, n), ()):
+            for old, new in _DENWA_REPAIRS.get((version, n), ()) if repair else ():
                 if raw.count(old) != 1 or (new == "" and raw != old):
                     raise SeedFormatError(f"line {n}: repair target {old!r} not found")
                 raw = raw.replace(old, new)
@@ -956,7 +962,7 @@ def _denwa_column(lines: list[str], version: str) -> list[tuple[int, str]]:
             text = _strip_inline(raw)
             if "\t" in text:
                 chunks = [text.strip(" ")]  # a leading TAB (empty first cell) is significant
-            elif "<p" not in text:
+            elif "<p" not in text or not repair:  # as printed: one chunk, markup kept
                 chunks = [text.strip()]
             else:
                 chunks = [c.strip() for c in _P_CHUNK_RE.findall(text)]
@@ -1379,6 +1385,21 @@ def seed_text(doc: str, version: str) -> str:
     if doc == RAKUTEN:
         return normalize("\n".join(lines))
     return normalize("\n".join(text for _, text in _denwa_column(lines, version)))
+
+
+@cache
+def printed_text(doc: str, version: str) -> str:
+    """normalize() of the document version as the seed prints it: like ``seed_text`` but
+    without the repairs of extraction slips (denwa: that column, ``_DENWA_REPAIRS`` not
+    applied; rakuten: identical to ``seed_text``).  A correction's seed side is looked up
+    here: it records what the seed shows."""
+    filename = _check(doc, version)
+    lines = list(_lines(filename))
+    if doc == RAKUTEN:
+        return normalize("\n".join(lines))
+    return normalize(
+        "\n".join(text for _, text in _denwa_column(lines, version, repair=False))
+    )
 
 
 def iter_versions() -> Iterator[tuple[str, str]]:
