@@ -30,6 +30,8 @@ class Step:
     title (key = the words before 「に関する条」) / document (本規約) / appendix (key) /
     next_table / external (key = external name) / external_part (words within it) /
     subitem (key = ア, (ア): relative to the citing unit's nearest enclosing list) /
+    named (a part named as printed — a 【section】 or row of a table, matched by key, label
+    or caption) /
     sentence (key = main | proviso)
     """
 
@@ -86,6 +88,10 @@ _FIXED = {
     "ただし書": Step("sentence", "proviso"), "本規約": Step("document"),
     "本約款": Step("document"),
 }
+
+
+_NAMED_AFTER = ("appendix", "named", "table", "section", "article", "paragraph", "item",
+                "note", "remarks", "subitem")
 
 
 def parse_citation(raw: str, externals: dict[str, str], appendices: list[str]) -> list[CiteGroup]:
@@ -179,6 +185,12 @@ def parse_citation(raw: str, externals: dict[str, str], appendices: list[str]) -
             i = m.end()
             break
         else:
+            m = re.match(r"【([^】]+)】|([^、及並又若乃～〜（(【]+)", rest)
+            if m and cur.steps and cur.steps[-1].kind in _NAMED_AFTER:
+                # a table row or section named as printed: 「別表【IP電話(050)料金】月額基本料」
+                cur.steps.append(Step("named", m.group(1) or m.group(2)))
+                i += m.end()
+                continue
             raise CitationSyntaxError(
                 f"cannot read `{s[i:]}` in the citation 「{raw}」")
     if cur.steps:

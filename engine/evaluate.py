@@ -140,6 +140,22 @@ def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
     return out
 
 
+def grounds_under(book: Rulebook) -> dict[str, list[Ground]]:
+    """Provision id → the grounds that stand in it or in its parts (for `holds 「第2項」`,
+    whose grounds are its items). Cached on the rulebook."""
+    if "grounds_under" in book.cache:
+        return book.cache["grounds_under"]  # type: ignore[no-any-return]
+    out: dict[str, list[Ground]] = {}
+    for gs in grounds_of(book).values():
+        for g in gs:
+            p: str | None = g.id
+            while p is not None:
+                out.setdefault(p, []).append(g)
+                p = book.provisions[p].parent
+    book.cache["grounds_under"] = out
+    return out
+
+
 def _within(book: Rulebook, pid: str, targets: set[str]) -> bool:
     p: str | None = pid
     while p is not None:
@@ -324,10 +340,7 @@ class Evaluator:
     def holds(self, cite: I.Citation) -> bool | None:
         """Some ground (or condition) of the cited provisions applies."""
         vals: list[bool | None] = []
-        by_id: dict[str, list[Ground]] = {}
-        for gs in grounds_of(self.book).values():
-            for g in gs:
-                by_id.setdefault(g.id, []).append(g)
+        by_id = grounds_under(self.book)
         for t in cite.targets:
             self.relied.append(t)
             if t in self.holds_memo:
@@ -498,6 +511,13 @@ def decide(name: str, results: list[GroundResult]) -> OutcomeResult:
         kind = "application"
     else:
         kind = "effect"
+        # 「前項の規定にかかわらず」: an applying ground sets aside the grounds it overrides
+        beaten = [r for r in applying for w in applying if w is not r and _overrides(w, r)]
+        for r in beaten:
+            w = next(w for w in applying if w is not r and _overrides(w, r))
+            overrides.append((w.ground.rule_pid, r.ground.rule_pid))
+        applying = [r for r in applying if r not in beaten]
+        na = na + beaten
         value = "not_applicable"
         for f in FORCE_ORDER:
             if any(r.ground.force == f for r in applying):
@@ -508,6 +528,11 @@ def decide(name: str, results: list[GroundResult]) -> OutcomeResult:
                 value = "undetermined"
     return OutcomeResult(name, value, kind, applying, na, unknown, base, missing,
                          sorted(set(overrides)))
+
+
+def _overrides(winner: GroundResult, other: GroundResult) -> bool:
+    ids = (other.ground.id, other.ground.rule_pid)
+    return any(i == o or i.startswith(o + "/") for o in winner.ground.overrides for i in ids)
 
 
 def _missing(unknown: list[GroundResult]) -> list[str]:

@@ -8,7 +8,8 @@ The layout is fixed, never a matter of taste or line length:
   document order, then top-level corrections; a blank line between groups and between
   top-level units;
 * inside a unit: label, text, proviso, kind, when, refs, readings, precedences, definitions,
-  periods, rules, charges, corrections, slips, memos, then the child units;
+  periods, rules, charges, corrections, slips, memos, then the child units; inside a charge:
+  row, amount, when, quote when, tax, per, payer, lower_bound, assume, memo;
 * expressions with the fewest parentheses the grammar needs (precedence, loosest first:
   `if`, `or`, `and`, `not`, comparison / `in`, `+ -`, `* /`, unary `-`). A parenthesised
   `and`/`or` inside one of the same operator is kept as written (`(a or b) or c`).
@@ -53,6 +54,7 @@ DURATION_SUFFIX = {
     "second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月", "year": "年",
 }
 _NAME = re.compile(r"[^\W\d]\w*")
+_DOC_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _KEY = re.compile(r"[0-9]+(_[0-9]+)*|\([^\W\d_]\)|[^\W\d]\w*")
 
 
@@ -185,7 +187,8 @@ def _expr(e: Any) -> str:
         operand = format_expr(e.operand, P_UNARY)
         return ("- " if operand.startswith("-") else "-") + operand
     if isinstance(e, I.Call):
-        if e.fn in ("all", "any", "count", "sum", "min", "max"):
+        if e.fn in ("all", "any", "count", "sum") or \
+                (e.fn in ("min", "max") and len(e.args) < 2):
             raise FormatError(f"`{e.fn}(…)` reads as a quantifier, not a call")
         return f"{name(e.fn)}({', '.join(format_expr(a) for a in e.args)})"
     if isinstance(e, I.Quant):
@@ -283,7 +286,9 @@ class _Printer:
         if h.language is not None:
             metas.append(f"language {name(h.language)}")
         metas.extend(f"memo {quote(m)}" for m in h.memos)
-        head = f"document {name(h.id)} {quote(h.title)} {{"
+        if not _DOC_ID.fullmatch(h.id):
+            raise FormatError(f"`{h.id}` is not a document id (letters, digits, `-`, `_`)")
+        head = f"document {h.id} {quote(h.title)} {{"
         if not metas:
             self.emit(0, head + "}")
             return
@@ -394,7 +399,7 @@ class _Printer:
             self.lines = outer
 
     def charge(self, depth: int, c: A.Charge) -> None:
-        attrs: list[str] = []
+        attrs: list[str] = [f"row {cite(c.row)}"] if c.row is not None else []
         if c.amount is not None:
             attrs.append(f"amount {format_expr(c.amount)}")
         if c.when is not None:
@@ -405,10 +410,10 @@ class _Printer:
             attrs.append(f"tax {name(c.tax)}")
         if c.per is not None:
             attrs.append(f"per {name(c.per)}")
+        if c.payer is not None:
+            attrs.append(f"payer {name(c.payer)}")
         if c.lower_bound:
             attrs.append("lower_bound")
-        if c.row is not None:
-            attrs.append(f"row {cite(c.row)}")
         attrs.extend(f"assume {quote(a)}" for a in c.assumptions)
         attrs.extend(f"memo {quote(m)}" for m in c.memos)
         label = f" {quote(c.label)}" if c.label is not None else ""

@@ -39,7 +39,7 @@ KEYWORDS = (
     "language", "external", "alias", "enum", "fact", "judgment", "list", "define", "deleted",
     "omitted", "text", "proviso", "label", "kind", "when", "slip", "rule", "for", "each",
     "item", "as", "outcome", "unless", "requires", "charge", "amount", "tax", "per", "lower_bound",
-    "quote", "row", "assume", "period", "cites", "notwithstanding", "mutatis", "amends",
+    "quote", "row", "assume", "payer", "period", "cites", "notwithstanding", "mutatis", "amends",
     "reading", "in", "except", "prevails", "over", "correction", "because", "or", "and",
     "not", "holds", "if", "then", "else", "true", "false", "all", "any", "count", "sum",
     "min", "max", *A.UNIT_KINDS,
@@ -101,9 +101,14 @@ def parser() -> Lark:
                 start=["start", "decls"], lexer_callbacks={"COMMENT": _on_comment})
 
 
+_KIND_TERMS = {k.upper() for k in A.UNIT_KINDS}
+
+
 def _expected_words(expected: set[str]) -> list[str]:
     words = []
     p = parser()
+    if len(expected & _KIND_TERMS) > 3:  # all the unit kinds: say so in one phrase
+        expected = (expected - _KIND_TERMS) | {"KIND"}
     for name in sorted(expected):
         if name in TERMINAL_WORDS:
             words.append(TERMINAL_WORDS[name])
@@ -208,7 +213,7 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
         span = _tok_span(file, tok)
         hint = None
         pos = tok.start_pos or 0
-        if tok.type == "NAME" or str(tok) in KEYWORDS:
+        if re.fullmatch(r"[^\W\d]\w*", str(tok)):  # a word (NAME, DOC_ID or keyword)
             hint = did_you_mean(str(tok), _expected_keywords(expected) or KEYWORDS)
         if expected == {"DOCUMENT"}:
             hint = HEADER_HINT
@@ -328,6 +333,7 @@ _DUR_UNITS = {
 }
 TAX_CATEGORIES = ("excluded", "included", "not_taxable")
 PERIODS = ("month", "once", "use", "call", "line", "year")
+PAYERS = ("contractor", "company")
 
 
 def unescape(s: str) -> str:
@@ -490,6 +496,10 @@ class Lower(Transformer[Token, Any]):
     def path(self, meta: Any, ch: list[Any]) -> list[str]:
         return [str(c) for c in ch]
 
+    def kind_kw(self, meta: Any, ch: list[Any]) -> Token:
+        tok: Token = ch[0]
+        return tok
+
     def key(self, meta: Any, ch: list[Any]) -> str:
         return normalize_width(str(ch[0]))
 
@@ -643,6 +653,13 @@ class Lower(Transformer[Token, Any]):
     def c_assume(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
         return ("assumptions", unescape(ch[0]), self.sp(meta))
 
+    def c_payer(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        v = str(ch[0])
+        if v not in PAYERS:
+            self.err("lower.bad-payer", f"unknown payer `{v}`", self.sp(meta),
+                     did_you_mean(v, PAYERS) or "use contractor or company")
+        return ("payer", v, self.sp(meta))
+
     def period(self, meta: Any, ch: list[Any]) -> Any:
         return self._stmt_of(A.PeriodDef(name=str(ch[0]), expr=ch[1], span=self.sp(meta)),
                              "periods")
@@ -725,6 +742,11 @@ class Lower(Transformer[Token, Any]):
         return I.Quant(q=str(q), var=str(var), source=src_ref, body=body,
                        where=where, span=self.sp(meta))
 
+    def call_q(self, meta: Any, ch: list[Any]) -> I.Call:
+        """`min(a, b)` / `max(a, b)`: the builtins, not the quantifiers."""
+        name, *args = ch
+        return I.Call(fn=str(name), args=args, span=self.sp(meta))
+
     def holds(self, meta: Any, ch: list[Any]) -> I.Holds:
         return I.Holds(cite=self.cite(ch[0]), span=self.sp(meta))
 
@@ -769,7 +791,9 @@ class Lower(Transformer[Token, Any]):
 
 
 def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
-    """Attach each full-line comment to the unit or declaration that follows it."""
+    """Attach each comment to the unit or declaration that follows it — or, for an
+    end-of-line comment, to the one that starts on its line. Comments above the header
+    and inside it are the document's, those after the last node its trailing comments."""
     if not comments:
         return
     holders: list[tuple[int, Any]] = []
@@ -780,16 +804,19 @@ def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
         for h in (u, *u.definitions):
             if h.span:
                 holders.append((h.span.line, h))
-    # comments above the header are the document's own
-    header_line = doc.header.span.line if doc.header.span else 0
+    # comments above the header and inside it are the document's own
+    header_end = doc.header.span.end_line if doc.header.span else 0
     holders.sort(key=lambda x: x[0])
     lines = [h[0] for h in holders]
     for c in comments:
         text = str(c)[1:].strip()
-        if (c.line or 0) < header_line:
+        if (c.line or 0) <= header_end:
             doc.comments.append(text)
             continue
         i = bisect.bisect_right(lines, c.line or 0)
+        if i > 0 and lines[i - 1] == c.line:
+            # an end-of-line comment belongs to the node that starts on its line
+            i = bisect.bisect_left(lines, c.line)
         if i < len(holders):
             holders[i][1].comments.append(text)
         else:

@@ -257,6 +257,21 @@ def _step(ctx: _Ctx, cur: list[str] | None, st: Step) -> list[str] | str:
     if k == "external":
         assert st.key is not None
         return st.key
+    if k == "named":
+        assert st.key is not None
+        if cur is None:
+            raise ResolveError(f"「{st.key}」 needs a table or provision before it")
+        want = _plain(st.key)
+        found: list[str] = []
+        for c in cur:  # breadth-first: the shallowest part with that name
+            layer = list(book.provisions[c].children)
+            while layer and not found:
+                found = [x for x in layer if want in _names_of(book.provisions[x].unit)]
+                layer = [y for x in layer for y in book.provisions[x].children]
+        if not found:
+            raise ResolveError(f"no part named 「{st.key}」 in "
+                               + ", ".join(book.cite(c) for c in cur))
+        return found[:1]
     if k == "subitem":
         assert st.key is not None
         if cur is not None:
@@ -437,6 +452,14 @@ def _step(ctx: _Ctx, cur: list[str] | None, st: Step) -> list[str] | str:
             raise ResolveError(f"no {k} {st.key} here")
         return hits[:1]
     raise ResolveError(f"cannot follow `{k}` here")
+
+
+def _plain(s: str) -> str:
+    return re.sub(r"[\s【】「」]", "", normalize_width(s))
+
+
+def _names_of(u: A.Unit) -> set[str]:
+    return {_plain(x) for x in (u.key, u.label, u.caption) if x}
 
 
 def _range(book: Rulebook, start: list[str], end: list[str]) -> list[str]:
