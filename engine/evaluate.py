@@ -144,7 +144,7 @@ def grounds_under(book: Rulebook) -> dict[str, list[Ground]]:
     """Provision id → the grounds that stand in it or in its parts (for `holds 「第2項」`,
     whose grounds are its items). Cached on the rulebook."""
     if "grounds_under" in book.cache:
-        return book.cache["grounds_under"]  # type: ignore[no-any-return]
+        return book.cache["grounds_under"]
     out: dict[str, list[Ground]] = {}
     for gs in grounds_of(book).values():
         for g in gs:

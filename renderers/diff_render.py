@@ -1,0 +1,390 @@
+"""Renderers of a diff (`yakkan.engine.diff.Diff`): the 新旧対照表 as text, Markdown, HTML,
+JSON and DOCX, with the list of changes, the witness cases and the equivalences proved.
+
+`render_diff(d, fmt, old_side)`: `old_side` is the column that holds the old text, `left`
+(the seed's convention, 改正前 on the left) or `right`. Changed characters are underlined
+on both sides (`<u>` in Markdown and HTML, `run.underline = True` in DOCX, `[-…-]` / `{+…+}`
+in plain text); whole units added or deleted show （新設） / （削る） on the other side;
+units not encoded in the excerpt, and containers with no change, show （略）.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from yakkan.engine.diff import KIND_LABELS, KINDS, Change, Diff, Row, Run, diff_json, witness_json
+from yakkan.engine.smt import Witness
+from yakkan.renderers.env import md_escape, render
+
+FORMATS = ("text", "md", "html", "json", "docx")
+
+VALUE_JA = {
+    "accept": "承諾する", "approve": "承認する", "may_refuse": "承諾しないことがある",
+    "refuse": "承諾（承認）しない", "undetermined": "未確定", "not_applicable": "該当なし",
+    "may": "することがある", "deemed": "みなす", "duty": "義務あり", "prohibited": "禁止",
+    "requirement_unmet": "要件不充足", "permission": "できる", "exemption": "免責",
+    "declaration": "適用あり（宣言）",
+}
+STATUS_JA = {
+    "identical": "同一（論理に変更なし）", "equivalent": "同値（証明済み）",
+    "differs": "異なる判断あり", "differs_partial": "事実が未知の場合のみ異なる",
+    "grounds_differ": "判断は同じ、根拠が異なる事例あり",
+    "undecided": "未決定",
+}
+TAB = " ｜ "
+
+
+def render_diff(d: Diff, fmt: str, old_side: str = "left") -> str | bytes:
+    if old_side not in ("left", "right"):
+        raise ValueError(f"old_side must be left or right, not {old_side!r}")
+    if fmt == "json":
+        return json.dumps(diff_json(d), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "text":
+        return text_diff(d, old_side)
+    if fmt in ("md", "html"):
+        return render(f"diff.{fmt}.j2", **context(d, fmt, old_side))
+    if fmt == "docx":
+        return docx_bytes(d, old_side)
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+# ---- the view model ----------------------------------------------------------------------
+
+def _runs(rs: list[Run]) -> list[dict[str, Any]]:
+    return [{"changed": r.op != "equal", "text": r.text.replace("\t", TAB)} for r in rs]
+
+
+def _plain(text: str) -> list[dict[str, Any]]:
+    return [{"changed": False, "text": text.replace("\t", TAB)}] if text else []
+
+
+def cell(c: Change, side: str, collapsed: bool) -> dict[str, Any]:
+    """One side of a row: a marker, or caption / number / text as runs."""
+    v = c.old if side == "old" else c.new
+    base: dict[str, Any] = {"marker": None, "caption": [], "head": [], "text": [],
+                            "unit_kind": None, "citation": None, "block_caption": False}
+    if v is None:
+        if c.kind == "added":
+            base["marker"] = "（新設）"
+        elif c.kind == "deleted":
+            base["marker"] = "（削る）"
+        else:
+            base["marker"] = "（略）"
+        return base
+    base["unit_kind"] = v.kind
+    base["citation"] = v.citation
+    if collapsed or v.status == "omitted":
+        if v.status == "omitted" and "略" in v.text:
+            base["text"] = _plain(v.text)
+        else:
+            label = v.head + ("" if v.kind == "article" or not v.caption else f" {v.caption}")
+            base["text"] = _plain(f"{label}（略）")
+        return base
+    old = side == "old"
+    base["caption"] = [] if (v.caption or "") == v.head else \
+        _runs(c.old_caption_runs if old else c.new_caption_runs) or _plain(v.caption or "")
+    base["head"] = _runs(c.old_head_runs if old else c.new_head_runs) or _plain(v.head)
+    base["text"] = _runs(c.old_runs if old else c.new_runs) or _plain(v.text)
+    base["block_caption"] = v.kind == "article"
+    return base
+
+
+def _enum_labels(d: Diff) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for b in (d.old_book, d.new_book):
+        if b is None:
+            continue
+        for e in b.enums.values():
+            for m in e.members:
+                if m.label:
+                    out.setdefault(m.name, m.label)
+        for f in b.facts.values():
+            for m in f.type.members:
+                if m.label:
+                    out.setdefault(m.name, m.label)
+    return out
+
+
+def show(v: Any, enums: dict[str, str] | None = None) -> str:
+    if v is None:
+        return "unknown"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, list):
+        if not v:
+            return "（0件）"
+        parts = []
+        for i, rec in enumerate(v, 1):
+            if isinstance(rec, dict):
+                inner = ", ".join(f"{k}={show(x, enums)}" for k, x in rec.items()) or "（項目なし）"
+                parts.append(f"#{i} {inner}")
+            else:
+                parts.append(f"#{i} {show(rec, enums)}")
+        return "; ".join(parts)
+    s = str(v)
+    if enums and s in enums:
+        return f"{s}（{enums[s]}）"
+    return s
+
+
+def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
+    data = witness_json(d, w)
+    enums = _enum_labels(d)
+
+    def side(s: dict[str, Any]) -> dict[str, Any]:
+        return {"value": s["value"], "value_ja": VALUE_JA.get(s["value"], s["value"]),
+                "grounds": [g["citation"] for g in s["grounds"]],
+                "undetermined": [g["citation"] for g in s["undetermined"]],
+                "missing": s["missing_facts"]}
+    facts = []
+    for path, v in data["facts"].items():
+        lab = data["fact_labels"].get(path, {})
+        facts.append({"path": path, "label": lab.get("label"),
+                      "judgment": bool(lab.get("judgment")), "value": show(v, enums)})
+    return {"n": n, "outcome": w.outcome, "facts": facts, "old": side(data["old"]),
+            "new": side(data["new"]), "method": w.method, "partial": not w.both_determined,
+            "verified": w.verified, "same_decision": w.kind == "grounds"}
+
+
+def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
+    data = diff_json(d)
+    left_is_old = old_side == "left"
+    old_label = f"改正前（{d.old_info.version or '?'}版）"
+    new_label = f"改正後（{d.new_info.version or '?'}版）"
+    rows = []
+    for r in d.rows():
+        rows.append(_row_view(r, left_is_old))
+    counts = d.counts()
+    changes = []
+    for c in d.changes():
+        changes.append({"id": c.id, "citation_old": c.citation_old,
+                        "citation_new": c.citation_new, "kind": c.kind,
+                        "kind_label": KIND_LABELS[c.kind], "basis": c.basis,
+                        "flags": [f for f in c.flags if f != c.kind],
+                        "counterexample": _cx(d, c)})
+    affected = [{"citation": c.citation, "by": c.affected_by}
+                for c in d.walk() if c.affected_by]
+    return {
+        "title": d.title, "document": d.document, "number": d.number,
+        "old": data["from"], "new": data["to"],
+        "left_label": old_label if left_is_old else new_label,
+        "right_label": new_label if left_is_old else old_label,
+        "left_is_old": left_is_old, "old_side": old_side,
+        "enactment": d.enactment, "rows": rows,
+        "counts": [(k, KIND_LABELS[k], counts[k]) for k in KINDS if counts[k]],
+        "changes": changes, "affected": affected,
+        "witnesses": [witness_view(d, w, i) for i, w in enumerate(d.witnesses(), 1)],
+        "equivalent": d.equivalences,
+        "outcomes": [{"outcome": o.outcome, "status": o.status,
+                      "status_ja": STATUS_JA.get(o.status, o.status), "method": o.method,
+                      "witnesses": len(o.witnesses), "in_old": o.in_old, "in_new": o.in_new}
+                     for o in d.outcomes],
+        "semantic": d.semantic, "notes": d.notes, "fmt": fmt,
+        "runs": runs_html if fmt == "html" else runs_md,
+    }
+
+
+def _cx(d: Diff, c: Change) -> str | None:
+    if not c.counterexample:
+        return None
+    enums = _enum_labels(d)
+    facts = ", ".join(f"{k} = {show(v, enums)}" for k, v in c.counterexample["facts"].items())
+    def vals(xs: Any) -> str:
+        return "、".join(show(x) for x in xs) if isinstance(xs, list) else show(xs)
+    return f"{facts or '（事実なし）'} → 改正前 {vals(c.counterexample['old'])}／改正後 " \
+        f"{vals(c.counterexample['new'])}"
+
+
+def _row_view(r: Row, left_is_old: bool) -> dict[str, Any]:
+    c = r.change
+    old, new = cell(c, "old", r.collapsed), cell(c, "new", r.collapsed)
+    return {"depth": r.depth, "kind": c.kind, "kind_label": KIND_LABELS[c.kind],
+            "collapsed": r.collapsed, "id": c.id,
+            "left": old if left_is_old else new, "right": new if left_is_old else old,
+            "anchor": "u-" + c.id.replace("/", "-").replace(":", "_")}
+
+
+# ---- runs as markup -----------------------------------------------------------------------
+
+def runs_html(runs: list[dict[str, Any]]) -> Markup:
+    out = []
+    for r in runs:
+        t = str(escape(r["text"]))
+        out.append(f'<u class="chg">{t}</u>' if r["changed"] else t)
+    return Markup("".join(out))
+
+
+def runs_md(runs: list[dict[str, Any]]) -> str:
+    out = []
+    for r in runs:
+        t = md_escape(r["text"])
+        out.append(f"<u>{t}</u>" if r["changed"] else t)
+    return "".join(out)
+
+
+# ---- plain text ----------------------------------------------------------------------------
+
+def _runs_text(runs: list[Run], marks: tuple[str, str]) -> str:
+    return "".join(f"{marks[0]}{r.text}{marks[1]}" if r.op != "equal" else r.text
+                   for r in runs).replace("\t", TAB)
+
+
+def text_diff(d: Diff, old_side: str = "left") -> str:
+    ctx = context(d, "text", old_side)
+    o, n = ctx["old"], ctx["new"]
+    lines = [f"新旧対照表 {d.title}（{d.document}）" + (f" {d.number}" if d.number else ""),
+             f"  改正前: {o['version']}版（{o['effective_from']}（{o['effective_from_wareki']}）"
+             f"〜{o['effective_until'] or ''}） — --from {o['date']}（{o['date_wareki']}）",
+             f"  改正後: {n['version']}版（{n['effective_from']}（{n['effective_from_wareki']}）"
+             f"〜{n['effective_until'] or ''}） — --to {n['date']}（{n['date_wareki']}）"]
+    for e in d.enactment:
+        lines.append(f"  {e['citation']}（{e['caption'] or ''}）: {e['text']}")
+    lines.append("")
+    lines.append("変更: " + ", ".join(f"{label} {k} {cnt}" for k, label, cnt in ctx["counts"]
+                                     if k not in ("unchanged", "omitted")))
+    for c in d.changes():
+        where = c.citation_old or "（新設）"
+        if c.citation_new != c.citation_old:
+            where += f" → {c.citation_new or '（削る）'}"
+        lines.append(f"[{c.kind}] {where}" + (f" — {c.basis}" if c.basis else ""))
+        if c.old is not None and (c.old_runs or c.kind in ("renumbered", "moved")):
+            head = _runs_text(c.old_head_runs, ("[-", "-]"))
+            lines.append(f"    - {head} {_runs_text(c.old_runs, ('[-', '-]'))}".rstrip())
+        if c.new is not None and (c.new_runs or c.kind in ("renumbered", "moved")):
+            head = _runs_text(c.new_head_runs, ("{+", "+}"))
+            lines.append(f"    + {head} {_runs_text(c.new_runs, ('{+', '+}'))}".rstrip())
+        cx = _cx(d, c)
+        if cx:
+            lines.append(f"    例: {cx}")
+    if d.semantic:
+        lines.append("")
+        lines.append(f"判断が変わる事例（witness cases, {len(ctx['witnesses'])}件、"
+                     "すべてインタプリタで再検証済み）:")
+        for w in ctx["witnesses"]:
+            tag = "（一方が未確定）" if w["partial"] else \
+                "（判断は同じ、根拠が異なる）" if w["same_decision"] else ""
+            lines.append(f"  {w['n']}. {w['outcome']}{tag} [{w['method']}]")
+            for f in w["facts"]:
+                j = "（判断）" if f["judgment"] else ""
+                lines.append(f"       {f['path']} = {f['value']}{j}")
+            for name, s in (("改正前", w["old"]), ("改正後", w["new"])):
+                why = "、".join(s["grounds"] or s["undetermined"]) or "—"
+                lines.append(f"     {name}: {s['value']}（{s['value_ja']}） {why}")
+        lines.append("")
+        lines.append("同値であることが証明されたもの:")
+        for e in d.equivalences:
+            lines.append(f"  - {e['kind']} {e.get('citation') or e['id']}: {e['note']} "
+                         f"[{e['method']}]")
+        lines.append("")
+        lines.append("結果ごとの比較:")
+        for oc in ctx["outcomes"]:
+            lines.append(f"  - {oc['outcome']}: {oc['status']}（{oc['status_ja']}） "
+                         f"[{oc['method']}] witnesses {oc['witnesses']}")
+    for note in d.notes:
+        lines.append(f"注: {note}")
+    return "\n".join(lines) + "\n"
+
+
+# ---- DOCX --------------------------------------------------------------------------------
+
+def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    ctx = context(d, "docx", old_side)
+    doc = Document()
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.LANDSCAPE
+    sec.page_width, sec.page_height = Mm(297), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(sec, side, Mm(15))
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(9.5)
+    normal.font.name = "MS Mincho"
+    rpr = normal.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    rfonts.set(qn("w:eastAsia"), "MS Mincho")
+
+    doc.add_heading(f"{d.title}　新旧対照表", level=1)
+    o, n = ctx["old"], ctx["new"]
+    head = doc.add_paragraph()
+    head.add_run(f"{d.title}（{d.number or d.document}）\n")
+    head.add_run(f"改正前: {o['version']}版（{o['effective_from_wareki'] or ''}"
+                 f"{'～' + o['effective_until_wareki'] if o['effective_until_wareki'] else ''}）"
+                 f"　改正後: {n['version']}版（{n['effective_from_wareki'] or ''}～）\n")
+    for e in d.enactment:
+        head.add_run(f"{e['citation']}（{e['caption'] or ''}）: {e['text']}\n")
+    head.add_run("（下線は改正部分。左右の欄: "
+                 f"{ctx['left_label']}／{ctx['right_label']}）")
+
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Table Grid"
+    hdr = table.rows[0].cells
+    hdr[0].text = ctx["left_label"]
+    hdr[1].text = ctx["right_label"]
+    for row in ctx["rows"]:
+        cells = table.add_row().cells
+        for target, side_cell in ((cells[0], row["left"]), (cells[1], row["right"])):
+            _docx_cell(target, side_cell, row["depth"])
+
+    if ctx["witnesses"]:
+        doc.add_heading("判断が変わる事例（インタプリタで再検証済み）", level=2)
+        wt = doc.add_table(rows=1, cols=4)
+        wt.style = "Table Grid"
+        for i, h in enumerate(("結果", "事実", "改正前の判断と規定", "改正後の判断と規定")):
+            wt.rows[0].cells[i].text = h
+        for w in ctx["witnesses"]:
+            cs = wt.add_row().cells
+            cs[0].text = f"{w['n']}. {w['outcome']}"
+            cs[1].text = "\n".join(f"{f['path']} = {f['value']}" for f in w["facts"])
+            for c, s in ((cs[2], w["old"]), (cs[3], w["new"])):
+                c.text = f"{s['value_ja']}（{s['value']}）\n" + \
+                    "、".join(s["grounds"] or s["undetermined"])
+    if d.equivalences:
+        doc.add_heading("文言のみの変更（同値の証明）", level=2)
+        for e in d.equivalences:
+            doc.add_paragraph(f"{e.get('citation') or e['id']}: {e['note']}［{e['method']}］",
+                              style="List Bullet")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _docx_cell(target: Any, c: dict[str, Any], depth: int) -> None:
+    from docx.shared import Pt
+    p = target.paragraphs[0]
+    p.paragraph_format.left_indent = Pt(8 * min(depth, 6))
+    if c["marker"]:
+        p.add_run(c["marker"])
+        return
+    if c["caption"] and c["block_caption"]:
+        p.add_run("（")
+        _add_runs(p, c["caption"])
+        p.add_run("）")
+        p = target.add_paragraph()
+        p.paragraph_format.left_indent = Pt(8 * min(depth, 6))
+    _add_runs(p, c["head"])
+    if c["caption"] and not c["block_caption"]:
+        p.add_run("　")
+        _add_runs(p, c["caption"])
+    if c["head"] and c["text"]:
+        p.add_run("　")
+    _add_runs(p, c["text"])
+
+
+def _add_runs(p: Any, runs: list[dict[str, Any]]) -> None:
+    for r in runs:
+        run = p.add_run(r["text"])
+        if r["changed"]:
+            run.underline = True

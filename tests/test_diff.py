@@ -1,0 +1,534 @@
+"""`yakkan diff`: the structural diff, the semantic pass (witnesses, equivalences) and the
+renderers of the 新旧対照表 — on small fixture pairs (tests/fixtures/diff/) and on the bundled
+電話等サービス契約約款 (2023-04-16 → 2023-04-17), checked against the seed's underlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import z3
+from click.testing import CliRunner
+from conftest import Golden
+from seedtext import DENWA, DENWA_NEW, DENWA_OLD, SEED_DIR, SeedUnit, normalize, seed_units
+
+from yakkan.engine import smt
+from yakkan.engine.cli import main
+from yakkan.engine.diff import CHANGE_KINDS, Change, Diff, compute_diff, diff_versions
+from yakkan.engine.evaluate import evaluate, grounds_of
+from yakkan.engine.numerals import to_wareki
+from yakkan.engine.periods import Duration
+from yakkan.engine.resolve import Rulebook
+from yakkan.engine.rulebooks import versions
+from yakkan.renderers.diff_render import render_diff
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures" / "diff"
+GOLDEN = HERE / "golden" / "diff"
+CLAUSES = HERE.parent / "clauses" / "denwa"
+OLD_DATE, NEW_DATE = dt.date(2023, 4, 16), dt.date(2023, 4, 17)
+
+needs_denwa = pytest.mark.skipif(len(list(CLAUSES.glob("*.yk"))) < 2,
+                                 reason="clauses/denwa has no two versions yet")
+
+
+def fixture_diff(name: str, semantic: bool = True) -> Diff:
+    books = versions(str(FIXTURES / name))
+    return compute_diff(books[0], OLD_DATE, books[-1], NEW_DATE, semantic=semantic)
+
+
+@pytest.fixture(scope="module")
+def plans() -> Diff:
+    return fixture_diff("plans")
+
+
+@pytest.fixture(scope="module")
+def lines() -> Diff:
+    return fixture_diff("lines")
+
+
+@pytest.fixture(scope="module")
+def denwa() -> Diff:
+    return diff_versions("denwa", OLD_DATE, NEW_DATE)
+
+
+def by_citation(d: Diff, old: str | None = None, new: str | None = None) -> Change:
+    hits = [c for c in d.walk() if (old is None or c.citation_old == old)
+            and (new is None or c.citation_new == new)]
+    assert len(hits) == 1, f"{old} → {new}: {[(c.citation_old, c.citation_new) for c in hits]}"
+    return hits[0]
+
+
+def changed_text(runs: list[Any]) -> str:
+    return "".join(r.text for r in runs if r.op != "equal")
+
+
+def reverify(d: Diff) -> None:
+    """(b) Every witness decides differently on the two rulebooks, as the interpreter says."""
+    assert d.old_book is not None and d.new_book is not None
+    for w in d.witnesses():
+        assert w.verified
+        vals = []
+        for book, when, side in ((d.old_book, OLD_DATE, w.old), (d.new_book, NEW_DATE, w.new)):
+            res = evaluate(book, smt.nest(w.facts, book.facts), when, outcomes=[w.outcome])
+            o = res.outcomes.get(w.outcome)
+            value = o.value if o is not None else "not_applicable"
+            assert value == side.value, (w.outcome, w.facts)
+            grounds = [(r.ground.id, r.ground.citation) for r in o.grounds] if o else []
+            assert grounds == side.grounds
+            vals.append(value)
+        if w.kind == "grounds":  # decided alike, on different grounds
+            id_map = {c.old.id: c.new.id for c in d.walk() if c.old and c.new}
+            assert vals[0] == vals[1] != "undetermined"
+            assert smt.applying_keys(d.old_book, w.facts, OLD_DATE, w.outcome, id_map) != \
+                smt.applying_keys(d.new_book, w.facts, NEW_DATE, w.outcome)
+        else:
+            assert w.kind == "decision" and vals[0] != vals[1]
+
+
+# ---- structural diff on fixtures ------------------------------------------------------------
+
+def test_fixture_kinds(plans: Diff) -> None:
+    c = by_citation(plans, old="第14条の65第2項第6号", new="第14条の65第2項第8号")
+    assert c.kind == "renumbered"
+    assert changed_text(c.old_head_runs) == "6" and changed_text(c.new_head_runs) == "8"
+    assert changed_text(c.new_runs) == ""  # same text, new number
+    added = by_citation(plans, new="第14条の65第2項第6号")
+    assert added.kind == "added" and added.old is None
+    assert by_citation(plans, new="第4条の4の4プラン4").kind == "added"
+    p1 = by_citation(plans, new="第4条の4の4プラン1")
+    assert p1.kind == "wording_only" and p1.method == "z3"
+    assert changed_text(p1.new_runs) == "、プラン4" and changed_text(p1.old_runs) == ""
+    assert by_citation(plans, new="第1条～第4条").kind == "omitted"
+    assert plans.enactment and "令和5年4月17日から実施" in plans.enactment[0]["text"]
+
+
+def test_fixture_deleted_renumbered_articles_and_omitted_ranges(lines: Diff) -> None:
+    art = by_citation(lines, old="第3条", new="第2条")
+    assert art.kind == "renumbered"
+    assert by_citation(lines, old="第4条").kind == "deleted"
+    gone = by_citation(lines, old="第4条第1項")
+    assert gone.kind == "deleted" and changed_text(gone.old_runs) == gone.old.text  # type: ignore[union-attr]
+    # 第7条 is inside the old version's omitted range 第7条～第9条: not "added"
+    assert by_citation(lines, new="第7条").kind == "omitted"
+    moved = by_citation(lines, old="第1条第2項", new="第7条第1項")
+    assert moved.kind == "moved" and not changed_text(moved.new_runs)
+    unchanged = by_citation(lines, old="第1条第1項", new="第1条第1項")
+    assert unchanged.kind == "unchanged"
+    six = by_citation(lines, old="第6条第1項", new="第6条第1項")
+    assert six.kind == "logic_changed" and "text_changed" not in six.flags
+
+
+def test_structural_only_leaves_text_changed(plans: Diff) -> None:
+    d = fixture_diff("plans", semantic=False)
+    assert by_citation(d, new="第4条の4の4プラン1").kind == "text_changed"
+    assert not d.witnesses() and not d.outcomes
+
+
+# ---- semantic pass on fixtures ------------------------------------------------------------------
+
+def test_fixture_witnesses(plans: Diff, lines: Diff) -> None:
+    for d in (plans, lines):
+        reverify(d)
+    app = [w for w in plans.witnesses() if w.outcome == "application"]
+    assert app and app[0].old.value == "accept" and app[0].new.value == "may_refuse"
+    assert app[0].new.grounds == [("article:14_65/paragraph:2/item:6", "第14条の65第2項第6号")]
+    assert app[0].facts["applicant.duns_issued"] is False
+    # minimal: dropping any fact no longer gives the same two decisions
+    for path in app[0].facts:
+        smaller = {k: v for k, v in app[0].facts.items() if k != path}
+        assert smt.interpret_side(plans.old_book, smaller, OLD_DATE, "application").value != \
+            "accept" or smt.interpret_side(plans.new_book, smaller, NEW_DATE,  # type: ignore[arg-type]
+                                           "application").value != "may_refuse"
+    # lists and dates (z3) and a builtin z3 is not given (exhaustive)
+    pen = [w for w in lines.witnesses() if w.outcome == "penalty"]
+    assert pen and pen[0].method == "z3"
+    rec = pen[0].facts["lines"][0]
+    assert (rec["removed_on"] - rec["registered_on"]).days == 30
+    sus = next(o for o in lines.outcomes if o.outcome == "suspend")
+    assert sus.method == "exhaustive" and sus.status == "differs" and "interest" in sus.note
+    assert any(o.outcome == "notify_address" and o.status == "identical" for o in lines.outcomes)
+
+
+def test_fixture_equivalences(plans: Diff) -> None:
+    kinds = {(e["kind"], e.get("citation") or e["id"]) for e in plans.equivalences}
+    assert ("provision", "第4条の4の4プラン1") in kinds
+    assert ("definition", "第4条の4の4プラン1") in kinds
+    deemed = next(o for o in plans.outcomes if o.outcome == "deemed_termination")
+    # 「プラン2に限ります」→「プラン1又はプラン3を除きます」: alike on every known case,
+    # apart only while facts are unknown (Kleene logic cannot see the tautology)
+    assert deemed.status == "differs_partial"
+    assert all(not w.both_determined for w in deemed.witnesses)
+
+
+def _random_case(space: smt.FactSpace, rng: random.Random, as_of: dt.date) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+
+    def value(t: Any) -> Any:
+        b = t.base
+        if b == "bool":
+            return rng.random() < 0.5
+        if b == "enum":
+            return rng.choice([m.name for m in t.members])
+        if b == "int":
+            return rng.randint(-3, 20)
+        if b in ("money", "decimal", "percent"):
+            return rng.choice([0, 1, 999, 1000, 10000]) * 1 + 0
+        if b == "date":
+            return as_of + dt.timedelta(days=rng.randint(-40, 40))
+        if b == "duration":
+            return Duration(seconds=rng.randint(0, 200))
+        if b == "text":
+            return rng.choice(["", "a"])
+        raise AssertionError(b)
+
+    for path, sv in space.vars.items():
+        if rng.random() < 0.3:
+            continue
+        t = space.types[path]
+        if sv.t == "list":
+            recs = []
+            for _ in range(rng.randint(0, smt.LIST_BOUND)):
+                recs.append({f.name: value(f.type) for f in t.fields if rng.random() < 0.8})
+            facts[path] = recs
+        else:
+            v = value(t)
+            facts[path] = v if t.base not in ("money", "decimal", "percent") else \
+                __import__("decimal").Decimal(v)
+    return facts
+
+
+def _books(name: str) -> list[Rulebook]:
+    if name == "denwa":
+        if len(list(CLAUSES.glob("*.yk"))) < 2:
+            pytest.skip("clauses/denwa has no two versions yet")
+        return versions("denwa")
+    return versions(str(FIXTURES / name))
+
+
+def _model_value(m: z3.ModelRef, sv: smt.SV) -> Any:
+    from decimal import Decimal
+    if not z3.is_true(m.eval(sv.known, model_completion=True)):
+        return None
+    v = m.eval(sv.val, model_completion=True) if sv.t != "dur" else None
+    if sv.t == "bool":
+        return z3.is_true(v)
+    if sv.t == "int":
+        return v.as_long()  # type: ignore[union-attr]
+    if sv.t == "real":
+        return Decimal(v.numerator_as_long()) / Decimal(v.denominator_as_long())  # type: ignore[union-attr]
+    if sv.t == "date":
+        return dt.date.fromordinal(v.as_long())  # type: ignore[union-attr]
+    return pytest.skip(f"no comparison for {sv.t}")
+
+
+@pytest.mark.parametrize("name", ["plans", "lines", "denwa"])
+def test_expressions_agree_with_the_interpreter(name: str) -> None:
+    """Differential test of the z3 encoding of definitions and charge amounts (sums over
+    lists, per-started-unit billing, dates) against `Evaluator.ev`, unknowns included."""
+    from yakkan.engine.evaluate import Evaluator
+    rng = random.Random(17)
+    for book, when in ((b, OLD_DATE if i == 0 else NEW_DATE)
+                       for i, b in enumerate(_books(name))):
+        exprs = [d.expr for d, _ in book.definitions.values()]
+        for pid in book.order:
+            for ch in book.provisions[pid].unit.charges:
+                exprs += [x for x in (ch.amount, ch.when) if x is not None]
+        checked = 0
+        for e in exprs:
+            space = smt.FactSpace([book])
+            try:
+                sv = smt.Encoder(space, book, when).ev(e, {})
+            except smt.Unsupported:
+                continue
+            for _ in range(25):
+                facts = _random_case(space, rng, when)
+                s = z3.Solver()
+                s.add(*space.constraints, *space.assignment(facts))
+                if s.check() != z3.sat:
+                    continue
+                want = Evaluator(book, smt.nest(facts, book.facts), when).ev(e, {})
+                assert _model_value(s.model(), sv) == want, (e, facts)
+                checked += 1
+        assert checked > 0
+
+
+@pytest.mark.parametrize("name", ["plans", "lines", "denwa"])
+def test_encoding_agrees_with_the_interpreter(name: str) -> None:
+    """Differential test of the z3 encoding: on random cases (unknowns included) every
+    decision z3 computes is the interpreter's."""
+    books = _books(name)
+    rng = random.Random(20230417)
+    for book, when in ((books[0], OLD_DATE), (books[-1], NEW_DATE)):
+        for outcome in grounds_of(book):
+            space = smt.FactSpace([book])
+            enc = smt.Encoder(space, book, when)
+            try:
+                code = enc.decision(outcome)
+            except smt.Unsupported:
+                continue
+            for _ in range(60):
+                facts = _random_case(space, rng, when)
+                s = z3.Solver()
+                s.add(*space.constraints, *space.assignment(facts))
+                if s.check() != z3.sat:  # outside the encoded domain (e.g. errors excluded)
+                    continue
+                got = smt.VALUES[s.model().eval(code, model_completion=True).as_long()]
+                want = smt.interpret_side(book, facts, when, outcome).value
+                assert got == want, (outcome, facts)
+
+
+# ---- renderers on fixtures -----------------------------------------------------------------
+
+def test_fixture_goldens(plans: Diff, golden: Golden) -> None:
+    golden(GOLDEN / "plans.md", str(render_diff(plans, "md", "left")))
+    golden(GOLDEN / "plans.html", str(render_diff(plans, "html", "left")))
+    golden(GOLDEN / "plans.txt", str(render_diff(plans, "text", "left")))
+
+
+def test_json_is_stable(plans: Diff) -> None:
+    data = json.loads(str(render_diff(plans, "json")))
+    assert {"document", "from", "to", "changes", "witnesses", "equivalent"} <= set(data)
+    assert data["document"] == "plans"
+    assert data["from"]["effective_from_wareki"] == "令和5年4月1日"
+    assert data["to"]["date_wareki"] == "令和5年4月17日"
+    for c in data["changes"]:
+        assert {"id", "citation_old", "citation_new", "kind", "old_text", "new_text",
+                "runs"} <= set(c)
+        assert c["kind"] in CHANGE_KINDS
+    for w in data["witnesses"]:
+        assert {"outcome", "facts", "old", "new", "verified"} <= set(w)
+        assert w["verified"] is True
+        assert {"value", "grounds"} <= set(w["old"]) and {"value", "grounds"} <= set(w["new"])
+    again = json.loads(str(render_diff(fixture_diff("plans"), "json")))
+    assert again == data
+
+
+# ---- the bundled 電話等サービス契約約款 -----------------------------------------------------
+
+_HTML_MARK = re.compile(r'<u>|</u>|<a href="#">|</a>')
+_MD_LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(#\)")
+
+
+def seed_underlines() -> list[tuple[int, str]]:
+    """Every underlined span of the seed: (line, normalised text). Underlines are `<u>…</u>`
+    (nested ones count once), `<a href="#">…</a>` and Markdown links `[…](#)`."""
+    out: list[tuple[int, str]] = []
+    text = (SEED_DIR / "004_2775dba3fe9907e9.txt").read_text(encoding="utf-8")
+    for n, line in enumerate(text.split("\n"), 1):
+        for m in _MD_LINK.finditer(line):
+            out.append((n, normalize(m.group(1))))
+        depth, start = 0, 0
+        for m in _HTML_MARK.finditer(line):
+            if m.group() in ("<u>", '<a href="#">'):
+                if depth == 0:
+                    start = m.end()
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    out.append((n, normalize(line[start:m.start()])))
+    return [(n, t) for n, t in out if t]
+
+
+def _norm_flags(runs: list[Any]) -> tuple[str, list[bool]]:
+    s, flags = "", []
+    for r in runs:
+        for ch in r.text:
+            x = normalize(ch)
+            s += x
+            flags += [r.op != "equal"] * len(x)
+    return s, flags
+
+
+def _provision_for(book: Rulebook, su: SeedUnit) -> str:
+    """The encoded unit of a seed unit: the same kind with the same text (and number)."""
+    import difflib
+    want = normalize(su.text)
+    kind = {"toc": "chapter"}.get(su.kind, su.kind)
+    pool = [p for p in book.order if book.provisions[p].unit.kind == kind]
+    hits = [p for p in pool if normalize(book.provisions[p].unit.full_text) == want]
+    if len(hits) > 1:
+        label = normalize(su.label)
+        hits = [p for p in hits if label in (normalize(book.provisions[p].unit.label or ""),
+                                              normalize(book.provisions[p].unit.key or ""))] \
+            or hits
+    if len(hits) == 1:
+        return hits[0]
+    best = max(pool, key=lambda p: difflib.SequenceMatcher(
+        None, normalize(book.provisions[p].unit.full_text), want).ratio())
+    return best
+
+
+@needs_denwa
+def test_every_seed_underline_is_a_change(denwa: Diff) -> None:
+    """(a) Each underlined part of the 現改比較表 is a change of its unit in the diff."""
+    assert denwa.old_book is not None and denwa.new_book is not None
+    units = {DENWA_OLD: seed_units(DENWA, DENWA_OLD), DENWA_NEW: seed_units(DENWA, DENWA_NEW)}
+    books = {DENWA_OLD: denwa.old_book, DENWA_NEW: denwa.new_book}
+    by_id: dict[tuple[str, str], Change] = {}
+    for c in denwa.walk():
+        if c.old:
+            by_id[(DENWA_OLD, c.old.id)] = c
+        if c.new:
+            by_id[(DENWA_NEW, c.new.id)] = c
+    spans = seed_underlines()
+    assert len(spans) >= 30
+    checked = 0
+    for line, span in spans:
+        owners = [(v, su) for v, us in units.items() for su in us if su.seed_line == line
+                  and span in normalize(su.label + su.text)]
+        if not owners:  # the dates of the two column headings (令和5年4月1日現在 …)
+            heads = {to_wareki(denwa.old_info.effective_from),  # type: ignore[arg-type]
+                     to_wareki(denwa.new_info.effective_from)}  # type: ignore[arg-type]
+            assert span in heads, f"line {line}: underline 「{span}」 belongs to no unit"
+            continue
+        for version, su in owners:
+            pid = _provision_for(books[version], su)
+            c = by_id.get((version, pid))
+            assert c is not None, f"line {line}: {pid} is not in the diff"
+            assert c.kind in CHANGE_KINDS, \
+                f"line {line}: 「{span}」 is underlined but {c.citation} is {c.kind}"
+            old = version == DENWA_OLD
+            head, hf = _norm_flags(c.old_head_runs if old else c.new_head_runs)
+            body, bf = _norm_flags(c.old_runs if old else c.new_runs)
+            s, flags = head + body, hf + bf
+            other = c.new_runs if old else c.old_runs
+            starts = [m.start() for m in re.finditer(re.escape(span), s)]
+            overlap = any(any(flags[i:i + len(span)]) for i in starts)
+            # a pure insertion on the other side underlines its neighbours on this side
+            pure = not any(flags) and any(r.op != "equal" for r in other)
+            assert starts, f"line {line}: 「{span}」 not in {c.citation} ({s})"
+            assert overlap or pure, \
+                f"line {line}: 「{span}」 in {c.citation} is not among the changed characters"
+            checked += 1
+    assert checked >= 30
+
+
+@needs_denwa
+def test_denwa_structure(denwa: Diff) -> None:
+    assert by_citation(denwa, old="第14条の65第2項第6号", new="第14条の65第2項第8号").kind \
+        == "renumbered"
+    assert by_citation(denwa, old="第14条の66第3項第5号", new="第14条の66第3項第7号").kind \
+        == "renumbered"
+    for new in ("第14条の65第2項第6号", "第14条の65第2項第7号", "第14条の66第3項第5号",
+                "第14条の66第3項第6号", "第14条の67第4項", "第4条の4の4プラン4",
+                "第4条の4の4備考3", "第4条の4の4備考4"):
+        assert by_citation(denwa, new=new).kind == "added", new
+    assert denwa.enactment and "令和5年4月17日から実施" in denwa.enactment[0]["text"]
+    assert not [n for n in denwa.notes if n.startswith("BUG")]
+
+
+@needs_denwa
+def test_denwa_witnesses_reverified(denwa: Diff) -> None:
+    """(b)"""
+    assert denwa.witnesses()
+    reverify(denwa)
+    app = [w for w in denwa.witnesses() if w.outcome == "application"]
+    cited = {c for w in app for _, c in w.new.grounds}
+    assert {"第14条の65第2項第6号", "第14条の65第2項第7号"} <= cited
+    for w in app:  # the new refusals on 第6号/第7号 are プラン4 cases the old version accepts
+        if {c for _, c in w.new.grounds} & {"第14条の65第2項第6号", "第14条の65第2項第7号"}:
+            assert w.old.value == "accept" and w.new.value == "may_refuse"
+            assert w.facts["service.docomo_corporate_contract"] is True
+
+
+@needs_denwa
+def test_plan1_is_wording_only(denwa: Diff) -> None:
+    """(c) 「プラン2、プラン3以外のもの」→「プラン2、プラン3、プラン4以外のもの」 is proved
+    equivalent (プラン4 ⊂ プラン2 by its definition)."""
+    c = by_citation(denwa, old="第4条の4の4プラン1", new="第4条の4の4プラン1")
+    assert c.kind == "wording_only"
+    assert c.method in ("z3", "exhaustive") and "differs_while_unknown" not in c.flags
+    assert "proved" in (c.basis or "")
+    eq = [e for e in denwa.equivalences if e.get("citation") == "第4条の4の4プラン1"
+          and e["kind"] == "provision"]
+    assert eq and eq[0]["scope"] == "all_cases"
+
+
+@needs_denwa
+def test_denwa_goldens(denwa: Diff, golden: Golden) -> None:
+    """(d) The reviewed 新旧対照表 in Markdown and HTML."""
+    golden(GOLDEN / "denwa.md", str(render_diff(denwa, "md", "left")))
+    golden(GOLDEN / "denwa.html", str(render_diff(denwa, "html", "left")))
+
+
+@needs_denwa
+def test_docx(denwa: Diff, tmp_path: Path) -> None:
+    """(e) A Word 新旧対照表 whose underlined runs are exactly changed parts."""
+    from docx import Document
+
+    out = tmp_path / "shinkyu.docx"
+    r = CliRunner().invoke(main, ["diff", "denwa", "--from", "2023-04-16", "--to",
+                                  "2023-04-17", "--format", "docx", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = Document(io.BytesIO(out.read_bytes()))
+    assert "新旧対照表" in doc.paragraphs[0].text
+    changed = set()
+    for c in denwa.walk():
+        for rs in (c.old_runs, c.new_runs, c.old_head_runs, c.new_head_runs,
+                   c.old_caption_runs, c.new_caption_runs):
+            changed |= {x.text.replace("\t", " ｜ ") for x in rs if x.op != "equal"}
+    table = doc.tables[0]
+    assert table.rows[0].cells[0].text.startswith("改正前")
+    underlined = [run.text for row in table.rows for cell in row.cells
+                  for p in cell.paragraphs for run in p.runs if run.underline]
+    assert len(underlined) >= 20
+    for t in underlined:
+        assert t in changed, t
+
+
+def test_docx_needs_output() -> None:
+    r = CliRunner().invoke(main, ["diff", str(FIXTURES / "plans"), "--from", "2023-04-16",
+                                  "--to", "2023-04-17", "--format", "docx"])
+    assert r.exit_code == 2
+    assert "usage.output-required" in r.output + (r.stderr or "")
+
+
+@pytest.mark.parametrize("doc", [str(FIXTURES / "plans"), "denwa"])
+def test_no_version_in_force(doc: str) -> None:
+    """(f)"""
+    if doc == "denwa" and len(list(CLAUSES.glob("*.yk"))) < 2:
+        pytest.skip("clauses/denwa has no two versions yet")
+    r = CliRunner().invoke(main, ["diff", doc, "--from", "2023-03-31", "--to", "2023-04-17"])
+    assert r.exit_code == 2
+    out = r.output + (r.stderr or "")
+    assert "eval.no-version-in-force" in out and "Traceback" not in out
+
+
+def test_same_version_is_a_usage_error() -> None:
+    r = CliRunner().invoke(main, ["diff", str(FIXTURES / "plans"), "--from", "2023-04-17",
+                                  "--to", "2023-04-20"])
+    assert r.exit_code == 2
+    assert "diff.same-version" in r.output + (r.stderr or "")
+
+
+def test_old_side_right_swaps_columns(plans: Diff) -> None:
+    """(g)"""
+    for fmt in ("md", "html"):
+        left, right = str(render_diff(plans, fmt, "left")), str(render_diff(plans, fmt, "right"))
+        assert left.index("改正前（2023-04-01版）") < left.index("改正後（2023-04-17版）")
+        assert right.index("改正後（2023-04-17版）") < right.index("改正前（2023-04-01版）")
+    row = next(ln for ln in str(render_diff(plans, "md", "left")).splitlines()
+               if "D-U-N-S" in ln and ln.startswith("|"))
+    assert row.split("|")[1].strip() == "（新設）"
+    row_r = next(ln for ln in str(render_diff(plans, "md", "right")).splitlines()
+                 if "D-U-N-S" in ln and ln.startswith("|"))
+    assert row_r.split("|")[2].strip() == "（新設）"
+
+
+def test_cli_formats(tmp_path: Path) -> None:
+    for fmt in ("text", "md", "html", "json"):
+        r = CliRunner().invoke(main, ["diff", str(FIXTURES / "plans"), "--from", "2023-04-16",
+                                      "--to", "2023-04-17", "--format", fmt])
+        assert r.exit_code == 0, r.output
+        assert "プラン4" in r.output
+    r = CliRunner().invoke(main, ["diff", str(FIXTURES / "plans"), "--from", "2023-04-16",
+                                  "--to", "2023-04-17", "--format", "json", "--no-semantic"])
+    assert r.exit_code == 0 and json.loads(r.output)["witnesses"] == []
