@@ -53,7 +53,6 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -839,20 +838,14 @@ def rich_table(d: dict[str, Any]) -> str:
     return buf.getvalue().rstrip("\n") + "\n" + "\n".join(rest)
 
 
-def _templates_dir() -> Path:
-    return Path(str(resources.files("yakkan.renderers"))) / "templates"
-
-
 def render_charges(d: dict[str, Any], fmt: str) -> str:
-    """The report as `md` or `html`, from the templates charges.md.j2 / charges.html.j2."""
-    import jinja2
+    """The report as `md` or `html`, from the templates charges.md.j2 / charges.html.j2,
+    through the one renderers Environment (autoescape for html, strict undefined)."""
+    from yakkan.renderers.env import environment
 
     if fmt not in ("md", "html"):
         raise ValueError(f"no template for format {fmt!r}")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_templates_dir())),
-                             autoescape=fmt == "html", undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True,
-                             lstrip_blocks=True)
+    env = environment()
     env.filters["yen"] = _yen
     env.filters["mdcell"] = lambda s: str(s if s is not None else "").replace("|", "\\|") \
         .replace("\n", "<br>")

@@ -107,6 +107,7 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "condition": cond_text,
         "condition_ja": " かつ ".join(to_text(c, r.values, label) for c in conds) or "（無条件）",
         "facts": {p: jsonable(v) for p, v in r.facts.items()},
+        "fact_labels": {p: book.facts[p].label for p in r.facts if p in book.facts},
         "judgments": [p for p in r.facts if p in book.facts and book.facts[p].judgment],
         "definitions": [
             {"name": n, "label": book.definitions[n][0].label,

@@ -61,6 +61,8 @@ def build(book: Rulebook) -> nx.MultiDiGraph:
         g.add_node(f"ext:{name}", type="external", label=ext.title)
     for use in book.uses:
         src = f"prov:{use.provision}" if use.provision else "document"
+        if src == "document" and src not in g:
+            g.add_node(src, type="document", label=book.doc.header.title)
         kind = _VERB_KIND.get(use.statement, "cites")
         span = use.citation.span
         if use.citation.external:
@@ -117,7 +119,7 @@ def cycles(book: Rulebook) -> list[Diagnostic]:
 
 def _name(g: nx.MultiDiGraph, node: str) -> str:
     data = g.nodes[node]
-    return str(data.get("citation") or data.get("label") or node.split(":", 1)[1])
+    return str(data.get("citation") or data.get("label") or node.split(":", 1)[-1])
 
 
 def find_provision(book: Rulebook, citation: str) -> list[str]:
@@ -170,9 +172,11 @@ def to_dot(g: nx.MultiDiGraph) -> str:
             continue
         label = _name(g, n).replace('"', '\\"')
         lines.append(f'  "{n}" [label="{label}", shape={shapes.get(d.get("type", ""), "box")}];')
+    shown = {n for n, d in g.nodes(data=True)
+             if not (d.get("type") == "provision" and d.get("status") == "omitted")}
     for a, b, d in g.edges(data=True):
-        if d["kind"] == "contains":
-            continue
+        if d["kind"] == "contains" or a not in shown or b not in shown:
+            continue  # omitted (（略）) units are not drawn, nor edges to them
         lines.append(f'  "{a}" -> "{b}" [label="{d["kind"]}"];')
     lines.append("}")
     return "\n".join(lines)

@@ -151,6 +151,9 @@ def _citation_of(parents: tuple[A.Unit, ...], u: A.Unit) -> str:
     chain = (*parents, u)
     parts = []
     for i, x in enumerate(chain):
+        # articles are cited without their chapter (第2条, not 第1章第2条)
+        if x.kind == "chapter" and any(c.kind == "article" for c in chain[i + 1:]):
+            continue
         # a single-paragraph article cites its items without 第1項 (第10条第3号)
         if x.kind == "paragraph" and i > 0 and chain[i - 1].kind == "article":
             paras = [c for c in chain[i - 1].children if c.kind == "paragraph"]

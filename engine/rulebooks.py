@@ -15,18 +15,17 @@ from importlib import resources
 from pathlib import Path
 
 from yakkan.engine.diagnostics import YakkanError, has_errors
+from yakkan.engine.graph import cycles
 from yakkan.engine.load import (
     Source,
     ensure_clean,
     expand_paths,
     read_text,
-    source_of,
     select_version,
+    source_of,
 )
-from yakkan.engine.graph import cycles
 from yakkan.engine.resolve import Rulebook, resolve
 from yakkan.engine.types import check_types
-
 
 CACHE_FORMAT = "1"
 
