@@ -586,7 +586,7 @@ def _inherited_text(book: Rulebook, pid: str) -> str:
 # ---- JSON -------------------------------------------------------------------------------------
 
 def _j(v: Any) -> Any:
-    from yakkan.engine.explain import jsonable
+    from yakkan.engine.values import jsonable
     return jsonable(v)
 
 

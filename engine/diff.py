@@ -808,6 +808,14 @@ def _unit_semantics(c: Change, old: Rulebook, old_date: dt.date, new: Rulebook,
     po, pn = logic_parts(ou), logic_parts(nu)
     text_changed = "text_changed" in c.flags
     structural = c.kind in ("renumbered", "moved")
+    # references (cites, notwithstanding, 読み替え, precedence) are compared apart from the
+    # logic, so a changed reference does not hide a z3 comparison of the conditions
+    static_o = [sh for sh, _ in po if sh[0] == "static"]
+    static_n = [sh for sh, _ in pn if sh[0] == "static"]
+    po = [(sh, es) for sh, es in po if sh[0] != "static"]
+    pn = [(sh, es) for sh, es in pn if sh[0] != "static"]
+    if static_o != static_n and "references_changed" not in c.flags:
+        c.flags.append("references_changed")
     if [s for s, _ in po] != [s for s, _ in pn]:
         if not structural:
             c.kind = "logic_changed"

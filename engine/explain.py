@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,9 @@ from yakkan.engine.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.exprtext import show_value, to_text
 from yakkan.engine.numerals import to_wareki
-from yakkan.engine.periods import Duration
 from yakkan.engine.resolve import Rulebook
 from yakkan.engine.rulebooks import rulebook_for
+from yakkan.engine.values import jsonable
 
 DEFAULT_AS_OF = dt.date.today
 # effects for which "what would change it" is asked (besides application decisions)
@@ -55,20 +54,6 @@ def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None
     model = validate_facts(book, case.facts, case_path, text)
     facts = facts_dict(model)
     return Prepared(case_path, book, facts, when, case.title, case.expect)
-
-
-def jsonable(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return str(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, Duration):
-        return str(v)
-    if isinstance(v, list):
-        return [jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {k: jsonable(x) for k, x in v.items()}
-    return v
 
 
 def _labels(book: Rulebook) -> Any:

@@ -55,7 +55,8 @@ DURATION_SUFFIX = {
 }
 _NAME = re.compile(r"[^\W\d]\w*")
 _DOC_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_KEY = re.compile(r"[0-9]+(_[0-9]+)*|\([^\W\d_]\)|[^\W\d]\w*")
+_KEY = re.compile(r"[0-9]+(_[0-9]+)*|\([^\W\d_]\)|\([0-9]+\)|[^\W\d]\w*")
+QUANTIFIERS = ("all", "any", "count", "sum", "min", "max")
 
 
 class FormatError(ValueError):
@@ -187,10 +188,17 @@ def _expr(e: Any) -> str:
         operand = format_expr(e.operand, P_UNARY)
         return ("- " if operand.startswith("-") else "-") + operand
     if isinstance(e, I.Call):
-        if e.fn in ("all", "any", "count", "sum") or \
-                (e.fn in ("min", "max") and len(e.args) < 2):
-            raise FormatError(f"`{e.fn}(…)` reads as a quantifier, not a call")
-        return f"{name(e.fn)}({', '.join(format_expr(a) for a in e.args)})"
+        args = [format_expr(a) for a in e.args]
+        if e.fn in QUANTIFIERS:
+            # `min(a, b)`: a quantifier's name called with two or more arguments. A first
+            # argument `x in [..]` would read as the quantifier's `x in list`: parenthesise.
+            if len(e.args) < 2:
+                raise FormatError(f"`{e.fn}(…)` with fewer than two arguments reads as a "
+                                  "quantifier, not a call")
+            if isinstance(e.args[0], I.MemberOf):
+                args[0] = f"({args[0]})"
+            return f"{e.fn}({', '.join(args)})"
+        return f"{name(e.fn)}({', '.join(args)})"
     if isinstance(e, I.Quant):
         out = f"{e.q}({name(e.var)} in {_path(e.source.path)}"
         if e.body is not None:

@@ -58,8 +58,10 @@ TERMINAL_WORDS = {
     "PERCENT": "a percentage such as 14.6%",
     "DATE": "a date such as 2023-04-17 or 令和5年4月17日",
     "CITE": "a citation in 「」 such as 「第14条の65第2項」",
-    "KIND": "a unit kind (article, paragraph, item, subitem, remarks, note, table, section, "
-    "row, suppl, appendix, chapter)",
+    # not a terminal: the unit kinds, collapsed into one phrase by _expected_words (the
+    # terminal KIND is the keyword `kind`)
+    "<unit kind>": "a unit kind (article, paragraph, item, subitem, remarks, note, table, "
+    "section, row, suppl, appendix, chapter)",
     "FORCE": "a legal force (accept, may_refuse, refuse, approve, may, deemed, requirement, "
     "duty, prohibition, permission, exemption, declaration)",
     "FACTKIND": "`fact`, `judgment`",
@@ -72,7 +74,6 @@ TERMINAL_WORDS = {
 }
 # The words a keyword-like terminal stands for, offered by "did you mean" hints.
 TERMINAL_CHOICES: dict[str, tuple[str, ...]] = {
-    "KIND": A.UNIT_KINDS,
     "FORCE": tuple(A.FORCE_LABELS),
     "FACTKIND": ("fact", "judgment"),
     "REFVERB": ("cites", "notwithstanding", "mutatis", "amends"),
@@ -108,7 +109,7 @@ def _expected_words(expected: set[str]) -> list[str]:
     words = []
     p = parser()
     if len(expected & _KIND_TERMS) > 3:  # all the unit kinds: say so in one phrase
-        expected = (expected - _KIND_TERMS) | {"KIND"}
+        expected = (expected - _KIND_TERMS) | {"<unit kind>"}
     for name in sorted(expected):
         if name in TERMINAL_WORDS:
             words.append(TERMINAL_WORDS[name])

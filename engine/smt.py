@@ -70,6 +70,7 @@ from yakkan.engine.evaluate import (
 from yakkan.engine.evaluate import evaluate as interpret
 from yakkan.engine.periods import Duration
 from yakkan.engine.resolve import Rulebook
+from yakkan.engine.values import jsonable  # re-exported: diff.py uses smt.jsonable
 
 LIST_BOUND = 2
 MAX_WITNESSES = 5
@@ -1152,7 +1153,7 @@ def _z3_outcome(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.
             blocked.append(z3.Not(z3.And(d_old == zo, d_new == zn, *pattern)))
             w = _verify(old, old_as_of, new, new_as_of, name, facts, "z3")
             if w is None or (w.old.value, w.new.value) != (VALUES[zo], VALUES[zn]):
-                chk.rejected.append({"facts": _jsonable(facts), "z3": [VALUES[zo], VALUES[zn]],
+                chk.rejected.append({"facts": jsonable(facts), "z3": [VALUES[zo], VALUES[zn]],
                                      "interpreter": [w.old.value, w.new.value] if w else None})
                 continue
             w = _shrink(old, old_as_of, new, new_as_of, w)
@@ -1233,7 +1234,7 @@ def _z3_grounds(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.
             except (EvalError, ArithmeticError, ValueError, TypeError):
                 return False
         if not keeps(facts):
-            chk.rejected.append({"facts": _jsonable(facts), "kind": "grounds"})
+            chk.rejected.append({"facts": jsonable(facts), "kind": "grounds"})
             continue
         facts = shrink_facts(facts, keeps)
         w = Witness(name, facts, interpret_side(old, facts, old_as_of, name),
@@ -1247,8 +1248,8 @@ def _z3_grounds(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.
 
 
 def _same_case(a: Witness, b: Witness) -> bool:
-    return json.dumps(_jsonable(a.facts), sort_keys=True) == \
-        json.dumps(_jsonable(b.facts), sort_keys=True)
+    return json.dumps(jsonable(a.facts), sort_keys=True) == \
+        json.dumps(jsonable(b.facts), sort_keys=True)
 
 
 def _verify(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date, name: str,
@@ -1302,20 +1303,6 @@ def _shrink(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date
     facts = shrink_facts(dict(w.facts), keeps)
     got = _verify(old, old_as_of, new, new_as_of, w.outcome, facts, w.method)
     return got if got is not None else w
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return str(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, Duration):
-        return str(v)
-    if isinstance(v, list):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    return v
 
 
 # ---- expression equivalence (wording-only proofs) ---------------------------------------------
@@ -1574,6 +1561,3 @@ def _exhaustive_exprs(old: Rulebook, old_as_of: dt.date, old_exprs: list[Any],
     return Equivalence(None, "exhaustive", note=f"no difference among {count} bounded cases: "
                        "not a proof")
 
-
-def jsonable(v: Any) -> Any:
-    return _jsonable(v)
