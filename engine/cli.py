@@ -112,11 +112,12 @@ def outline(doc: str, as_of: dt.date | None, fmt: str) -> None:
 @format_option("text", "json", "md", "html")
 @click.option("-o", "--output", default=None, help="write to this file")
 @click.option("--no-color", is_flag=True, help="no colour even on a terminal")
+@click.option("--outcome", "outcomes", multiple=True, help="only this outcome (repeatable)")
 def explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
-            output: str | None, no_color: bool) -> None:
+            output: str | None, no_color: bool, outcomes: tuple[str, ...]) -> None:
     """Evaluate a case and explain every outcome: grounds, why-not, unknowns, counterfactuals."""
     from yakkan.engine.explain import cli_explain
-    run(lambda: cli_explain(case, doc, as_of, fmt, output, use_color(no_color)))
+    run(lambda: cli_explain(case, doc, as_of, fmt, output, use_color(no_color), outcomes))
 
 
 @main.command()

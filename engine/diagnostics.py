@@ -48,19 +48,28 @@ class YakkanError(Exception):
         self.sources = sources
 
 
+def char_width(c: str) -> int:
+    """Columns one character takes: combining marks none, East Asian wide/full-width two."""
+    if unicodedata.combining(c):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
 def display_width(s: str) -> int:
-    """Columns `s` takes on a terminal: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in s)
+    """Columns `s` takes on a terminal."""
+    return sum(char_width(c) for c in s)
 
 
 def caret_line(line: str, column: int, end_column: int | None = None) -> str:
-    """The caret line under `line`, for 1-based character columns [column, end_column)."""
-    pad = display_width(line[: max(column - 1, 0)])
+    """The caret line under `line`, for 1-based character columns [column, end_column).
+    Tabs of the source line are copied, so the caret lands where the terminal puts the
+    character whatever its tab stops."""
+    pad = "".join("\t" if c == "\t" else " " * char_width(c) for c in line[: max(column - 1, 0)])
     if end_column is None or end_column <= column:
         width = 1
     else:
         width = max(display_width(line[column - 1 : end_column - 1]), 1)
-    return " " * pad + "^" + "~" * (width - 1)
+    return pad + "^" + "~" * (width - 1)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -20,7 +20,7 @@ import click
 from yakkan.engine.ast import FORCE_LABELS
 from yakkan.engine.case import facts_dict, read_case_file, validate_facts
 from yakkan.engine.counterfactual import counterfactuals
-from yakkan.engine.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.exprtext import show_value, to_text
 from yakkan.engine.numerals import to_wareki
@@ -30,7 +30,7 @@ from yakkan.engine.values import jsonable
 
 DEFAULT_AS_OF = dt.date.today
 # effects for which "what would change it" is asked (besides application decisions)
-CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited", "undetermined")
+CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited")
 
 
 @dataclass
@@ -193,7 +193,11 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
 
     lines = [b(f"{data['title']} ({data['document']} version {data['version']})"),
              f"as of {data['as_of']}（{data['as_of_wareki']}）  case: {data['case']['path']}"]
+    shown: list[dict[str, Any]] = []
+    quiet: list[dict[str, Any]] = []
     for o in data["outcomes"]:
+        (shown if about_case(o) else quiet).append(o)
+    for o in shown:
         val = o["value"]
         col = "green" if val in ("accept", "approve", "not_applicable") else \
             "yellow" if val in ("undetermined", "may_refuse", "may") else "red"
@@ -219,10 +223,29 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
         if o["not_applicable"]:
             lines.append(f"  not applicable ({len(o['not_applicable'])}): "
                          + ", ".join(g["citation"] for g in o["not_applicable"]))
+    if quiet:
+        lines.append("")
+        lines.append(b("outcomes this case gives no facts for") + " (--outcome NAME or "
+                     "--format json shows them in full):")
+        for o in quiet:
+            lines.append(f"  {o['name']}: {o['value']}"
+                         + (f" — needs {', '.join(m['path'] for m in o['missing_facts'][:4])}"
+                            + ("…" if len(o["missing_facts"]) > 4 else "")
+                            if o["missing_facts"] else ""))
     if data.get("charges"):
         lines.append("")
         lines.append(b("charges: see `yakkan charge`"))
     return "\n".join(lines)
+
+
+def about_case(o: dict[str, Any]) -> bool:
+    """An outcome the case is about: an application decision, an effect that applies, or
+    an undetermined one for which the case gives some of the facts its grounds read."""
+    if o["kind"] == "application" or o["grounds"]:
+        return True
+    if o["value"] == "undetermined":
+        return any(v is not None for g in o["undetermined"] for v in g["facts"].values())
+    return False
 
 
 def _ground_lines(g: dict[str, Any], prefix: str, state: str) -> list[str]:
@@ -244,8 +267,17 @@ def _ground_lines(g: dict[str, Any], prefix: str, state: str) -> list[str]:
 
 
 def cli_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
-                output: str | None, color: bool) -> int:
+                output: str | None, color: bool, outcomes: tuple[str, ...] = ()) -> int:
     data = explain_case(case, doc, as_of)
+    if outcomes:
+        names = [o["name"] for o in data["outcomes"]]
+        unknown = [n for n in outcomes if n not in names]
+        if unknown:
+            raise YakkanError([Diagnostic(
+                code="usage.unknown-outcome", message=f"no outcome `{unknown[0]}` in "
+                f"{data['document']} {data['version']}",
+                hint=did_you_mean(unknown[0], names) or "outcomes: " + ", ".join(names))])
+        data["outcomes"] = [o for o in data["outcomes"] if o["name"] in outcomes]
     if fmt == "json":
         out = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "text":
