@@ -225,8 +225,8 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
                          + ", ".join(g["citation"] for g in o["not_applicable"]))
     if quiet:
         lines.append("")
-        lines.append(b("outcomes this case gives no facts for") + " (--outcome NAME or "
-                     "--format json shows them in full):")
+        lines.append(b("other outcomes") + " — unconditional, or no facts given for them "
+                     "(--outcome NAME or --format json shows them in full):")
         for o in quiet:
             lines.append(f"  {o['name']}: {o['value']}"
                          + (f" — needs {', '.join(m['path'] for m in o['missing_facts'][:4])}"
@@ -239,9 +239,12 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
 
 
 def about_case(o: dict[str, Any]) -> bool:
-    """An outcome the case is about: an application decision, an effect that applies, or
-    an undetermined one for which the case gives some of the facts its grounds read."""
-    if o["kind"] == "application" or o["grounds"]:
+    """An outcome the case is about: an application decision, an effect that applies on
+    the case's facts (not unconditionally), or an undetermined one for which the case gives
+    some of the facts its grounds read."""
+    if o["kind"] == "application":
+        return True
+    if any(g["facts"] for g in o["grounds"]):  # applies because of what the case says
         return True
     if o["value"] == "undetermined":
         return any(v is not None for g in o["undetermined"] for v in g["facts"].values())
