@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 
 from yakkan.engine.diagnostics import YakkanError, has_errors
-from yakkan.engine.graph import cycles
 from yakkan.engine.load import (
     Source,
     ensure_clean,
@@ -81,8 +80,11 @@ def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
 def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     docs = ensure_clean(sources)
     books = tuple(resolve(d) for d in docs)
+    from yakkan.engine.graph import cycles  # networkx: only when compiling, not per run
     bad = [d for b in books for d in (*b.diagnostics, *check_types(b), *cycles(b))
            if d.severity == "error"]
+    for b in books:
+        b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
     return books
