@@ -57,6 +57,7 @@ _NAME = re.compile(r"[^\W\d]\w*")
 _DOC_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _KEY = re.compile(r"[0-9]+(_[0-9]+)*|\([^\W\d_]\)|\([0-9]+\)|[^\W\d]\w*")
 QUANTIFIERS = ("all", "any", "count", "sum", "min", "max")
+_STARTS_NAME_IN = re.compile(r"[^\W\d]\w* in ")
 
 
 class FormatError(ValueError):
@@ -172,8 +173,9 @@ def _expr(e: Any) -> str:
     if isinstance(e, I.BoolOp):
         if len(e.operands) < 2:
             raise FormatError(f"`{e.op}` needs at least two operands")
-        level = P_AND if e.op == "or" else P_NOT
-        return f" {e.op} ".join(format_expr(o, level) for o in e.operands)
+        # `and` inside `or` keeps its parentheses: `(plan2 and x) or plan3` reads as the
+        # text does, where the bare precedence rule would print `plan2 and x or plan3`
+        return f" {e.op} ".join(format_expr(o, P_NOT) for o in e.operands)
     if isinstance(e, I.Compare):
         return f"{format_expr(e.left, P_SUM)} {e.op} {format_expr(e.right, P_SUM)}"
     if isinstance(e, I.MemberOf):
@@ -191,11 +193,11 @@ def _expr(e: Any) -> str:
         args = [format_expr(a) for a in e.args]
         if e.fn in QUANTIFIERS:
             # `min(a, b)`: a quantifier's name called with two or more arguments. A first
-            # argument `x in [..]` would read as the quantifier's `x in list`: parenthesise.
+            # argument that starts `x in …` would read as the quantifier's `x in list`.
             if len(e.args) < 2:
                 raise FormatError(f"`{e.fn}(…)` with fewer than two arguments reads as a "
                                   "quantifier, not a call")
-            if isinstance(e.args[0], I.MemberOf):
+            if _STARTS_NAME_IN.match(args[0]):
                 args[0] = f"({args[0]})"
             return f"{e.fn}({', '.join(args)})"
         return f"{name(e.fn)}({', '.join(args)})"

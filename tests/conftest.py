@@ -8,10 +8,18 @@ diff; `pytest --update-golden` writes `actual` there instead (then review it wit
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# In CI, property and fuzz tests are derandomised: the same examples every run, so a red
+# run is reproducible (and a green one is not luck). Locally they explore new examples.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 Golden = Callable[[Path, str], None]
 

@@ -25,7 +25,7 @@ from yakkan.engine import ast as A
 from yakkan.engine import ir as I
 from yakkan.engine.cli import main
 from yakkan.engine.diagnostics import has_errors
-from yakkan.engine.format import FormatError, format_document, format_expr
+from yakkan.engine.format import QUANTIFIERS, FormatError, format_document, format_expr
 from yakkan.engine.parse import KEYWORDS, PAYERS, PERIODS, TAX_CATEGORIES, parse_document
 
 Golden = Callable[[Path, str], None]
@@ -82,7 +82,8 @@ def test_comments_kept_in_place() -> None:
     ("a or b or c", "a or b or c"),
     ("(a or b) or c", "(a or b) or c"),          # parenthesised: kept as written
     ("a or (b or c)", "a or (b or c)"),
-    ("((a and b)) or c", "a and b or c"),
+    ("((a and b)) or c", "(a and b) or c"),  # and inside or keeps its parentheses
+    ("a and b or c", "(a and b) or c"),
     ("not (a and b)", "not (a and b)"),
     ("not a == b", "not a == b"),
     ("(not a) == b", "(not a) == b"),
@@ -90,6 +91,11 @@ def test_comments_kept_in_place() -> None:
     ("(a - b) - c", "a - b - c"),
     ("-(a * b) / -c", "-(a * b) / -c"),
     ("--a", "- -a"),
+    ("min(a, b) + max(1, 2, 3)", "min(a, b) + max(1, 2, 3)"),
+    ("min((x in [1]), 2)", "min((x in [1]), 2)"),
+    ("max((x in [1] or y), 2)", "max((x in [1] or y), 2)"),
+    ("max((x.y in [1] or y), 2)", "max(x.y in [1] or y, 2)"),
+    ("min(x in xs: x.n)", "min(x in xs: x.n)"),
     ("+a", "a"),
     ("(a + b) in [1, 2]", "a + b in [1, 2]"),
     ("(a == b) in [true]", "(a == b) in [true]"),
@@ -229,9 +235,9 @@ def compound(sub: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         st.builds(I.MemberOf, operand=sub, options=st.lists(sub, min_size=1, max_size=3)),
         st.builds(I.Arith, op=st.sampled_from(["+", "-", "*", "/"]), left=sub, right=sub),
         st.builds(I.Neg, operand=sub),
-        st.builds(I.Call, fn=name.filter(lambda n: n not in ("all", "any", "count", "sum",
-                                                             "min", "max")),
-                  args=st.lists(sub, max_size=3)),
+        st.builds(I.Call, fn=name, args=st.lists(sub, max_size=3)),
+        st.builds(I.Call, fn=st.sampled_from(QUANTIFIERS),   # min(a, b), max(a, b)
+                  args=st.lists(sub, min_size=2, max_size=3)),
         st.builds(I.Quant, q=st.sampled_from(["all", "any", "count", "sum", "min", "max"]),
                   var=name, source=st.builds(I.Ref, path=path), body=opt(sub),
                   where=opt(sub)),
@@ -271,7 +277,7 @@ charge = st.builds(
     lower_bound=st.booleans(), quote_when=opt(expr), memos=st.lists(line_text, max_size=2),
     row=opt(citation), assumptions=st.lists(line_text, max_size=2))
 key = st.one_of(st.from_regex(r"[1-9][0-9]?(_[1-9][0-9]?){0,2}", fullmatch=True),
-                st.sampled_from(["ア", "イ", "(ア)", "(イ)", "プラン4", "備考", "第1表"]))
+                st.sampled_from(["ア", "イ", "(ア)", "(イ)", "(7)", "プラン4", "備考", "第1表"]))
 kind = st.sampled_from(A.UNIT_KINDS)
 
 
