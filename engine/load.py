@@ -37,6 +37,11 @@ def bundled_root() -> Path:
     return Path(str(resources.files("yakkan.clauses")))
 
 
+def _ids_hint(lead: str) -> str:
+    ids = bundled_ids()
+    return f"{lead}: " + ", ".join(ids) if ids else f"{lead}: none are installed"
+
+
 def bundled_ids() -> list[str]:
     root = bundled_root()
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yk")))
@@ -49,8 +54,8 @@ def read_text(path: Path, shown: str) -> str:
     except FileNotFoundError:
         raise YakkanError([Diagnostic(code="io.missing-file",
                                       message=f"no such file: `{shown}`",
-                                      hint="check the path, or give a bundled document id: "
-                                      + ", ".join(bundled_ids()))]) from None
+                                      hint=_ids_hint("check the path, or give a bundled "
+                                                     "document id"))]) from None
     except IsADirectoryError:
         raise YakkanError([Diagnostic(code="io.is-directory",
                                       message=f"`{shown}` is a directory")]) from None
@@ -105,7 +110,7 @@ def document_files(doc_id: str) -> list[Path]:
         ids = bundled_ids()
         raise YakkanError([Diagnostic(
             code="io.unknown-document", message=f"unknown document `{doc_id}`",
-            hint=did_you_mean(doc_id, ids) or ("bundled documents: " + ", ".join(ids)))])
+            hint=did_you_mean(doc_id, ids) or _ids_hint("bundled documents"))])
     return files
 
 
