@@ -398,7 +398,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         label=ch.label,
         id=pid,
         citation=book.cite(pid),
-        caption=_caption(book, pid),
+        caption=book.caption_of(pid),
         text=prov.text or _inherited_text(book, pid),
         row=row,
         row_id=row_id,
@@ -561,16 +561,6 @@ def _row(book: Rulebook, ch: A.Charge) -> tuple[str | None, str | None, str | No
         return ("、".join(book.cite(t) for t in ids), ids[0],
                 book.provisions[ids[0]].text or None)
     return ch.row.raw, None, None
-
-
-def _caption(book: Rulebook, pid: str) -> str | None:
-    p: str | None = pid
-    while p is not None:
-        prov = book.provisions[p]
-        if prov.unit.caption:
-            return prov.unit.caption
-        p = prov.parent
-    return None
 
 
 def _inherited_text(book: Rulebook, pid: str) -> str:

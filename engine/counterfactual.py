@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from yakkan.engine import ir as I
-from yakkan.engine.evaluate import OutcomeResult, evaluate, grounds_of
+from yakkan.engine.evaluate import OutcomeResult, compared_literals, evaluate
 from yakkan.engine.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -61,28 +60,11 @@ def get_path(facts: dict[str, Any], path: str) -> Any:
 def _boundaries(book: Rulebook, path: str) -> list[Any]:
     """Literal values the rules compare this fact with, and their neighbours."""
     out: list[Any] = []
-    cache = book.cache.setdefault("cf_bounds", {})
-    if path in cache:
-        return list(cache[path])
-    for gs in grounds_of(book).values():
-        for g in gs:
-            for e in (*g.when, g.requires, *g.unless):
-                if e is None:
-                    continue
-                for n in I.walk(e):
-                    if isinstance(n, I.Compare):
-                        sides = (n.left, n.right)
-                        for a, b in (sides, sides[::-1]):
-                            if isinstance(a, I.Ref) and ".".join(a.path) == path and \
-                                    isinstance(b, I.Lit):
-                                v = b.value
-                                if isinstance(v, bool):
-                                    continue
-                                if isinstance(v, int | Decimal):
-                                    out += [v - 1, v, v + 1]
-                                elif isinstance(v, dt.date):
-                                    out += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
-    cache[path] = out
+    for v in compared_literals(book, path):
+        if isinstance(v, int | Decimal):
+            out += [v - 1, v, v + 1]
+        elif isinstance(v, dt.date):
+            out += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
     return out
 
 

@@ -156,6 +156,29 @@ def grounds_under(book: Rulebook) -> dict[str, list[Ground]]:
     return out
 
 
+def compared_literals(book: Rulebook, path: str) -> list[Any]:
+    """The literal values the grounds compare the fact `path` with (`x > 10` → 10): the
+    boundaries a counterfactual or an exhaustive search tries. Cached on the rulebook."""
+    cache = book.cache.setdefault("compared_literals", {})
+    if path in cache:
+        return list(cache[path])
+    out: list[Any] = []
+    for gs in grounds_of(book).values():
+        for g in gs:
+            for e in (*g.when, g.requires, *g.unless):
+                if e is None:
+                    continue
+                for n in I.walk(e):
+                    if not isinstance(n, I.Compare):
+                        continue
+                    for a, c in ((n.left, n.right), (n.right, n.left)):
+                        if isinstance(a, I.Ref) and ".".join(a.path) == path and \
+                                isinstance(c, I.Lit) and not isinstance(c.value, bool):
+                            out.append(c.value)
+    cache[path] = out
+    return list(out)
+
+
 def _within(book: Rulebook, pid: str, targets: set[str]) -> bool:
     p: str | None = pid
     while p is not None:

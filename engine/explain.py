@@ -82,7 +82,7 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     return {
         "id": g.id,
         "citation": g.citation,
-        "caption": _caption(book, g.id),
+        "caption": book.caption_of(g.id),
         "text": prov.text,
         "rule_citation": rule_prov.citation,
         "rule_text": rule_prov.text if g.rule_pid != g.id else None,
@@ -102,16 +102,6 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
         "via": book.cite(g.via) if g.via else None,
     }
-
-
-def _caption(book: Rulebook, pid: str) -> str | None:
-    p: str | None = pid
-    while p is not None:
-        prov = book.provisions[p]
-        if prov.unit.caption:
-            return prov.unit.caption
-        p = prov.parent
-    return None
 
 
 def outcome_json(book: Rulebook, o: OutcomeResult, cfs: list[Any]) -> dict[str, Any]:

@@ -77,6 +77,16 @@ class Rulebook:
     def cite(self, pid: str) -> str:
         return self.provisions[pid].citation
 
+    def caption_of(self, pid: str) -> str | None:
+        """The 見出し that governs a provision: its own, or its nearest ancestor's."""
+        p: str | None = pid
+        while p is not None:
+            prov = self.provisions[p]
+            if prov.unit.caption:
+                return prov.unit.caption
+            p = prov.parent
+        return None
+
     def enum_members(self) -> dict[str, str]:
         """Member name → enum name, for every declared and inline enum."""
         out: dict[str, str] = {}

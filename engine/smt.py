@@ -1443,19 +1443,7 @@ def _domain(books: list[Rulebook], path: str, as_of: dt.date) -> list[Any]:
         return [True, False]
     if t.base == "enum":
         return [m.name for m in t.members]
-    lits: list[Any] = []
-    for b in books:
-        for gs in grounds_of(b).values():
-            for g in gs:
-                for e in (*g.when, g.requires, *g.unless):
-                    if e is None:
-                        continue
-                    for n in I.walk(e):
-                        if isinstance(n, I.Compare):
-                            for a, c in ((n.left, n.right), (n.right, n.left)):
-                                if isinstance(a, I.Ref) and ".".join(a.path) == path and \
-                                        isinstance(c, I.Lit) and not isinstance(c.value, bool):
-                                    lits.append(c.value)
+    lits = [v for b in books for v in _evaluate.compared_literals(b, path)]
     out: list[Any] = []
     if t.base in ("int", "decimal", "money", "percent"):
         for v in lits:
