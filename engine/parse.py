@@ -171,6 +171,23 @@ def _tok_span(file: str, t: Token) -> I.Span:
     )
 
 
+def _glued_word(text: str, pos: int) -> tuple[int, str] | None:
+    """Where the token at `pos` continues a word that began earlier (a keyword read off the
+    front of `textx`), that whole word and its start; else None."""
+    if pos <= 0 or not re.match(r"\w", text[pos:pos + 1]) or not re.match(r"\w", text[pos - 1]):
+        return None
+    start = pos
+    while start > 0 and re.match(r"\w", text[start - 1]):
+        start -= 1
+    end = pos
+    while end < len(text) and re.match(r"\w", text[end]):
+        end += 1
+    word = text[start:end]
+    if not re.fullmatch(r"[^\W\d]\w*", word):
+        return None
+    return start, word
+
+
 def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
     line, col = e.line if e.line > 0 else 1, e.column if e.column > 0 else 1
     if isinstance(e, UnexpectedCharacters):
@@ -214,6 +231,19 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
         span = _tok_span(file, tok)
         hint = None
         pos = tok.start_pos or 0
+        glued = _glued_word(text, pos)
+        if glued is not None:
+            # the lexer read a keyword off the front of a longer word (`textx` as `text` `x`):
+            # report the word as written
+            start, word = glued
+            scol = col - (pos - start)
+            return Diagnostic(
+                code="parse.unexpected-token",
+                span=I.Span(file=file, line=line, column=scol, end_line=line,
+                            end_column=scol + len(word)),
+                message=f"unexpected `{word}`: it begins with the keyword "
+                f"`{word[:pos - start]}` but is no keyword or name here",
+                hint=did_you_mean(word, KEYWORDS))
         if re.fullmatch(r"[^\W\d]\w*", str(tok)):  # a word (NAME, DOC_ID or keyword)
             hint = did_you_mean(str(tok), _expected_keywords(expected) or KEYWORDS)
         if expected == {"DOCUMENT"}:
