@@ -171,6 +171,40 @@ def _tok_span(file: str, t: Token) -> I.Span:
     )
 
 
+def _unclosed_brace(text: str, file: str) -> I.Span | None:
+    """The innermost `{` left open at the end of `text` (strings, citations and comments
+    skipped), for an end-of-file error."""
+    stack: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "「":
+            j = text.find("」", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            stack.pop()
+        i += 1
+    if not stack:
+        return None
+    pos = stack[-1]
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return I.Span(file=file, line=line, column=col, end_line=line, end_column=col + 1)
+
+
 def _glued_word(text: str, pos: int) -> tuple[int, str] | None:
     """Where the token at `pos` continues a word that began earlier (a keyword read off the
     front of `textx`), that whole word and its start; else None."""
@@ -222,11 +256,14 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
         exp = _expected_words(expected)
         if tok.type == "$END":
             span = I.Span(file=file, line=line, column=col, end_line=line, end_column=col)
+            opened = _unclosed_brace(text, file)
             return Diagnostic(
                 code="parse.unexpected-eof", span=span,
                 message="the file ends too early; expected " + ", ".join(exp),
                 hint=HEADER_HINT if expected == {"DOCUMENT"}
+                else f"the `{{` at line {opened.line} is never closed" if opened
                 else "a `{` may be missing its `}`",
+                related=[(opened, "this `{` is not closed")] if opened else [],
             )
         span = _tok_span(file, tok)
         hint = None
