@@ -23,7 +23,7 @@ A `lower_bound` line (a "from" price, 6,980円～) makes its amount and the tota
 
 Money (DESIGN.md "Money and time"): amounts are `Decimal` yen as the row states them (sen
 allowed: 8.49円/3分). Tax by category (`yakkan.engine.money`): 税別 amounts get 10% consumption
-tax with yen fractions cut (`add_tax`); 税込 amounts contain it (the tax shown is the part
+tax, the tax cut to the yen (`tax_of`; the base keeps its sen); 税込 amounts contain it (the tax shown is the part
 contained, cut to the yen); 不課税 has none. Conventions the documents do not state are stated
 on every line that used them, and once more for the report:
 
@@ -66,7 +66,6 @@ from yakkan.engine.money import (
     CONSUMPTION_TAX_RATE,
     MoneyError,
     TaxCategory,
-    add_tax,
     format_jpy,
     tax_of,
 )
@@ -210,8 +209,10 @@ class ChargeReport:
                 continue
             stated = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
             if cat == TaxCategory.EXCLUDED.value:
-                with_tax = add_tax(stated)
-                tax = with_tax - stated
+                # the tax itself is truncated to whole yen (1円未満切捨て); sen of the base
+                # (通話料 8.49円/3分) stay as the tariff states them
+                tax = tax_of(stated, TaxCategory.EXCLUDED)
+                with_tax = stated + tax
                 base = stated
             elif cat == TaxCategory.INCLUDED.value:
                 tax = tax_of(stated, TaxCategory.INCLUDED)
@@ -353,8 +354,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     with_tax: Decimal | None = None
     if amount is not None and tax is not None:
         if tax is TaxCategory.EXCLUDED:
-            with_tax = add_tax(amount)
-            tax_amount = with_tax - amount
+            tax_amount = tax_of(amount, TaxCategory.EXCLUDED)
+            with_tax = amount + tax_amount
         elif tax is TaxCategory.INCLUDED:
             tax_amount = tax_of(amount, TaxCategory.INCLUDED)
             with_tax = amount

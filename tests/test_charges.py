@@ -374,15 +374,16 @@ def test_ip_phone_call_rows(line: str, dest: str, seconds: int, name: str, want:
 
 
 def test_sen_amounts_and_their_tax() -> None:
-    # 8.49円 (1 unit): 税込 8.49 × 1.1 = 9.339 → 9円 (1円未満切捨て);
-    # 16.98円 (2 units): 18.678 → 18円. The stated convention is on the line.
+    # the tax is truncated to whole yen, the tariff's sen stay:
+    # 16.98円 (2 units): tax 1.698 → 1円, with tax 17.98円;
+    # 8.49円 (1 unit): tax 0.849 → 0円, with tax 8.49円. The stated convention is on the line.
     r = rprice(calls=[rcall("n050", "fixed", 181)])
     ln = r.line("call_050_fixed")
-    assert ln.amount_with_tax == D(18) and ln.tax_amount == D("1.02")
+    assert ln.amount_with_tax == D("17.98") and ln.tax_amount == D(1)
     assert "消費税10%、1円未満切捨て" in ln.assumptions
     assert any("端数" in a for a in ln.assumptions)
     one = rprice(calls=[rcall("n050", "fixed", 180)]).line("call_050_fixed")
-    assert one.amount_with_tax == D(9)
+    assert one.amount_with_tax == D("8.49") and one.tax_amount == D(0)
 
 
 def test_050_calls_case() -> None:
