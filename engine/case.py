@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import click
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    create_model,
+)
 
 from yakkan.engine import ir as I
 from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
@@ -57,20 +66,14 @@ def _duration(v: Any) -> Any:
         return v
     if isinstance(v, bool):
         raise ValueError("a duration such as \"61秒\" or \"30日\" is expected")
-    if isinstance(v, int):
-        return Duration(seconds=v)
     if isinstance(v, str):
         return parse_duration(v)
-    raise ValueError("a duration such as \"61秒\" or \"30日\" is expected")
-
-
-def _dur_schema(_: Any) -> dict[str, Any]:
-    return {"type": ["string", "integer"], "description": "\"61秒\", \"30日\", \"3ヶ月\" or seconds"}
+    raise ValueError("a duration with its unit is expected, such as \"61秒\", \"3分\" or \"30日\"")
 
 
 DurationT = Annotated[Any, BeforeValidator(_duration)]
 SCALARS: dict[str, Any] = {
-    "bool": bool,
+    "bool": StrictBool,  # "yes", "no", 1 are not booleans: a typo must not become a fact
     "int": int,
     "decimal": Annotated[Decimal, BeforeValidator(_decimal)],
     "percent": Annotated[Decimal, BeforeValidator(_decimal)],
@@ -165,29 +168,39 @@ _CaseLoader.yaml_implicit_resolvers = {
 }
 
 
-def read_case_file(path: str) -> tuple[CaseFile, str]:
-    """Read YAML/JSON into a CaseFile (document, as_of, raw facts). Exit 2 on bad input."""
+def read_case_data(path: str) -> tuple[dict[str, Any], str]:
+    """Read a YAML/JSON case file into a mapping. Exit 2 (YakkanError) on bad syntax."""
     text = read_text(Path(path), path)
     try:
         data = json.loads(text) if path.endswith(".json") else yaml.load(text, _CaseLoader)
     except (yaml.YAMLError, json.JSONDecodeError, ValueError) as e:
         mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else getattr(e, "lineno", 1)
+        nlines = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
+        line = min(mark.line + 1 if mark is not None else getattr(e, "lineno", 1), nlines)
         col = mark.column + 1 if mark is not None else getattr(e, "colno", 1)
         raise YakkanError([Diagnostic(
             code="case.syntax", message=f"the case file is not valid "
             f"{'JSON' if path.endswith('.json') else 'YAML'}: "
             f"{getattr(e, 'problem', None) or e}",
             span=I.Span(file=path, line=line, column=col, end_line=line, end_column=col + 1),
-        )]) from None
+            hint="check the indentation and the brackets around this line",
+        )], sources={path: text}) from None
     if not isinstance(data, dict):
-        raise YakkanError([Diagnostic(code="case.not-a-mapping",
-                                      message="a case file is a mapping with `document` and "
-                                      "`facts`")])
+        raise YakkanError([Diagnostic(
+            code="case.not-a-mapping", span=I.Span(file=path, line=1, column=1, end_line=1,
+                                                   end_column=1),
+            message=f"`{path}` is not a case: a case file is a mapping with `document` and "
+            "`facts`")], sources={path: text})
+    return data, text
+
+
+def case_header(data: dict[str, Any], path: str, text: str) -> \
+        tuple[CaseFile | None, list[Diagnostic]]:
+    """The case's own fields (document, as_of, title, note, expect) and their errors."""
     try:
-        return CaseFile.model_validate(data), text
+        return CaseFile.model_validate(data), []
     except ValidationError as e:
-        raise YakkanError(_diags(e, path, text, {}), sources={path: text}) from None
+        return None, _diags(e, path, text, {(): list(CaseFile.model_fields)})
 
 
 def facts_dict(m: Any) -> Any:
@@ -230,20 +243,33 @@ def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a YAML key path, for the diagnostic's location."""
-    if not text:
-        return None
-    keys = [str(x) for x in loc if not isinstance(x, int)]
-    if not keys:
+    """Best-effort line of a YAML path (keys and list indexes), for the diagnostic."""
+    if not text or not loc:
         return None
     lines = text.splitlines()
-    start = 0
-    found = None
-    for k in keys:
+    start, found = 0, None
+    for part in loc:
+        if isinstance(part, int):
+            # the part-th list entry after the key found so far
+            base = found if found is not None else -1
+            seen = -1
+            for i in range(base + 1, len(lines)):
+                if lines[i].lstrip().startswith("- "):
+                    seen += 1
+                    if seen == part:
+                        found, start = i, i
+                        break
+            else:
+                # a flow list on the key's line: [ {...}, {...} ]
+                if found is not None:
+                    continue
+            continue
+        k = str(part)
         for i in range(start, len(lines)):
-            stripped = lines[i].lstrip(" -")
-            if stripped.startswith(f"{k}:") or f"{{{k}:" in lines[i] or f" {k}:" in lines[i] \
-                    or f'"{k}"' in lines[i]:
+            ln = lines[i]
+            stripped = ln.lstrip(" -")
+            if stripped.startswith(f"{k}:") or f"{{{k}:" in ln or f" {k}:" in ln \
+                    or f'"{k}"' in ln:
                 found, start = i, i
                 break
     return found + 1 if found is not None else None
@@ -277,13 +303,21 @@ def _diags(e: ValidationError, path: str, text: str,
             out.append(Diagnostic(code="case.missing-field", span=span,
                                   message=f"`{dotted}` is required"))
         else:
-            msg = err["msg"]
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            hint = None
             if err["type"] == "literal_error":
                 exp = err.get("ctx", {}).get("expected", "")
                 msg = f"expected one of {exp}"
+                hint = did_you_mean(str(err.get("input")), re.findall(r"'([^']+)'", exp))
+            elif err["type"].startswith("bool"):
+                msg = "expected true or false"
+                hint = "write true or false without quotes (unknown: leave the field out)"
+            elif err["type"].startswith(("int", "decimal", "float")):
+                msg = "expected a number"
+            got = err.get("input")
             out.append(Diagnostic(
-                code="case.bad-value", span=span,
-                message=f"`{dotted}`: {msg} (got `{err.get('input')!r}`)"))
+                code="case.bad-value", span=span, hint=hint,
+                message=f"`{dotted}`: {msg}" + ("" if repr(got) in msg else f" (got {got!r})")))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,14 @@ from typing import Any
 import click
 
 from yakkan.engine.ast import FORCE_LABELS
-from yakkan.engine.case import facts_dict, read_case_file, validate_facts
+from yakkan.engine.case import case_header, facts_dict, read_case_data, validate_facts
 from yakkan.engine.counterfactual import counterfactuals
 from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.exprtext import show_value, to_text
 from yakkan.engine.numerals import to_wareki
 from yakkan.engine.resolve import Rulebook
-from yakkan.engine.rulebooks import rulebook_for
+from yakkan.engine.rulebooks import rulebook_for, versions
 from yakkan.engine.values import jsonable
 
 DEFAULT_AS_OF = dt.date.today
@@ -46,14 +47,50 @@ class Prepared:
 
 
 def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None) -> Prepared:
-    """Read and validate a case file; pick the version in force. Exit 2 on bad input."""
-    case, text = read_case_file(case_path)
-    doc_id = doc or case.document
-    when = as_of or case.as_of or DEFAULT_AS_OF()
-    book = rulebook_for(doc_id, when)
-    model = validate_facts(book, case.facts, case_path, text)
-    facts = facts_dict(model)
+    """Read and validate a case file; pick the version in force. Every error of the file is
+    reported at once (exit 2): the case's own fields, then its facts against the version."""
+    data, text = read_case_data(case_path)
+    sources = {case_path: text}
+    case, diags = case_header(data, case_path, text)
+    raw_doc = data.get("document")
+    doc_id = doc or (case.document if case else raw_doc if isinstance(raw_doc, str) else None)
+    if doc_id is None:
+        raise YakkanError(diags, sources=sources)
+    bad_date = case is None and any(d.message.startswith("`as_of`") for d in diags)
+    when = as_of or (case.as_of if case else None)
+    try:
+        book = rulebook_for(doc_id, when or (None if bad_date else DEFAULT_AS_OF()))
+    except YakkanError as e:
+        raise YakkanError([*diags, *e.diagnostics], sources=sources) from None
+    when = when or DEFAULT_AS_OF()
+    facts: dict[str, Any] = {}
+    try:
+        facts = facts_dict(validate_facts(book, data.get("facts") or {}, case_path, text))
+    except YakkanError as e:
+        diags += _version_hints(e.diagnostics, doc_id, book, when)
+    if diags:
+        raise YakkanError(diags, sources=sources)
+    assert case is not None
     return Prepared(case_path, book, facts, when, case.title, case.expect)
+
+
+def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
+                   when: dt.date) -> list[Diagnostic]:
+    """An unknown fact that another version declares says so: the date picked the version."""
+    others = [b for b in versions(doc_id) if b is not book]
+    for d in diags:
+        if d.code != "case.unknown-field":
+            continue
+        m = re.match(r"unknown field `facts\.([^`]+)`", d.message)
+        path = re.sub(r"\.\d+\.", ".", m.group(1)) if m else ""
+        for b in others:
+            if path in b.facts or path.split(".")[0] in b.facts:
+                h = b.doc.header
+                d.hint = (f"`{path}` is a fact of version {h.version} (in force from "
+                          f"{h.effective_from}); {when} selects version "
+                          f"{book.doc.header.version}, which has no such fact")
+                break
+    return diags
 
 
 def _labels(book: Rulebook) -> Any:

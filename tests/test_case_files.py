@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from yakkan.engine import ir as I
 from yakkan.engine.case import facts_dict, validate_facts
 from yakkan.engine.cli import main
+from yakkan.engine.diagnostics import YakkanError
 from yakkan.engine.evaluate import evaluate
 from yakkan.engine.periods import Duration
 from yakkan.engine.resolve import Rulebook
@@ -96,7 +97,7 @@ def _value(t: I.YType) -> st.SearchStrategy[Any]:
     if t.base == "date":
         return st.dates(dt.date(2022, 1, 1), dt.date(2026, 12, 31)).map(str)
     if t.base == "duration":
-        return st.integers(0, 4000)
+        return st.integers(0, 4000).map(lambda n: f"{n}秒")
     if t.base == "text":
         return st.text(max_size=5)
     fields = {f.name: _value(f.type) for f in t.fields}
@@ -147,7 +148,12 @@ def test_evaluation_never_raises(doc: str, day: dt.date) -> None:
 
 def test_durations_and_money_from_strings() -> None:
     book = rulebook_for("denwa", dt.date(2023, 5, 1))
-    m = validate_facts(book, {"calls": [{"duration": "61秒"}, {"duration": 30}]})
+    m = validate_facts(book, {"calls": [{"duration": "61秒"}, {"duration": "3分"}]})
     calls = facts_dict(m)["calls"]
     assert calls[0]["duration"] == Duration(seconds=61)
-    assert calls[1]["duration"] == Duration(seconds=30)
+    assert calls[1]["duration"] == Duration(seconds=180)
+    # a bare number has no unit (61 what?): an error, as is a quoted boolean
+    with pytest.raises(YakkanError):
+        validate_facts(book, {"calls": [{"duration": 61}]})
+    with pytest.raises(YakkanError):
+        validate_facts(book, {"applicant": {"duns_issued": "yes"}})
