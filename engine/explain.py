@@ -206,8 +206,8 @@ _VALUE_JA = {
     "（may_refuse）", "refuse": "承諾しない（refuse）", "undetermined": "未確定（undetermined）",
     "not_applicable": "該当なし（not_applicable）", "may": "することがある（may）",
     "deemed": "みなす（deemed）", "duty": "義務あり（duty）", "prohibited": "禁止（prohibited）",
-    "requirement_unmet": "要件不充足", "permission": "できる", "exemption": "免責",
-    "declaration": "宣言",
+    "requirement_unmet": "要件不充足（requirement_unmet）", "permission": "できる（permission）",
+    "exemption": "免責（exemption）", "declaration": "宣言（declaration）",
 }
 
 
@@ -232,10 +232,11 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
         lines.append(b(f"{o['name']}: ") + c(_VALUE_JA.get(val, val), col))
         for ov in o["overrides"]:
             lines.append(f"  {ov['by']} overrides {ov['over']}（前項の規定にかかわらず）")
-        for g in o["grounds"]:
-            lines.extend(_ground_lines(g, "  ├─ ", "applies"))
-        for g in o["undetermined"]:
-            lines.extend(_ground_lines(g, "  ├? ", "unknown"))
+        listed = [(g, "─") for g in o["grounds"]] + [(g, "?") for g in o["undetermined"]]
+        for i, (g, mark) in enumerate(listed):
+            last = i == len(listed) - 1
+            lines.extend(_ground_lines(g, f"  {'└' if last else '├'}{mark} ",
+                                       "    " if last else "  │ "))
         if o["missing_facts"]:
             lines.append("  still needed:")
             for m in o["missing_facts"]:
@@ -278,9 +279,9 @@ def about_case(o: dict[str, Any]) -> bool:
     return False
 
 
-def _ground_lines(g: dict[str, Any], prefix: str, state: str) -> list[str]:
+def _ground_lines(g: dict[str, Any], prefix: str, rail: str) -> list[str]:
     out = [f"{prefix}{g['citation']}（{g['caption'] or ''}） [{g['force']}: {g['force_label']}]"]
-    pad = " " * len(prefix)
+    pad = rail + " "
     out.append(f"{pad}「{g['text']}」")
     if g.get("rule_text"):
         out.append(f"{pad}  under {g['rule_citation']}「{g['rule_text']}」")

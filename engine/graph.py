@@ -139,13 +139,15 @@ def find_provision(book: Rulebook, citation: str) -> list[str]:
 
 
 def impact(book: Rulebook, citation: str) -> list[tuple[str, str]]:
-    """Everything that depends on the cited provision (and its parts), transitively."""
+    """Everything that depends on the cited provision, transitively: what cites it or its
+    parts, and what cites a provision that contains it (準用 of 「第14条の65」 depends on its
+    第2項第6号 too)."""
     g = build(book)
     targets = {f"prov:{t}" for t in find_provision(book, citation)}
     tree = _containment(g)
-    for t in list(targets):  # a provision's parts count as the provision
+    for t in list(targets):  # a provision's parts, and the provisions it stands in
         if t in tree:
-            targets |= set(nx.descendants(tree, t))
+            targets |= set(nx.descendants(tree, t)) | set(nx.ancestors(tree, t))
     dep = nx.DiGraph()
     for a, b, data in g.edges(data=True):
         if data["kind"] != "contains":
@@ -226,6 +228,12 @@ def cli_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
     book = rulebook_for(doc, as_of)
     g = build(book)
     if impact_of:
+        omitted = [t for t in find_provision(book, impact_of)
+                   if book.provisions[t].unit.status == "omitted"]
+        if omitted:
+            click.echo(f"note: 「{impact_of}」 lies in {book.cite(omitted[0])}（略）, which "
+                       "this excerpt does not encode: what depends on it is not known "
+                       "beyond the citations of that range", err=True)
         rows = impact(book, impact_of)
         if fmt == "json":
             out = json.dumps([{"id": n, "name": name} for n, name in rows], ensure_ascii=False,

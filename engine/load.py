@@ -144,13 +144,16 @@ def select_version(docs: list[A.Document], on: dt.date | None) -> A.Document:
     hits = [d for d in ordered if in_force(d, on)]
     if hits:
         return hits[-1]
-    periods = "; ".join(
-        f"{d.header.version or '?'}: {format_date(d.header.effective_from) if d.header.effective_from else '?'}"
-        f" – {format_date(d.header.effective_until) if d.header.effective_until else ''}"
-        for d in ordered)
+    def period(d: A.Document) -> str:
+        h = d.header
+        start = format_date(h.effective_from) if h.effective_from else "?"
+        return f"version {h.version or '?'}: " + (
+            f"{start} – {format_date(h.effective_until)}" if h.effective_until
+            else f"from {start}")
+    periods = "; ".join(period(d) for d in ordered)
     raise YakkanError([Diagnostic(
         code="eval.no-version-in-force",
         message=f"no encoded version of `{ordered[0].header.id}` is in force on "
         f"{format_date(on)}",
-        hint=f"encoded versions: {periods}. Earlier or later texts are not known to yakkan; "
-        "give an --as-of date inside one of these periods")])
+        hint=f"encoded versions: {periods}. Other texts are not known to yakkan; use a date "
+        "inside one of these periods (--as-of, the case's as_of, or diff's --from/--to)")])

@@ -333,6 +333,9 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
     hdr = table.rows[0].cells
     hdr[0].text = ctx["left_label"]
     hdr[1].text = ctx["right_label"]
+    # the 改正前/改正後 heading repeats at the top of every printed page
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    tr_pr.append(tr_pr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"}))
     for row in ctx["rows"]:
         cells = table.add_row().cells
         for target, side_cell in ((cells[0], row["left"]), (cells[1], row["right"])):
