@@ -71,8 +71,15 @@ def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
                         show_default=True, help="output format")
 
 
+def _no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ["NO_COLOR"] = "1"  # read by every command, rich included
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="yakkan")
+@click.option("--no-color", is_flag=True, expose_value=False, is_eager=True,
+              callback=_no_color, help="no colour on any command (as NO_COLOR=1)")
 def main() -> None:
     """yakkan — rules-as-code for Japanese terms of service and tariffs (約款・利用規約)."""
 
