@@ -22,8 +22,9 @@ from yakkan.engine.ast import FORCE_LABELS
 from yakkan.engine.case import case_header, facts_dict, read_case_data, validate_facts
 from yakkan.engine.counterfactual import counterfactuals
 from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
-from yakkan.engine.evaluate import GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.evaluate import Evaluator, GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.exprtext import show_value, to_text
+from yakkan.engine.ir import Ref, walk
 from yakkan.engine.numerals import to_wareki
 from yakkan.engine.resolve import Rulebook
 from yakkan.engine.rulebooks import rulebook_for, versions
@@ -176,6 +177,7 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
             else []
         outs.append(outcome_json(book, o, cfs))
     doc: dict[str, Any] = {
+        "warnings": overlapping_classes(book, p.facts, p.as_of),
         "document": h.id,
         "title": h.title,
         "version": h.version,
@@ -191,6 +193,40 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     except ImportError:
         pass
     return doc
+
+
+def overlapping_classes(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
+        list[dict[str, Any]]:
+    """Classifications a table defines side by side (第4条の4の4's プラン1…プラン4) that the
+    case satisfies at once, where no definition says one is part of the other (プラン4 is
+    「プラン2のうち」, so プラン4 with プラン2 is no overlap). The text does not say they
+    exclude each other; the engine reports it rather than choosing."""
+    ev = Evaluator(book, facts, as_of)
+    out = []
+    for pid in book.order:
+        rows = [book.provisions[c].unit for c in book.provisions[pid].children]
+        defs = [r.definitions[0] for r in rows if len(r.definitions) == 1]
+        if len(defs) < 2:
+            continue
+        true = [d for d in defs if ev.definition(d.name) is True]
+        uses = {d.name: _defs_used(d.expr) for d in defs}
+        # a class defined from another that also holds (プラン4 from プラン2) is its part:
+        # keep the wider one
+        apart = [d for d in true if not any(o is not d and o.name in uses[d.name]
+                                            for o in true)]
+        if len(apart) >= 2:
+            names = "・".join(d.label or d.name for d in apart)
+            out.append({
+                "code": "case.overlapping-classes", "citation": book.cite(pid),
+                "classes": [d.name for d in apart],
+                "message": f"the case falls under {names} at once ({book.cite(pid)}); the "
+                "text does not say these exclude each other, so each is applied as written"})
+    return out
+
+
+def _defs_used(e: Any) -> set[str]:
+    return {".".join(n.path) for n in walk(e) if isinstance(n, Ref) and
+            n.resolved == "definition"}
 
 
 def explain_case(case_path: str, doc: str | None = None, as_of: dt.date | None = None,
@@ -224,6 +260,8 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
     quiet: list[dict[str, Any]] = []
     for o in data["outcomes"]:
         (shown if about_case(o) else quiet).append(o)
+    for w in data.get("warnings", []):
+        lines.append(c(f"warning: {w['message']}", "yellow"))
     for o in shown:
         val = o["value"]
         col = "green" if val in ("accept", "approve", "not_applicable") else \

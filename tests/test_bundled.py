@@ -63,3 +63,17 @@ def test_readme_first_command_runs() -> None:
     assert r.exit_code == 0
     assert "application: 承諾しないことがある（may_refuse）" in r.stdout
     assert "第14条の65第2項第6号" in r.stdout
+
+
+def test_overlapping_classifications_are_reported(tmp_path: Path) -> None:
+    # 第4条の4の4 does not make プラン2 and プラン3 exclusive: a case that is both is reported,
+    # while プラン4 with プラン2 is no overlap (「プラン2のうち…」)
+    case = tmp_path / "both.yaml"
+    case.write_text("document: denwa\nas_of: 2023-05-01\nfacts:\n  service: {kind: type2, "
+                    "terminates_at_carrier: true, one_number_per_line: true, "
+                    "docomo_corporate_contract: true}\n", encoding="utf-8")
+    data = json.loads(run("explain", str(case), "--format", "json").stdout)
+    assert [w["classes"] for w in data["warnings"]] == [["plan2", "plan3"]]
+    alone = json.loads(run("explain", str(ROOT / "examples/cases/denwa-plan4-no-duns.yaml"),
+                           "--format", "json").stdout)
+    assert alone["warnings"] == []
