@@ -138,11 +138,12 @@ def unit_part(u: A.Unit, parents: tuple[A.Unit, ...]) -> str:
             core = f"{k}{rng}" if nested else f"第{k}{rng.replace('～', '～第')}"
         return f" {core}" if nested and core[:1].isdigit() else core
     if u.kind in ("row", "subitem"):
-        if u.label:
-            return u.label
-        if k.isdigit():
+        if u.kind == "row" and not u.label and k.isdigit():
             return f"({k})" + (f"～({u.range_end})" if u.range_end else "")
-        return k + rng
+        shown = u.label or (k + rng)
+        if u.kind == "row" and not re.fullmatch(r"[(（]?[0-9０-９]+[)）]?(～.*)?|[^\w(（]*", shown):
+            return f"「{shown}」"  # a table row named by its first cell: 第4条の4の4「プラン4」
+        return shown
     if u.kind == "appendix":
         return k or u.caption or "別表"
     if u.kind == "chapter":

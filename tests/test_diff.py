@@ -101,8 +101,8 @@ def test_fixture_kinds(plans: Diff) -> None:
     assert changed_text(c.new_runs) == ""  # same text, new number
     added = by_citation(plans, new="第14条の65第2項第6号")
     assert added.kind == "added" and added.old is None
-    assert by_citation(plans, new="第4条の4の4プラン4").kind == "added"
-    p1 = by_citation(plans, new="第4条の4の4プラン1")
+    assert by_citation(plans, new="第4条の4の4「プラン4」").kind == "added"
+    p1 = by_citation(plans, new="第4条の4の4「プラン1」")
     assert p1.kind == "wording_only" and p1.method == "z3"
     assert changed_text(p1.new_runs) == "、プラン4" and changed_text(p1.old_runs) == ""
     assert by_citation(plans, new="第1条～第4条").kind == "omitted"
@@ -127,7 +127,7 @@ def test_fixture_deleted_renumbered_articles_and_omitted_ranges(lines: Diff) -> 
 
 def test_structural_only_leaves_text_changed(plans: Diff) -> None:
     d = fixture_diff("plans", semantic=False)
-    assert by_citation(d, new="第4条の4の4プラン1").kind == "text_changed"
+    assert by_citation(d, new="第4条の4の4「プラン1」").kind == "text_changed"
     assert not d.witnesses() and not d.outcomes
 
 
@@ -158,8 +158,8 @@ def test_fixture_witnesses(plans: Diff, lines: Diff) -> None:
 
 def test_fixture_equivalences(plans: Diff) -> None:
     kinds = {(e["kind"], e.get("citation") or e["id"]) for e in plans.equivalences}
-    assert ("provision", "第4条の4の4プラン1") in kinds
-    assert ("definition", "第4条の4の4プラン1") in kinds
+    assert ("provision", "第4条の4の4「プラン1」") in kinds
+    assert ("definition", "第4条の4の4「プラン1」") in kinds
     deemed = next(o for o in plans.outcomes if o.outcome == "deemed_termination")
     # 「プラン2に限ります」→「プラン1又はプラン3を除きます」: alike on every known case,
     # apart only while facts are unknown (Kleene logic cannot see the tautology)
@@ -418,7 +418,7 @@ def test_denwa_structure(denwa: Diff) -> None:
     assert by_citation(denwa, old="第14条の66第3項第5号", new="第14条の66第3項第7号").kind \
         == "renumbered"
     for new in ("第14条の65第2項第6号", "第14条の65第2項第7号", "第14条の66第3項第5号",
-                "第14条の66第3項第6号", "第14条の67第4項", "第4条の4の4プラン4",
+                "第14条の66第3項第6号", "第14条の67第4項", "第4条の4の4「プラン4」",
                 "第4条の4の4備考3", "第4条の4の4備考4"):
         assert by_citation(denwa, new=new).kind == "added", new
     assert denwa.enactment and "令和5年4月17日から実施" in denwa.enactment[0]["text"]
@@ -443,11 +443,11 @@ def test_denwa_witnesses_reverified(denwa: Diff) -> None:
 def test_plan1_is_wording_only(denwa: Diff) -> None:
     """(c) 「プラン2、プラン3以外のもの」→「プラン2、プラン3、プラン4以外のもの」 is proved
     equivalent (プラン4 ⊂ プラン2 by its definition)."""
-    c = by_citation(denwa, old="第4条の4の4プラン1", new="第4条の4の4プラン1")
+    c = by_citation(denwa, old="第4条の4の4「プラン1」", new="第4条の4の4「プラン1」")
     assert c.kind == "wording_only"
     assert c.method in ("z3", "exhaustive") and "differs_while_unknown" not in c.flags
     assert "proved" in (c.basis or "")
-    eq = [e for e in denwa.equivalences if e.get("citation") == "第4条の4の4プラン1"
+    eq = [e for e in denwa.equivalences if e.get("citation") == "第4条の4の4「プラン1」"
           and e["kind"] == "provision"]
     assert eq and eq[0]["scope"] == "all_cases"
 
