@@ -124,7 +124,9 @@ def facts_model(book: Rulebook) -> type[BaseModel]:
         parts = f.path
         for p in parts[:-1]:
             node = node.setdefault(p, {})
-        label = (f.label or path) + ("（判断）" if f.judgment else "")
+        label = f.label or path
+        if f.judgment and "判断" not in label:
+            label += "（判断）"
         node[parts[-1]] = (f.type, label)
         labels[path] = label
     return _build(tree, "Facts", labels)
@@ -321,8 +323,26 @@ def _diags(e: ValidationError, path: str, text: str,
     return out
 
 
+_DATE_TEXT = {"type": "string", "description": "a date: 2023-04-17, 2023年4月17日 or 令和5年4月17日"}
+
+
 def json_schema(book: Rulebook) -> dict[str, Any]:
+    """The JSON Schema of a case file. Dates are strings in any accepted form (a JSON-Schema
+    `format: date` would refuse 令和 dates that yakkan reads)."""
     schema = case_model(book).model_json_schema()
+
+    def loosen(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("format") == "date":
+                node.pop("format")
+                node.update(_DATE_TEXT)
+            for v in node.values():
+                loosen(v)
+        elif isinstance(node, list):
+            for v in node:
+                loosen(v)
+    loosen(schema)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
     schema["title"] = f"yakkan case for {book.doc.header.id} ({book.doc.header.title})"
     return schema
 
