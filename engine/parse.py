@@ -268,6 +268,21 @@ def _syntax_diag(file: str, e: UnexpectedInput, text: str) -> Diagnostic:
         span = _tok_span(file, tok)
         hint = None
         pos = tok.start_pos or 0
+        line_start = text.rfind("\n", 0, pos) + 1
+        doubled = re.search(r"\b(and|or|not)\s+(and|or)\b", text[line_start:pos])
+        if doubled:
+            # `a and and b`: the lexer took the second operator for a name, and the error
+            # shows up later on the line
+            at = line_start + doubled.start(2)
+            aline = text.count("\n", 0, at) + 1
+            acol = at - (text.rfind("\n", 0, at) + 1) + 1
+            return Diagnostic(
+                code="parse.missing-operand",
+                span=I.Span(file=file, line=aline, column=acol, end_line=aline,
+                            end_column=acol + len(doubled.group(2))),
+                message=f"`{doubled.group(2)}` follows `{doubled.group(1)}`: an operand is "
+                "missing between them",
+                hint=f"write a condition between them, or delete one `{doubled.group(2)}`")
         glued = _glued_word(text, pos)
         if glued is not None:
             # the lexer read a keyword off the front of a longer word (`textx` as `text` `x`):
