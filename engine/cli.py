@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from yakkan.engine.diagnostics import EXIT_USAGE, Diagnostic, YakkanError, render_all
+from yakkan.engine.diagnostics import Diagnostic, YakkanError, render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 70
@@ -188,9 +188,6 @@ def schema(doc: str, as_of: dt.date | None) -> None:
     from yakkan.engine.case import cli_schema
     run(lambda: cli_schema(doc, as_of))
 
-
-def _usage_exit_code() -> int:
-    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

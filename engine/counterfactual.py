@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from yakkan.engine.evaluate import OutcomeResult, compared_literals, evaluate
+from yakkan.engine import ir as I
+from yakkan.engine.evaluate import OutcomeResult, compared_literals, evaluate, grounds_of
 from yakkan.engine.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -68,7 +69,22 @@ def _boundaries(book: Rulebook, path: str) -> list[Any]:
     return out
 
 
-def _options(book: Rulebook, path: str, current: Any) -> list[Any]:
+def _compared_facts(book: Rulebook, path: str) -> list[str]:
+    """Other facts the rules compare this one with (`predictive_users >= full_seats`)."""
+    out: list[str] = []
+    for gs in grounds_of(book).values():
+        for g in gs:
+            for e in (*g.when, g.requires, *g.unless):
+                for n in I.walk(e) if e is not None else []:
+                    if isinstance(n, I.Compare):
+                        for a, b in ((n.left, n.right), (n.right, n.left)):
+                            if isinstance(a, I.Ref) and isinstance(b, I.Ref) and \
+                                    ".".join(a.path) == path and b.resolved == "fact":
+                                out.append(".".join(b.path))
+    return out
+
+
+def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> list[Any]:
     decl = book.facts.get(path)
     if decl is None:
         return []
@@ -78,7 +94,17 @@ def _options(book: Rulebook, path: str, current: Any) -> list[Any]:
     if t.base == "enum":
         return [m.name for m in t.members if m.name != current]
     if t.base in ("int", "decimal", "money", "date"):
-        return [v for v in dict.fromkeys(_boundaries(book, path)) if v != current]
+        vals = _boundaries(book, path)
+        for other in _compared_facts(book, path):  # the other side's value, and neighbours
+            v = get_path(facts, other)
+            if isinstance(v, int | Decimal) and not isinstance(v, bool):
+                vals += [v - 1, v, v + 1]
+            elif isinstance(v, dt.date):
+                vals += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
+        # counts and amounts do not go below zero unless they already are
+        floor_ok = not isinstance(current, int | Decimal) or current >= 0
+        return [v for v in dict.fromkeys(vals) if v != current and
+                not (floor_ok and isinstance(v, int | Decimal) and v < 0)]
     return []
 
 
@@ -93,7 +119,7 @@ def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
         for p in r.facts:
             if p not in paths:
                 paths.append(p)
-    choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p))]
+    choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     found: list[Counterfactual] = []
     tried = 0
     for size in range(1, max_changes + 1):

@@ -359,7 +359,3 @@ def cli_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     else:
         click.echo(out)
     return 0
-
-
-def no_case_error(msg: str) -> YakkanError:
-    return YakkanError([Diagnostic(code="case.invalid", message=msg)])

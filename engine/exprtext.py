@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from yakkan.engine import ir as I
-from yakkan.engine.money import format_jpy
 from yakkan.engine.periods import Duration
 
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6, "/": 6}
@@ -108,7 +107,3 @@ def _t(e: Any, values: dict[str, Any] | None, labels: Callable[[str], str | None
         return wrap(f"if {_t(e.cond, values, labels, 0)} then {_t(e.then, values, labels, 0)} "
                     f"else {_t(e.orelse, values, labels, 0)}", 0)
     raise TypeError(f"no text form for {type(e).__name__}")
-
-
-def money_text(v: Decimal | None) -> str:
-    return "unknown" if v is None else format_jpy(v)

@@ -3,7 +3,7 @@
     clauses/*.yk ──parse.syntax_tree──▶ Lark tree ──parse.Lower──▶ ast.Document
       ──resolve.resolve──▶ Rulebook (citations bound to provision ids)
       ──graph.build──▶ networkx.MultiDiGraph
-      ──types.check──▶ diagnostics
+      ──types.check_types, graph.cycles──▶ diagnostics
       ──evaluate.evaluate(case, as_of)──▶ Result (outcomes, grounds, traces)
       ──explain / charges / diff / renderers──▶ text, JSON, Markdown, HTML, DOCX
 

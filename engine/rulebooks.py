@@ -14,7 +14,7 @@ import pickle
 from importlib import resources
 from pathlib import Path
 
-from yakkan.engine.diagnostics import YakkanError, has_errors
+from yakkan.engine.diagnostics import YakkanError
 from yakkan.engine.load import (
     Source,
     ensure_clean,
@@ -101,7 +101,3 @@ def rulebook_for(doc: str, as_of: dt.date | None) -> Rulebook:
     books = versions(doc)
     chosen = select_version([b.doc for b in books], as_of)
     return next(b for b in books if b.doc is chosen)
-
-
-def is_clean(book: Rulebook) -> bool:
-    return not has_errors(book.diagnostics)
