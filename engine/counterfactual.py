@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from yakkan.engine import ir as I
-from yakkan.engine.evaluate import OutcomeResult, compared_literals, evaluate, grounds_of
+from yakkan.engine.evaluate import (
+    OutcomeResult,
+    compared_facts,
+    compared_literals,
+    evaluate,
+)
 from yakkan.engine.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -69,21 +73,6 @@ def _boundaries(book: Rulebook, path: str) -> list[Any]:
     return out
 
 
-def _compared_facts(book: Rulebook, path: str) -> list[str]:
-    """Other facts the rules compare this one with (`predictive_users >= full_seats`)."""
-    out: list[str] = []
-    for gs in grounds_of(book).values():
-        for g in gs:
-            for e in (*g.when, g.requires, *g.unless):
-                for n in I.walk(e) if e is not None else []:
-                    if isinstance(n, I.Compare):
-                        for a, b in ((n.left, n.right), (n.right, n.left)):
-                            if isinstance(a, I.Ref) and isinstance(b, I.Ref) and \
-                                    ".".join(a.path) == path and b.resolved == "fact":
-                                out.append(".".join(b.path))
-    return out
-
-
 def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> list[Any]:
     decl = book.facts.get(path)
     if decl is None:
@@ -95,7 +84,7 @@ def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> 
         return [m.name for m in t.members if m.name != current]
     if t.base in ("int", "decimal", "money", "date"):
         vals = _boundaries(book, path)
-        for other in _compared_facts(book, path):  # the other side's value, and neighbours
+        for other in compared_facts(book, path):  # the other side's value, and neighbours
             v = get_path(facts, other)
             if isinstance(v, int | Decimal) and not isinstance(v, bool):
                 vals += [v - 1, v, v + 1]

@@ -156,13 +156,12 @@ def grounds_under(book: Rulebook) -> dict[str, list[Ground]]:
     return out
 
 
-def compared_literals(book: Rulebook, path: str) -> list[Any]:
-    """The literal values the grounds compare the fact `path` with (`x > 10` → 10): the
-    boundaries a counterfactual or an exhaustive search tries. Cached on the rulebook."""
-    cache = book.cache.setdefault("compared_literals", {})
-    if path in cache:
-        return list(cache[path])
-    out: list[Any] = []
+def _comparisons(book: Rulebook) -> dict[str, tuple[list[Any], list[str]]]:
+    """Fact path → (literals it is compared with, other facts it is compared with), over
+    every ground's conditions. One scan, cached on the rulebook."""
+    if "comparisons" in book.cache:
+        return book.cache["comparisons"]
+    out: dict[str, tuple[list[Any], list[str]]] = {}
     for gs in grounds_of(book).values():
         for g in gs:
             for e in (*g.when, g.requires, *g.unless):
@@ -172,11 +171,26 @@ def compared_literals(book: Rulebook, path: str) -> list[Any]:
                     if not isinstance(n, I.Compare):
                         continue
                     for a, c in ((n.left, n.right), (n.right, n.left)):
-                        if isinstance(a, I.Ref) and ".".join(a.path) == path and \
-                                isinstance(c, I.Lit) and not isinstance(c.value, bool):
-                            out.append(c.value)
-    cache[path] = out
-    return list(out)
+                        if not isinstance(a, I.Ref):
+                            continue
+                        lits, refs = out.setdefault(".".join(a.path), ([], []))
+                        if isinstance(c, I.Lit) and not isinstance(c.value, bool):
+                            lits.append(c.value)
+                        elif isinstance(c, I.Ref) and c.resolved == "fact":
+                            refs.append(".".join(c.path))
+    book.cache["comparisons"] = out
+    return out
+
+
+def compared_literals(book: Rulebook, path: str) -> list[Any]:
+    """The literal values the grounds compare the fact `path` with (`x > 10` → 10): the
+    boundaries a counterfactual or an exhaustive search tries."""
+    return list(_comparisons(book).get(path, ([], []))[0])
+
+
+def compared_facts(book: Rulebook, path: str) -> list[str]:
+    """Other facts the grounds compare `path` with (`predictive_users >= full_seats`)."""
+    return list(_comparisons(book).get(path, ([], []))[1])
 
 
 def _within(book: Rulebook, pid: str, targets: set[str]) -> bool:

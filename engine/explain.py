@@ -187,11 +187,8 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
         "case": {"path": p.path, "title": p.title, "facts": jsonable(p.facts)},
         "outcomes": outs,
     }
-    try:
-        from yakkan.engine.charges import charges_json
-        doc["charges"] = charges_json(p, result)
-    except ImportError:
-        pass
+    from yakkan.engine.charges import charges_json  # charges imports explain's prepare
+    doc["charges"] = charges_json(p, result)
     return doc
 
 

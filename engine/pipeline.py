@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yakkan.engine import ast as A
 from yakkan.engine.diagnostics import Diagnostic
-from yakkan.engine.graph import cycles
 from yakkan.engine.load import Source
-from yakkan.engine.resolve import resolve
+from yakkan.engine.resolve import Rulebook, resolve
 from yakkan.engine.types import check_types
+
+
+def analyse(doc: A.Document) -> tuple[Rulebook, list[Diagnostic]]:
+    """resolve → graph (cycles) → types: the rulebook and every diagnostic of these passes."""
+    from yakkan.engine.graph import cycles  # networkx: only when analysing, not per run
+    book = resolve(doc)
+    return book, [*book.diagnostics, *cycles(book), *check_types(book)]
 
 
 def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
@@ -33,8 +40,5 @@ def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
                 message=f"the document id `{s.doc.header.id}` differs from its folder "
                 f"`{folder.name}`", hint=f"write `document {folder.name} …`: the folder name "
                 "is the id users give"))
-        book = resolve(s.doc)
-        out.extend(book.diagnostics)
-        out.extend(cycles(book))
-        out.extend(check_types(book))
+        out.extend(analyse(s.doc)[1])
     return out

@@ -23,8 +23,7 @@ from yakkan.engine.load import (
     select_version,
     source_of,
 )
-from yakkan.engine.resolve import Rulebook, resolve
-from yakkan.engine.types import check_types
+from yakkan.engine.resolve import Rulebook
 
 CACHE_FORMAT = "1"
 
@@ -78,15 +77,14 @@ def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
 
 
 def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
-    docs = ensure_clean(sources)
-    books = tuple(resolve(d) for d in docs)
-    from yakkan.engine.graph import cycles  # networkx: only when compiling, not per run
-    bad = [d for b in books for d in (*b.diagnostics, *check_types(b), *cycles(b))
-           if d.severity == "error"]
-    for b in books:
-        b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
+    from yakkan.engine.pipeline import analyse
+    analysed = [analyse(d) for d in ensure_clean(sources)]
+    bad = [d for _, diags in analysed for d in diags if d.severity == "error"]
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
+    books = tuple(b for b, _ in analysed)
+    for b in books:
+        b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
     return books
 
 

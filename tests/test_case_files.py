@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from yakkan.engine import ir as I
 from yakkan.engine.case import facts_dict, validate_facts
+from yakkan.engine.charges import compute_charges
 from yakkan.engine.cli import main
 from yakkan.engine.diagnostics import YakkanError
 from yakkan.engine.evaluate import evaluate
@@ -137,10 +138,6 @@ def test_evaluation_never_raises(doc: str, day: dt.date) -> None:
             assert o.value in {"accept", "approve", "may_refuse", "refuse", "undetermined",
                                "not_applicable", "may", "deemed", "duty", "prohibited",
                                "requirement_unmet", "permission", "exemption", "declaration"}
-        try:
-            from yakkan.engine.charges import compute_charges
-        except ImportError:
-            return
         compute_charges(book, facts, day, result)
 
     check()
