@@ -16,7 +16,6 @@ from pathlib import Path
 from yakkan.engine import ast as A
 from yakkan.engine.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.numerals import format_date
-from yakkan.engine.parse import parse_document
 
 
 @dataclass
@@ -79,6 +78,7 @@ def load_file(path: str | Path) -> Source:
 
 def source_of(path: str, text: str) -> Source:
     """Parse text read from `path` (a leading BOM is dropped)."""
+    from yakkan.engine.parse import parse_document  # Lark: only when a file is parsed
     if text.startswith("\ufeff"):
         text = text[1:]
     doc, diags = parse_document(text, path)
