@@ -17,9 +17,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from yakkan.engine.diff import compute_diff
-from yakkan.engine.resolve import Rulebook
-from yakkan.engine.rulebooks import rulebook_for
+from yakkan.engine.analysis.diff import compute_diff
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.rulebooks import rulebook_for
 from yakkan.renderers.diff_render import render_diff
 
 

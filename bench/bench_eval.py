@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from yakkan.engine.evaluate import evaluate
-from yakkan.engine.explain import outcome_json, prepare
+from yakkan.engine.features.explain import outcome_json, prepare
+from yakkan.engine.runtime.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "examples" / "cases" / "denwa-plan4-no-duns.yaml"

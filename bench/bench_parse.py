@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from yakkan.engine.load import bundled_root
-from yakkan.engine.parse import parse_document, parser
+from yakkan.engine.syntax.load import bundled_root
+from yakkan.engine.syntax.parse import parse_document, parser
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "golden" / "fmt"
 

@@ -1,4 +1,4 @@
-"""Renderers of a diff (`yakkan.engine.diff.Diff`): the 新旧対照表 as text, Markdown, HTML,
+"""Renderers of a diff (`yakkan.engine.analysis.diff.Diff`): the 新旧対照表 as text, Markdown, HTML,
 JSON and DOCX, with the list of changes, the witness cases and the equivalences proved.
 
 `render_diff(d, fmt, old_side)`: `old_side` is the column that holds the old text, `left`
@@ -16,8 +16,17 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from yakkan.engine.diff import KIND_LABELS, KINDS, Change, Diff, Row, Run, diff_json, witness_json
-from yakkan.engine.smt import Witness
+from yakkan.engine.analysis.diff import (
+    KIND_LABELS,
+    KINDS,
+    Change,
+    Diff,
+    Row,
+    Run,
+    diff_json,
+    witness_json,
+)
+from yakkan.engine.analysis.smt import Witness
 from yakkan.renderers.env import md_escape, render
 
 FORMATS = ("text", "md", "html", "json", "docx")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from yakkan.engine.money import format_jpy
-from yakkan.engine.numerals import to_wareki
+from yakkan.engine.core.money import format_jpy
+from yakkan.engine.core.numerals import to_wareki
 from yakkan.renderers.env import JUDGMENT_CLOSE, JUDGMENT_OPEN, RenderError, render
 from yakkan.renderers.report import anchor_safe
 

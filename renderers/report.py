@@ -25,16 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 from markupsafe import Markup
 
 from yakkan import __version__
-from yakkan.engine import ast as A
-from yakkan.engine import ir as I
-from yakkan.engine.diagnostics import Diagnostic
-from yakkan.engine.exprtext import to_text
-from yakkan.engine.numerals import to_wareki
-from yakkan.engine.resolve import Rulebook, unit_part
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.diagnostics import Diagnostic
+from yakkan.engine.core.numerals import to_wareki
+from yakkan.engine.semantics.resolve import Rulebook, unit_part
+from yakkan.engine.syntax import ast as A
+from yakkan.engine.syntax.exprtext import to_text
 from yakkan.renderers.env import JUDGMENT_CLOSE, JUDGMENT_OPEN, RenderError, render
 
 FORMATS = ("html", "md")
@@ -435,14 +434,14 @@ def _edge_label(kind: str) -> str:
 def report_diagnostics(book: Rulebook) -> list[Diagnostic]:
     """What `yakkan check FILE` finds for the file this version was read from (parse and
     lowering warnings included); for a book built in memory, its semantic diagnostics."""
-    from yakkan.engine.check import check_sources
-    from yakkan.engine.load import load_file
+    from yakkan.engine.semantics.check import check_sources
+    from yakkan.engine.syntax.load import load_file
 
     path = book.doc.span.file if book.doc.span else None
     if path and Path(path).is_file():
         return check_sources([load_file(path)])
-    from yakkan.engine.graph import cycles
-    from yakkan.engine.types import check_types
+    from yakkan.engine.semantics.graph import cycles
+    from yakkan.engine.semantics.types import check_types
     return sorted([*book.diagnostics, *cycles(book), *check_types(book)],
                   key=Diagnostic.sort_key)
 
@@ -490,7 +489,7 @@ def reference_edges(book: Rulebook) -> list[RefEdge]:
     """The references between provisions (and to external documents) of the graph
     (`graph.build`), one per citation as written; a citation of every top-level unit
     (「本規約」) points at the document as a whole."""
-    from yakkan.engine.graph import build
+    from yakkan.engine.semantics.graph import build
     g = build(book)
     roots = {f"prov:{p}" for p in book.order if book.provisions[p].parent is None}
     grouped: dict[tuple[str, str, str | None], list[str]] = {}
@@ -748,7 +747,7 @@ def _unit_exprs(u: A.Unit) -> list[I.Expr | None]:
 def _shown_path(path: str) -> str:
     """A rule file's path as a reader can use it: `clauses/…` for a bundled document,
     relative to the working directory where it is below it, else as given."""
-    from yakkan.engine.load import bundled_root
+    from yakkan.engine.syntax.load import bundled_root
     p = Path(path)
     for base, prefix in ((bundled_root(), "clauses/"), (Path.cwd(), "")):
         try:
@@ -770,7 +769,7 @@ def _diag_view(book: Rulebook, i: int, d: Diagnostic, owner: str | None) -> Diag
 
 def report_view(book: Rulebook, diagnostics: list[Diagnostic] | None = None) -> ReportView:
     """The report of one version as plain data for the templates."""
-    from yakkan.engine.graph import build
+    from yakkan.engine.semantics.graph import build
     if diagnostics is None:
         diagnostics = report_diagnostics(book)
     h = book.doc.header
@@ -919,12 +918,3 @@ def render_report(book: Rulebook, fmt: str, diagnostics: list[Diagnostic] | None
     return out
 
 
-def cli_report(doc: str, as_of: dt.date | None, fmt: str, output: str | None) -> int:
-    from yakkan.engine.rulebooks import rulebook_for
-    book = rulebook_for(doc, as_of)
-    out = render_report(book, fmt)
-    if output:
-        Path(output).write_text(out, encoding="utf-8")
-    else:
-        click.echo(out, nl=False)
-    return 0

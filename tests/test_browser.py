@@ -53,7 +53,7 @@ def sync_api() -> Any:
 
 def _yakkan(*args: str) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
-    res = subprocess.run([sys.executable, "-m", "yakkan.engine.cli", *args], cwd=ROOT,
+    res = subprocess.run([sys.executable, "-m", "yakkan.cli.main", *args], cwd=ROOT,
                          capture_output=True, text=True, env=env, timeout=300, check=False)
     assert res.returncode == 0, res.stderr
 

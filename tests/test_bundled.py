@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from yakkan.engine.cli import main
+from yakkan.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from yakkan.engine.charges import compute_charges
-from yakkan.engine.evaluate import evaluate, grounds_of
-from yakkan.engine.explain import prepare
-from yakkan.engine.load import bundled_ids
-from yakkan.engine.resolve import Rulebook
-from yakkan.engine.rulebooks import versions
+from yakkan.engine.features.charges import compute_charges
+from yakkan.engine.features.explain import prepare
+from yakkan.engine.runtime.evaluate import evaluate, grounds_of
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.rulebooks import versions
+from yakkan.engine.syntax.load import bundled_ids
 
 CASES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
 

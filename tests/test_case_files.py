@@ -12,15 +12,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yakkan.engine import ir as I
-from yakkan.engine.case import facts_dict, validate_facts
-from yakkan.engine.charges import compute_charges
-from yakkan.engine.cli import main
-from yakkan.engine.diagnostics import YakkanError
-from yakkan.engine.evaluate import evaluate
-from yakkan.engine.periods import Duration
-from yakkan.engine.resolve import Rulebook
-from yakkan.engine.rulebooks import rulebook_for
+from yakkan.cli.main import main
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.diagnostics import YakkanError
+from yakkan.engine.core.periods import Duration
+from yakkan.engine.features.charges import compute_charges
+from yakkan.engine.runtime.case import facts_dict, validate_facts
+from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.rulebooks import rulebook_for
 
 CASE = """document: denwa
 as_of: 2023-05-01

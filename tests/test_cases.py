@@ -11,8 +11,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from yakkan.engine.diagnostics import YakkanError
-from yakkan.engine.explain import explain_case
+from yakkan.engine.core.diagnostics import YakkanError
+from yakkan.engine.features.explain import explain_case
 
 CASES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
 

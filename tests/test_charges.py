@@ -17,13 +17,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from yakkan.engine.case import facts_dict, validate_facts
-from yakkan.engine.charges import ChargeReport, charges_json, compute_charges
-from yakkan.engine.cli import main
-from yakkan.engine.evaluate import evaluate
-from yakkan.engine.explain import Prepared, explain_case, prepare
-from yakkan.engine.money import TaxCategory, add_tax, parse_jpy
-from yakkan.engine.rulebooks import rulebook_for
+from yakkan.cli.main import main
+from yakkan.engine.core.money import TaxCategory, add_tax, parse_jpy
+from yakkan.engine.features.charges import ChargeReport, charges_json, compute_charges
+from yakkan.engine.features.explain import Prepared, explain_case, prepare
+from yakkan.engine.runtime.case import facts_dict, validate_facts
+from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.semantics.rulebooks import rulebook_for
 
 ROOT = Path(__file__).parent.parent
 CASES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
@@ -748,8 +748,8 @@ def test_lower_bound_quote_and_unknown_on_one_row(synthetic: Path) -> None:
 
 def test_durations_dumped_by_pydantic_are_restored() -> None:
     # `model_dump` turns a Duration into a dict; compute_charges accepts such facts too
-    from yakkan.engine.charges import restore_durations
-    from yakkan.engine.periods import Duration
+    from yakkan.engine.core.periods import Duration
+    from yakkan.engine.features.charges import restore_durations
     assert restore_durations({"calls": [{"duration": {"seconds": 61, "days": 0, "months": 0}}]}) \
         == {"calls": [{"duration": Duration(seconds=61)}]}
 
@@ -854,7 +854,8 @@ def test_cli_charge_formats(fmt: str, tmp_path: Path) -> None:
 
 
 def test_html_escapes(tmp_path: Path) -> None:
-    from yakkan.engine.charges import render_charges, report_json
+    from yakkan.engine.features.charges import report_json
+    from yakkan.renderers.charges_render import render_charges
     d = report_json(case_report("charge-denwa-penalty-and-calls-old.yaml"))
     d["lines"][0]["label"] = "<b>x</b>"
     html = render_charges(d, "html")

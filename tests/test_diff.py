@@ -18,14 +18,14 @@ from click.testing import CliRunner
 from conftest import Golden
 from seedtext import DENWA, DENWA_NEW, DENWA_OLD, SEED_DIR, SeedUnit, normalize, seed_units
 
-from yakkan.engine import smt
-from yakkan.engine.cli import main
-from yakkan.engine.diff import CHANGE_KINDS, Change, Diff, compute_diff, diff_versions
-from yakkan.engine.evaluate import evaluate, grounds_of
-from yakkan.engine.numerals import to_wareki
-from yakkan.engine.periods import Duration
-from yakkan.engine.resolve import Rulebook
-from yakkan.engine.rulebooks import versions
+from yakkan.cli.main import main
+from yakkan.engine.analysis import smt
+from yakkan.engine.analysis.diff import CHANGE_KINDS, Change, Diff, compute_diff, diff_versions
+from yakkan.engine.core.numerals import to_wareki
+from yakkan.engine.core.periods import Duration
+from yakkan.engine.runtime.evaluate import evaluate, grounds_of
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.rulebooks import versions
 from yakkan.renderers.diff_render import render_diff
 
 HERE = Path(__file__).resolve().parent
@@ -232,7 +232,7 @@ def _model_value(m: z3.ModelRef, sv: smt.SV) -> Any:
 def test_expressions_agree_with_the_interpreter(name: str) -> None:
     """Differential test of the z3 encoding of definitions and charge amounts (sums over
     lists, per-started-unit billing, dates) against `Evaluator.ev`, unknowns included."""
-    from yakkan.engine.evaluate import Evaluator
+    from yakkan.engine.runtime.evaluate import Evaluator
     rng = random.Random(17)
     for book, when in ((b, OLD_DATE if i == 0 else NEW_DATE)
                        for i, b in enumerate(_books(name))):

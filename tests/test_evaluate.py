@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yakkan.engine.counterfactual import counterfactuals, set_path
-from yakkan.engine.evaluate import evaluate
-from yakkan.engine.load import load_file
-from yakkan.engine.resolve import Rulebook, resolve
+from yakkan.engine.features.counterfactual import counterfactuals, set_path
+from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.semantics.resolve import Rulebook, resolve
+from yakkan.engine.syntax.load import load_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resolve.yk"
 DAY = dt.date(2021, 1, 1)

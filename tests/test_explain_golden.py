@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import Golden
 
-from yakkan.engine.cli import main
+from yakkan.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "explain"

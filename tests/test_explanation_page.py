@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from yakkan.engine.cli import main
-from yakkan.engine.explain import explain_case
+from yakkan.cli.main import main
+from yakkan.engine.features.explain import explain_case
 from yakkan.renderers.env import RenderError
 from yakkan.renderers.explanation import VALUES, explanation_view, render_explanation
 
@@ -379,7 +379,7 @@ def _sample_of_examples() -> list[Path]:
 @pytest.mark.parametrize("case", _sample_of_examples(), ids=lambda p: p.stem)
 def test_example_case_pages(case: Path) -> None:
     """Every example that explains cleanly renders to pages whose links resolve."""
-    from yakkan.engine.diagnostics import YakkanError
+    from yakkan.engine.core.diagnostics import YakkanError
     try:
         data = explain_case(str(case))
     except YakkanError:

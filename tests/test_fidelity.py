@@ -77,9 +77,9 @@ from seedtext import (
     seed_units,
 )
 
-from yakkan.engine import ast as A
-from yakkan.engine.parse import parse_document
-from yakkan.engine.resolve import resolve
+from yakkan.engine.semantics.resolve import resolve
+from yakkan.engine.syntax import ast as A
+from yakkan.engine.syntax.parse import parse_document
 
 REPO = Path(__file__).resolve().parent.parent
 CLAUSES = REPO / "clauses"

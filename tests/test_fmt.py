@@ -21,12 +21,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yakkan.engine import ast as A
-from yakkan.engine import ir as I
-from yakkan.engine.cli import main
-from yakkan.engine.diagnostics import has_errors
-from yakkan.engine.format import QUANTIFIERS, FormatError, format_document, format_expr
-from yakkan.engine.parse import KEYWORDS, PAYERS, PERIODS, TAX_CATEGORIES, parse_document
+from yakkan.cli.main import main
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.diagnostics import has_errors
+from yakkan.engine.syntax import ast as A
+from yakkan.engine.syntax.format import QUANTIFIERS, FormatError, format_document, format_expr
+from yakkan.engine.syntax.parse import KEYWORDS, PAYERS, PERIODS, TAX_CATEGORIES, parse_document
 
 Golden = Callable[[Path, str], None]
 

@@ -27,8 +27,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yakkan.engine.cli import main
-from yakkan.engine.parse import parse_document
+from yakkan.cli.main import main
+from yakkan.engine.syntax.parse import parse_document
 
 ROOT = Path(__file__).parent.parent
 BOUND = 5.0  # seconds per input, parse or check

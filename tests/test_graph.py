@@ -8,11 +8,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from yakkan.engine.check import check_sources
-from yakkan.engine.cli import main
-from yakkan.engine.graph import build, impact, to_dot, to_mermaid
-from yakkan.engine.load import load_file
-from yakkan.engine.rulebooks import rulebook_for
+from yakkan.cli.main import main
+from yakkan.engine.semantics.check import check_sources
+from yakkan.engine.semantics.graph import build, impact, to_dot, to_mermaid
+from yakkan.engine.semantics.rulebooks import rulebook_for
+from yakkan.engine.syntax.load import load_file
 
 NEW = dt.date(2023, 5, 1)
 

@@ -1,4 +1,4 @@
-"""Tests of yakkan.engine.money: tax categories, consumption tax, yen amounts and prices."""
+"""Tests of yakkan.engine.core.money: tax categories, consumption tax, yen amounts and prices."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yakkan.engine import money
-from yakkan.engine.money import (
+from yakkan.engine.core import money
+from yakkan.engine.core.money import (
     CONSUMPTION_TAX_RATE,
     MoneyError,
     Price,

@@ -1,4 +1,4 @@
-"""Tests of yakkan.engine.numerals: widths, kanji numerals, 枝番 keys, era dates."""
+"""Tests of yakkan.engine.core.numerals: widths, kanji numerals, 枝番 keys, era dates."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from yakkan.engine import numerals
-from yakkan.engine.numerals import (
+from yakkan.engine.core import numerals
+from yakkan.engine.core.numerals import (
     DateError,
     NumeralError,
     article_label,

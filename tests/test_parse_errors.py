@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from yakkan.engine import load
-from yakkan.engine.cli import main
-from yakkan.engine.diagnostics import display_width
-from yakkan.engine.parse import parse_document, parser
+from yakkan.cli.main import main
+from yakkan.engine.core.diagnostics import display_width
+from yakkan.engine.syntax import load
+from yakkan.engine.syntax.parse import parse_document, parser
 
 Golden = Callable[[Path, str], None]
 

@@ -1,4 +1,4 @@
-"""Tests of yakkan.engine.periods: counting days and months, late interest, durations."""
+"""Tests of yakkan.engine.core.periods: counting days and months, late interest, durations."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yakkan.engine import periods
-from yakkan.engine.periods import (
+from yakkan.engine.core import periods
+from yakkan.engine.core.periods import (
     INTEREST_YEAR_DAYS,
     Duration,
     PeriodError,

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from yakkan.engine import ast as A
-from yakkan.engine.cli import main
-from yakkan.engine.load import bundled_ids, load_file
-from yakkan.engine.resolve import Rulebook, resolve
+from yakkan.cli.main import main
+from yakkan.engine.semantics.resolve import Rulebook, resolve
+from yakkan.engine.syntax import ast as A
+from yakkan.engine.syntax.load import bundled_ids, load_file
 from yakkan.renderers import report as R
 from yakkan.renderers.env import RenderError, environment
 
@@ -383,7 +383,7 @@ def test_corrections_slips_and_diagnostics_next_to_their_unit(book: Rulebook,
 
 
 def test_report_diagnostics_are_those_of_check(book: Rulebook) -> None:
-    from yakkan.engine.check import check_sources
+    from yakkan.engine.semantics.check import check_sources
     assert book.doc.span is not None
     want = check_sources([load_file(book.doc.span.file)])
     got = R.report_diagnostics(book)
@@ -488,7 +488,7 @@ def test_cli_report_as_of_outside_every_version_is_exit_2(tmp_path: Path) -> Non
 def test_bundled_document_reports(doc: str, no_graphviz: None) -> None:
     if doc not in bundled_ids():
         pytest.skip(f"{doc} is not bundled yet")
-    from yakkan.engine.rulebooks import versions
+    from yakkan.engine.semantics.rulebooks import versions
     for book in versions(doc):
         html = R.render_report(book, "html")
         page = check_page(html)

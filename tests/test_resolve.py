@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from yakkan.engine.citations import parse_citation
-from yakkan.engine.load import load_file
-from yakkan.engine.resolve import Rulebook, resolve
+from yakkan.engine.semantics.citations import parse_citation
+from yakkan.engine.semantics.resolve import Rulebook, resolve
+from yakkan.engine.syntax.load import load_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resolve.yk"
 

@@ -1,0 +1,1 @@
+"""The `yakkan` command: parses arguments, calls the engine, hands results to renderers."""

@@ -1,0 +1,34 @@
+"""`yakkan charge`: price a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from yakkan.engine.features.charges import compute_charges, report_json
+from yakkan.renderers.charges_render import render_charges, rich_table, text_table
+
+
+def run_charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+               output: str | None) -> int:
+    """`yakkan charge CASE`: price a case and print the lines, subtotals, tax and total."""
+    from yakkan.engine.features.explain import prepare
+
+    p = prepare(case, doc, as_of)
+    d = report_json(compute_charges(p.book, p.facts, p.as_of))
+    d["case"] = {"path": p.path, "title": p.title}
+    if fmt == "json":
+        out = json.dumps(d, ensure_ascii=False, indent=2)
+    elif fmt == "text":
+        out = rich_table(d) if output is None and sys.stdout.isatty() else text_table(d)
+    else:
+        out = render_charges(d, fmt)
+    if output:
+        Path(output).write_text(out.rstrip("\n") + "\n", encoding="utf-8")
+    else:
+        click.echo(out.rstrip("\n"))
+    return 0

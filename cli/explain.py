@@ -1,0 +1,39 @@
+"""`yakkan explain`: evaluate a case and explain every outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
+from yakkan.engine.features.explain import explain_case
+from yakkan.renderers.explain_text import text_report
+
+
+def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+                output: str | None, color: bool, outcomes: tuple[str, ...] = ()) -> int:
+    data = explain_case(case, doc, as_of)
+    if outcomes:
+        names = [o["name"] for o in data["outcomes"]]
+        unknown = [n for n in outcomes if n not in names]
+        if unknown:
+            raise YakkanError([Diagnostic(
+                code="usage.unknown-outcome", message=f"no outcome `{unknown[0]}` in "
+                f"{data['document']} {data['version']}",
+                hint=did_you_mean(unknown[0], names) or "outcomes: " + ", ".join(names))])
+        data["outcomes"] = [o for o in data["outcomes"] if o["name"] in outcomes]
+    if fmt == "json":
+        out = json.dumps(data, ensure_ascii=False, indent=2)
+    elif fmt == "text":
+        out = text_report(data, color and output is None)
+    else:
+        from yakkan.renderers.explanation import render_explanation
+        out = render_explanation(data, fmt)
+    if output:
+        Path(output).write_text(out + "\n", encoding="utf-8")
+    else:
+        click.echo(out)
+    return 0

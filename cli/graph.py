@@ -1,0 +1,55 @@
+"""`yakkan graph`: the dependency graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from yakkan.engine.semantics.graph import (
+    build,
+    find_provision,
+    impact,
+    to_dot,
+    to_json,
+    to_mermaid,
+    to_svg,
+)
+
+
+def run_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
+              output: str | None) -> int:
+    from yakkan.engine.semantics.rulebooks import (
+        rulebook_for,  # the CLI end; rulebooks uses cycles()
+    )
+    book = rulebook_for(doc, as_of)
+    g = build(book)
+    if impact_of:
+        omitted = [t for t in find_provision(book, impact_of)
+                   if book.provisions[t].unit.status == "omitted"]
+        if omitted:
+            click.echo(f"note: 「{impact_of}」 lies in {book.cite(omitted[0])}（略）, which "
+                       "this excerpt does not encode: what depends on it is not known "
+                       "beyond the citations of that range", err=True)
+        rows = impact(book, impact_of)
+        if fmt == "json":
+            out = json.dumps([{"id": n, "name": name} for n, name in rows], ensure_ascii=False,
+                             indent=2)
+        else:
+            out = f"{len(rows)} node(s) depend on 「{impact_of}」:\n" + "\n".join(
+                f"  {name}  ({n})" for n, name in rows)
+    elif fmt == "dot":
+        out = to_dot(g)
+    elif fmt == "mermaid":
+        out = to_mermaid(g)
+    elif fmt == "svg":
+        out = to_svg(g)
+    else:
+        out = json.dumps(to_json(g), ensure_ascii=False, indent=2, default=str)
+    if output:
+        Path(output).write_text(out, encoding="utf-8")
+    else:
+        click.echo(out)
+    return 0

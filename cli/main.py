@@ -1,0 +1,194 @@
+"""The `yakkan` command. Each subcommand is a thin wrapper over one engine module.
+
+Exit codes: 0 clean, 1 findings (diagnostics, a refused or undetermined check), 2 unusable
+input (usage, missing file, not UTF-8, unknown document, malformed case), 70 internal error.
+Bad input never produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, render_all
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERNAL = 70
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+class DateParam(click.ParamType):
+    """A date given as 2023-04-17, 2023年4月17日 or 令和5年4月17日."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        from yakkan.engine.core.numerals import parse_date
+        try:
+            return parse_date(str(value))
+        except ValueError as e:
+            self.fail(f"`{value}` is not a date ({e}); write 2023-04-17 or 令和5年4月17日",
+                      param, ctx)
+
+
+DATE = DateParam()
+
+
+def run(fn: Callable[[], int]) -> None:
+    """Run a command body; turn YakkanError into diagnostics and exit 2, never a traceback."""
+    try:
+        code = fn()
+    except YakkanError as e:
+        click.echo(render_all(e.diagnostics, e.sources), err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as e:  # an engine bug, not the user's input
+        d = Diagnostic(code="internal", message=f"internal error: {type(e).__name__}: {e}",
+                       hint="this is a bug in yakkan; please report it with the command line")
+        click.echo(render_all([d]), err=True)
+        if os.environ.get("YAKKAN_DEBUG"):
+            raise
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default,
+                        show_default=True, help="output format")
+
+
+def _no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ["NO_COLOR"] = "1"  # read by every command, rich included
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="yakkan")
+@click.option("--no-color", is_flag=True, expose_value=False, is_eager=True,
+              callback=_no_color, help="no colour on any command (as NO_COLOR=1)")
+def main() -> None:
+    """yakkan — rules-as-code for Japanese terms of service and tariffs (約款・利用規約)."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@format_option("text", "json")
+def check(paths: tuple[str, ...], fmt: str) -> None:
+    """Parse, resolve and check clause files, folders or bundled documents (e.g. `clauses`)."""
+    from yakkan.cli.check import run_check
+    run(lambda: run_check(list(paths), fmt))
+
+
+@main.command(name="fmt")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True, help="only report files not formatted")
+def fmt_cmd(paths: tuple[str, ...], check_only: bool) -> None:
+    """Rewrite clause files in the one canonical layout (idempotent)."""
+    from yakkan.cli.fmt import run_fmt
+    run(lambda: run_fmt(list(paths), check_only))
+
+
+@main.command()
+@click.argument("doc")
+@click.option("--as-of", type=DATE, default=None, help="date that selects the version")
+@format_option("text", "json")
+def outline(doc: str, as_of: dt.date | None, fmt: str) -> None:
+    """List the units of the version in force: id, citation, caption, kind, text."""
+    from yakkan.cli.outline import run_outline
+    run(lambda: run_outline(doc, as_of, fmt))
+
+
+@main.command()
+@click.argument("case")
+@click.option("--doc", default=None, help="document id or path (default: the case's)")
+@click.option("--as-of", type=DATE, default=None, help="evaluate as of this date")
+@format_option("text", "json", "md", "html")
+@click.option("-o", "--output", default=None, help="write to this file")
+@click.option("--no-color", is_flag=True, help="no colour even on a terminal")
+@click.option("--outcome", "outcomes", multiple=True, help="only this outcome (repeatable)")
+def explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+            output: str | None, no_color: bool, outcomes: tuple[str, ...]) -> None:
+    """Evaluate a case and explain every outcome: grounds, why-not, unknowns, counterfactuals."""
+    from yakkan.cli.explain import run_explain
+    run(lambda: run_explain(case, doc, as_of, fmt, output, use_color(no_color), outcomes))
+
+
+@main.command()
+@click.argument("case")
+@click.option("--doc", default=None, help="document id or path (default: the case's)")
+@click.option("--as-of", type=DATE, default=None, help="evaluate as of this date")
+@format_option("text", "json", "md", "html")
+@click.option("-o", "--output", default=None, help="write to this file")
+def charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
+           output: str | None) -> None:
+    """Price a case: monthly, one-time and usage lines with their rows, tax and total."""
+    from yakkan.cli.charge import run_charge
+    run(lambda: run_charge(case, doc, as_of, fmt, output))
+
+
+@main.command()
+@click.argument("doc")
+@click.option("--from", "from_", type=DATE, required=True, help="date of the old version")
+@click.option("--to", type=DATE, required=True, help="date of the new version")
+@format_option("text", "md", "html", "json", "docx", default="md")
+@click.option("--old-side", type=click.Choice(["left", "right"]), default="left",
+              show_default=True, help="which column holds the old text")
+@click.option("-o", "--output", default=None, help="write to this file (required for docx)")
+@click.option("--no-semantic", is_flag=True, help="skip the semantic diff (witness cases)")
+def diff(doc: str, from_: dt.date, to: dt.date, fmt: str, old_side: str,
+         output: str | None, no_semantic: bool) -> None:
+    """Compare two versions: structural diff, 新旧対照表 and cases decided differently."""
+    from yakkan.cli.diff import run_diff
+    run(lambda: run_diff(doc, from_, to, fmt, old_side, output, not no_semantic))
+
+
+@main.command()
+@click.argument("doc")
+@click.option("--as-of", type=DATE, default=None, help="date that selects the version")
+@format_option("html", "md", default="html")
+@click.option("-o", "--output", default=None, help="write to this file")
+def report(doc: str, as_of: dt.date | None, fmt: str, output: str | None) -> None:
+    """Render the whole document: text, logic, references, dates and defects."""
+    from yakkan.cli.report import run_report
+    run(lambda: run_report(doc, as_of, fmt, output))
+
+
+@main.command()
+@click.argument("doc")
+@click.option("--as-of", type=DATE, default=None, help="date that selects the version")
+@format_option("dot", "mermaid", "json", "svg", default="dot")
+@click.option("--impact", default=None, help="list what depends on this citation, transitively")
+@click.option("-o", "--output", default=None, help="write to this file")
+def graph(doc: str, as_of: dt.date | None, fmt: str, impact: str | None,
+          output: str | None) -> None:
+    """The dependency graph of provisions, definitions and facts."""
+    from yakkan.cli.graph import run_graph
+    run(lambda: run_graph(doc, as_of, fmt, impact, output))
+
+
+@main.command()
+@click.argument("doc")
+@click.option("--as-of", type=DATE, default=None, help="date that selects the version")
+def schema(doc: str, as_of: dt.date | None) -> None:
+    """Print the JSON Schema of the case file for a document."""
+    from yakkan.cli.schema import run_schema
+    run(lambda: run_schema(doc, as_of))
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

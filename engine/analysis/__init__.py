@@ -1,0 +1,1 @@
+"""Reasoning about programs: z3 encoding, amendment diff."""

@@ -1,0 +1,1 @@
+"""The foundations every pass shares: the typed IR, diagnostics, numerals, money, periods."""

@@ -1,0 +1,235 @@
+"""The typed expression IR: the one language every backend walks.
+
+Conditions, definitions and amounts of every provision are trees of these nodes. The
+interpreter (`yakkan.engine.runtime.evaluate`) walks them with tracing; an SMT encoder
+(`yakkan.engine.analysis.smt`) and, later, a SQL compiler walk the same trees. Nodes are pure data:
+no callables, no Python source, nothing is ever `eval`-ed.
+
+INVARIANT: every node is JSON-serialisable with `model_dump(mode="json")`, and equality
+ignores source spans (see `Node.__eq__`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Span(BaseModel):
+    """Where a node stands in its source file (1-based lines and columns, in characters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class Node(BaseModel):
+    """Base of every AST and IR node: a source span that equality and dumps ignore."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=False)
+
+    span: Span | None = Field(default=None, exclude=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        assert isinstance(other, Node)
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# ---- value types -----------------------------------------------------------
+
+BaseType = Literal[
+    "bool", "int", "decimal", "money", "percent", "date", "duration", "text", "enum", "list"
+]
+SCALAR_TYPES: tuple[str, ...] = (
+    "bool", "int", "decimal", "money", "percent", "date", "duration", "text",
+)
+DURATION_UNITS = ("second", "minute", "hour", "day", "month", "year")
+DurationUnit = Literal["second", "minute", "hour", "day", "month", "year"]
+
+
+class EnumMember(Node):
+    name: str
+    label: str | None = None
+
+
+class FieldDecl(Node):
+    """A field of a record in a list fact (e.g. one registered line)."""
+
+    name: str
+    type: YType
+    label: str | None = None
+    judgment: bool = False
+
+
+class YType(Node):
+    """A fact's type. `enum_name` names a declared enum; `members` holds inline ones."""
+
+    base: BaseType
+    enum_name: str | None = None
+    members: list[EnumMember] = []
+    fields: list[FieldDecl] = []
+
+    def describe(self) -> str:
+        if self.base == "enum":
+            names = ", ".join(m.name for m in self.members)
+            return f"one of {names}" if names else f"enum {self.enum_name}"
+        if self.base == "list":
+            return "a list of records"
+        return self.base
+
+
+# ---- citations ---------------------------------------------------------------
+
+
+class Citation(Node):
+    """A reference as the text makes it, e.g. 「第14条の65第2項第7号」 or 「前項」.
+
+    `targets` is filled by the resolver with provision ids; empty before resolution.
+    """
+
+    raw: str
+    targets: list[str] = Field(default_factory=list, exclude=True)
+    external: str | None = Field(default=None, exclude=True)
+
+
+# ---- expressions ---------------------------------------------------------------
+
+
+class Lit(Node):
+    kind: Literal["lit"] = "lit"
+    type: Literal["bool", "int", "decimal", "money", "percent", "date", "duration", "text"]
+    value: bool | int | Decimal | dt.date | str
+    unit: DurationUnit | None = None
+
+
+class Ref(Node):
+    """A name: fact path, definition, period, bound variable or enum member.
+
+    The checker decides which (`resolved` is one of fact / definition / period / var / enum).
+    """
+
+    kind: Literal["ref"] = "ref"
+    path: list[str]
+    resolved: str | None = Field(default=None, exclude=True)
+
+
+class Not(Node):
+    kind: Literal["not"] = "not"
+    operand: Expr
+
+
+class BoolOp(Node):
+    kind: Literal["boolop"] = "boolop"
+    op: Literal["and", "or"]
+    operands: list[Expr]
+
+
+class Compare(Node):
+    kind: Literal["compare"] = "compare"
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    left: Expr
+    right: Expr
+
+
+class MemberOf(Node):
+    kind: Literal["member"] = "member"
+    operand: Expr
+    options: list[Expr]
+
+
+class Arith(Node):
+    kind: Literal["arith"] = "arith"
+    op: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+
+
+class Neg(Node):
+    kind: Literal["neg"] = "neg"
+    operand: Expr
+
+
+class Call(Node):
+    """A call of a builtin from the fixed table in `yakkan.engine.core.builtins`."""
+
+    kind: Literal["call"] = "call"
+    fn: str
+    args: list[Expr]
+
+
+class Quant(Node):
+    """all/any/count/sum/min/max over a list fact, binding `var` to each record."""
+
+    kind: Literal["quant"] = "quant"
+    q: Literal["all", "any", "count", "sum", "min", "max"]
+    var: str
+    source: Ref
+    body: Expr | None = None
+    where: Expr | None = None
+
+
+class Holds(Node):
+    """True where any ground of the cited provisions applies (Kleene)."""
+
+    kind: Literal["holds"] = "holds"
+    cite: Citation
+
+
+class IfThen(Node):
+    kind: Literal["if"] = "if"
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+Expr = Annotated[
+    Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds | IfThen,
+    Field(discriminator="kind"),
+]
+
+for _m in (FieldDecl, YType, Not, BoolOp, Compare, MemberOf, Arith, Neg, Call, Quant, IfThen):
+    _m.model_rebuild()
+
+
+def children(e: Any) -> list[Any]:
+    """The direct sub-expressions of `e`, in source order."""
+    if isinstance(e, Not | Neg):
+        return [e.operand]
+    if isinstance(e, BoolOp):
+        return list(e.operands)
+    if isinstance(e, Compare | Arith):
+        return [e.left, e.right]
+    if isinstance(e, MemberOf):
+        return [e.operand, *e.options]
+    if isinstance(e, Call):
+        return list(e.args)
+    if isinstance(e, Quant):
+        return [x for x in (e.source, e.body, e.where) if x is not None]
+    if isinstance(e, IfThen):
+        return [e.cond, e.then, e.orelse]
+    return []
+
+
+def walk(e: Any) -> list[Any]:
+    """Every node of `e`, pre-order, without recursion (deep trees are safe)."""
+    out: list[Any] = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(reversed(children(n)))
+    return out

@@ -1,0 +1,1 @@
+"""What users ask for, built on the runtime: explain, counterfactuals, charges, outline."""

@@ -1,0 +1,660 @@
+"""charges: a Rulebook and a case → priced lines, subtotals, tax and total, each explained.
+
+Every `charge` of the version in force is evaluated with the interpreter of
+`yakkan.engine.runtime.evaluate` (one `Evaluator`, its records reset per line, as for a ground): what
+it recorded (`values`, `read_facts`, `read_defs`) is the line's justification, never a second
+computation.
+
+A line's status (Kleene three-valued logic, DESIGN.md "Evaluation semantics"):
+
+* `charged` — its `when` is true (no `when`: always), its `quote when` is false (or absent)
+  and its amount is known. Only charged lines count in subtotals and the total.
+* `quote` — its `when` and `quote when` are true: 別途お見積り, no amount. The total is then not
+  final (`final: false`): it is never presented as what the case costs.
+* `undetermined` — its `when` or `quote when` is unknown, or its amount cannot be computed
+  from what the case says: listed with the facts still needed, left out of the total, and the
+  total flagged incomplete (`complete: false`, hence `final: false`).
+* `not_applicable` — its `when` is false ("why not": listed with the condition that failed).
+* `error` — the rule cannot be evaluated (a rule bug such as comparing a date with text):
+  left out like an undetermined line, with the message.
+
+A `lower_bound` line (a "from" price, 6,980円～) makes its amount and the total lower bounds
+(`total_is_lower_bound: true`).
+
+Money (DESIGN.md "Money and time"): amounts are `Decimal` yen as the row states them (sen
+allowed: 8.49円/3分). Tax by category (`yakkan.engine.core.money`): 税別 amounts get 10% consumption
+tax, the tax cut to the yen (`tax_of`; the base keeps its sen); 税込 amounts contain it (the tax shown is the part
+contained, cut to the yen); 不課税 has none. Conventions the documents do not state are stated
+on every line that used them, and once more for the report:
+
+* 「消費税10%、1円未満切捨て」 on every 税別 line (and where `tax_included` is called);
+* 「365日・1円未満切捨て」 where `interest` is called (延滞利息);
+* the tax of the report is computed once per tax category on that category's sum (the rule
+  of the 適格請求書: one rounding per rate and invoice), so it can differ by a yen from the sum
+  of the lines' own tax.
+
+JSON (`charges_json`, stable; Decimals as strings): `document`, `version`, `as_of`, `lines`
+(charged and quote lines), `undetermined` (undetermined and error lines), `not_applicable`,
+`company_pays` (amounts 当社 pays, `payer company`, e.g. the 第17条 cap: never in the total),
+`subtotals` (`monthly`, `one_time`, `usage`, `other`), `tax` (per category: `base`, `tax`,
+`with_tax`), `warnings` (records priced by two lines), `total` (sum of the charged lines before tax: 税込 lines count without the tax they
+contain), `total_with_tax`, `final`, `complete`, `total_is_lower_bound`, `assumptions`.
+Each line: `name`, `label`, `id`, `citation`, `caption`, `row`, `row_id`, `row_text`, `text`,
+`per`, `period`, `tax`, `tax_code`, `status`, `amount`, `tax_amount`, `amount_with_tax`,
+`formula`, `condition`, `quote_condition`, `facts`, `judgments`, `definitions`,
+`missing_facts`, `assumptions`, `memos`, `flags`, `error`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.money import (
+    CONSUMPTION_TAX_RATE,
+    MoneyError,
+    TaxCategory,
+    tax_of,
+)
+from yakkan.engine.core.numerals import to_wareki
+from yakkan.engine.core.periods import Duration, PeriodError
+from yakkan.engine.runtime.evaluate import EvalError, Evaluator, Result
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.syntax import ast as A
+from yakkan.engine.syntax.exprtext import show_value, to_text
+
+__all__ = [
+    "ChargeLine",
+    "ChargeReport",
+    "charges_json",
+    "compute_charges",
+    "report_json",
+]
+
+# `per` of a charge → the subtotal it belongs to
+PERIOD_OF: dict[str, str] = {
+    "month": "monthly",
+    "once": "one_time",
+    "use": "usage",
+    "call": "usage",
+}
+PERIODS = ("monthly", "one_time", "usage", "other")
+PERIOD_LABELS = {"monthly": "月額", "one_time": "一時金", "usage": "従量", "other": "その他"}
+PER_LABELS = {"month": "月額", "once": "一回", "use": "利用ごと", "call": "通話ごと",
+              "line": "回線ごと", "year": "年額"}
+
+TAX_ASSUMPTION = "消費税10%、1円未満切捨て"
+INTEREST_ASSUMPTION = "365日・1円未満切捨て"
+TOTAL_TAX_ASSUMPTION = ("消費税額は税区分ごとの合計額に10%を乗じ1円未満切捨て"
+                        "（適格請求書の端数処理: 1請求・1税率ごとに1回）; "
+                        "各行の税額は行ごとの切捨てで、合計と1円程度異なることがある")
+NO_TAX_ASSUMPTION = "税区分の記載なし（税額を計算していない）"
+SEN_ASSUMPTION = "1円未満の端数は税込額で切捨て（税抜額は端数のまま）"
+
+# conventions yakkan applies inside builtins, stated where a line used them
+_BUILTIN_ASSUMPTIONS = {
+    "interest": INTEREST_ASSUMPTION,
+    "late_interest": INTEREST_ASSUMPTION,
+    "tax_included": TAX_ASSUMPTION,
+}
+
+STATUSES = ("charged", "quote", "undetermined", "not_applicable", "error", "company_pays")
+
+
+@dataclass
+class ChargeLine:
+    """One `charge` evaluated for one case, with what it read."""
+
+    name: str
+    label: str | None
+    id: str
+    citation: str
+    caption: str | None
+    text: str
+    row: str | None
+    row_id: str | None
+    row_text: str | None
+    per: str | None
+    period: str
+    tax: TaxCategory | None
+    status: str
+    amount: Decimal | None
+    tax_amount: Decimal | None
+    amount_with_tax: Decimal | None
+    formula: str | None
+    condition: str
+    quote_condition: str | None
+    facts: dict[str, Any]
+    judgments: list[str]
+    definitions: list[dict[str, Any]]
+    missing_facts: list[str]
+    assumptions: list[str]
+    memos: list[str]
+    flags: list[str]
+    error: str | None = None
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def base(self) -> Decimal:
+        """The amount before tax (a 税込 amount less the tax it contains)."""
+        assert self.amount is not None
+        if self.tax is TaxCategory.INCLUDED and self.tax_amount is not None:
+            return self.amount - self.tax_amount
+        return self.amount
+
+
+@dataclass
+class ChargeReport:
+    """Every charge of one case: the lines, subtotals, tax and total, and their flags."""
+
+    book: Rulebook
+    as_of: dt.date
+    lines: list[ChargeLine] = field(default_factory=list)
+
+    def by_status(self, *statuses: str) -> list[ChargeLine]:
+        return [ln for ln in self.lines if ln.status in statuses]
+
+    @property
+    def charged(self) -> list[ChargeLine]:
+        return self.by_status("charged")
+
+    @property
+    def quotes(self) -> list[ChargeLine]:
+        return self.by_status("quote")
+
+    @property
+    def undetermined(self) -> list[ChargeLine]:
+        return self.by_status("undetermined", "error")
+
+    @property
+    def not_applicable(self) -> list[ChargeLine]:
+        return self.by_status("not_applicable")
+
+    def line(self, name: str) -> ChargeLine:
+        """The line of the charge `name` (KeyError if the version has no such charge)."""
+        for ln in self.lines:
+            if ln.name == name:
+                return ln
+        raise KeyError(name)
+
+    @property
+    def subtotals(self) -> dict[str, Decimal]:
+        out = {p: Decimal(0) for p in PERIODS}
+        for ln in self.charged:
+            out[ln.period] += ln.base
+        return out
+
+    @property
+    def tax(self) -> dict[str, dict[str, Decimal]]:
+        """Per tax category present: `base`, `tax`, `with_tax` (tax on the category's sum)."""
+        out: dict[str, dict[str, Decimal]] = {}
+        groups: dict[str, list[ChargeLine]] = {}
+        for ln in self.charged:
+            groups.setdefault(ln.tax.value if ln.tax else "不明", []).append(ln)
+        for cat in [*(c.value for c in TaxCategory), "不明"]:
+            lines = groups.get(cat)
+            if not lines:
+                continue
+            stated = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
+            if cat == TaxCategory.EXCLUDED.value:
+                # the tax itself is truncated to whole yen (1円未満切捨て); sen of the base
+                # (通話料 8.49円/3分) stay as the tariff states them
+                tax = tax_of(stated, TaxCategory.EXCLUDED)
+                with_tax = stated + tax
+                base = stated
+            elif cat == TaxCategory.INCLUDED.value:
+                tax = tax_of(stated, TaxCategory.INCLUDED)
+                base, with_tax = stated - tax, stated
+            else:
+                base, tax, with_tax = stated, Decimal(0), stated
+            out[cat] = {"base": base, "tax": tax, "with_tax": with_tax}
+        return out
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t["base"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def total_tax(self) -> Decimal:
+        return sum((t["tax"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def total_with_tax(self) -> Decimal:
+        return sum((t["with_tax"] for t in self.tax.values()), Decimal(0))
+
+    @property
+    def complete(self) -> bool:
+        """No line is undetermined (or failed): the total covers every charge."""
+        return not self.undetermined
+
+    @property
+    def final(self) -> bool:
+        """The total is what the case costs: complete and no separate quote."""
+        return self.complete and not self.quotes
+
+    @property
+    def total_is_lower_bound(self) -> bool:
+        return any("lower_bound" in ln.flags for ln in self.charged)
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Records (a call, a line) that two or more charged lines both price: where the
+        text's classes overlap (プラン4 is a kind of プラン2, so a プラン4 on コース1 is literally
+        both 「プラン2のコース1」 and 「プラン4」), the total sums both."""
+        by_record: dict[str, list[str]] = {}
+        for ln in self.charged:
+            for b in ln.breakdown:
+                v = b["value"]
+                if b.get("q") == "sum" and b["included"] is True and v is not None \
+                        and v is not False and v != 0:
+                    names = by_record.setdefault(b["path"], [])
+                    if ln.name not in names:
+                        names.append(ln.name)
+        out = []
+        for path, names in by_record.items():
+            if len(names) > 1:
+                out.append({"kind": "overlap", "record": path, "lines": names,
+                            "message": f"{path} is priced by {len(names)} lines: "
+                            + ", ".join(names)})
+        return out
+
+    @property
+    def assumptions(self) -> list[str]:
+        out: list[str] = []
+        for ln in self.lines:
+            if ln.status in ("not_applicable",):
+                continue
+            for a in ln.assumptions:
+                if a not in out:
+                    out.append(a)
+        if self.charged and any(ln.tax is not TaxCategory.NOT_TAXABLE for ln in self.charged):
+            out.append(TOTAL_TAX_ASSUMPTION)
+        return out
+
+
+# ---- evaluation -----------------------------------------------------------------------------
+
+def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                    result: Result | None = None) -> ChargeReport:
+    """Evaluate every charge of `book` (the version in force) for one case.
+
+    `result`, when given, is the case's evaluated outcomes; it must be of the same rulebook
+    and date (charges read facts and `holds` through the same interpreter, not the result).
+    """
+    if result is not None and (result.book is not book or result.as_of != as_of):
+        raise ValueError("the result is of another rulebook or date than the charges")
+    ev = Evaluator(book, restore_durations(facts), as_of)
+    report = ChargeReport(book, as_of)
+    for pid in book.order:
+        prov = book.provisions[pid]
+        if prov.unit.status != "encoded":
+            continue
+        for ch in prov.unit.charges:
+            report.lines.append(_line(book, ev, pid, ch))
+    return report
+
+
+def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
+    prov = book.provisions[pid]
+    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+    tax = TaxCategory(ch.tax) if ch.tax else None
+    error: str | None = None
+    when_v: bool | None = True
+    quote_v: bool | None = False
+    amount: Decimal | None = None
+    try:
+        if ch.when is not None:
+            when_v = _truth(ev.ev(ch.when, {}))
+        if ch.quote_when is not None and when_v is not False:
+            quote_v = _truth(ev.ev(ch.quote_when, {}))
+        if ch.amount is not None and when_v is not False and quote_v is not True:
+            amount = _money(ev.ev(ch.amount, {}))
+    except (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError) as err:
+        error = f"{type(err).__name__}: {err}"
+
+    flags: list[str] = []
+    if error is not None:
+        status = "error"
+        flags.append("error")
+    elif when_v is False:
+        status = "not_applicable"
+    elif when_v is None or quote_v is None:
+        status = "undetermined"
+    elif quote_v:
+        status = "quote"
+        flags.append("quote")
+    elif ch.amount is None:
+        status = "undetermined"
+        flags.append("no_amount")
+        error = "the charge has no `amount`"
+    elif amount is None:
+        status = "undetermined"
+    elif ch.payer == "company":
+        status = "company_pays"  # 当社が支払う (e.g. 第17条の賠償の上限): never in the total
+    else:
+        status = "charged"
+    if status == "undetermined":
+        flags.append("undetermined")
+    if ch.lower_bound and status in ("charged", "undetermined"):
+        flags.append("lower_bound")
+
+    tax_amount: Decimal | None = None
+    with_tax: Decimal | None = None
+    if amount is not None and tax is not None:
+        if tax is TaxCategory.EXCLUDED:
+            tax_amount = tax_of(amount, TaxCategory.EXCLUDED)
+            with_tax = amount + tax_amount
+        elif tax is TaxCategory.INCLUDED:
+            tax_amount = tax_of(amount, TaxCategory.INCLUDED)
+            with_tax = amount
+        else:
+            tax_amount, with_tax = Decimal(0), amount
+    elif amount is not None:
+        flags.append("tax_unstated")
+
+    assumptions = list(ch.assumptions)
+
+    def assume(a: str) -> None:
+        if a not in assumptions:
+            assumptions.append(a)
+
+    if status not in ("not_applicable",):
+        exprs = [e for e in (ch.when, ch.quote_when, ch.amount) if e is not None]
+        for x in exprs:
+            for n in I.walk(x):
+                if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
+                    assume(_BUILTIN_ASSUMPTIONS[n.fn])
+        if tax is TaxCategory.EXCLUDED and amount is not None:
+            assume(TAX_ASSUMPTION)
+            if amount != amount.to_integral_value():
+                assume(SEN_ASSUMPTION)
+        if tax is None and amount is not None:
+            assume(NO_TAX_ASSUMPTION)
+
+    values = ev.values
+    missing = [p for p, v in ev.read_facts.items() if v is None]
+    for y in (ch.when, ch.quote_when, ch.amount):
+        for m in _missing_fields(ev, y):
+            if m not in missing:
+                missing.append(m)
+    priced = ("charged", "undetermined", "company_pays")
+    breakdown = _breakdown(ev, ch.amount) if status in priced else []
+    row, row_id, row_text = _row(book, ch)
+    shown = display_values(values)
+    conds = [ch.when] if ch.when is not None else []
+    return ChargeLine(
+        name=ch.name,
+        label=ch.label,
+        id=pid,
+        citation=book.cite(pid),
+        caption=book.caption_of(pid),
+        text=prov.text or _inherited_text(book, pid),
+        row=row,
+        row_id=row_id,
+        row_text=row_text,
+        per=ch.per,
+        period=PERIOD_OF.get(ch.per or "", "other"),
+        tax=tax,
+        status=status,
+        amount=amount if status in priced else None,
+        tax_amount=tax_amount if status in priced else None,
+        amount_with_tax=with_tax if status in priced else None,
+        formula=to_text(ch.amount, shown) if ch.amount is not None else None,
+        condition=" and ".join(to_text(c, shown) for c in conds) or "true",
+        quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
+        facts=dict(ev.read_facts),
+        judgments=[p for p in ev.read_facts if p in book.facts and book.facts[p].judgment],
+        definitions=[
+            {"name": n, "label": book.definitions[n][0].label,
+             "citation": book.cite(w) if w else None, "value": values.get(n)}
+            for n, w in ev.read_defs.items()],
+        missing_facts=missing if status in ("undetermined", "error") else [],
+        assumptions=assumptions,
+        memos=list(ch.memos),
+        flags=flags,
+        error=error,
+        breakdown=breakdown,
+    )
+
+
+def _truth(v: Any) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    raise EvalError(f"a condition gave {show_value(v)}, not true/false")
+
+
+def _money(v: Any) -> Decimal | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | Decimal):
+        raise EvalError(f"an amount gave {show_value(v)}, not a sum of money")
+    return Decimal(v)
+
+
+def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
+    """Fields of list records that a quantifier could not decide for want of a value
+    (`calls[1].duration`): the record-level facts still needed.
+
+    Only records whose `where` or body is unknown are listed, with the fields of that record
+    the sub-expression reads and the case leaves unknown (re-evaluated by the same
+    interpreter, record by record; its records of values are left as they were)."""
+    if e is None:
+        return []
+    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
+    out: list[str] = []
+    try:
+        for n, name, src in _records(ev, e):
+            for i, rec in enumerate(src):
+                env = {n.var: rec}
+                for sub in (n.where, n.body):
+                    if sub is None:
+                        continue
+                    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                    try:
+                        v = ev.ev(sub, env)
+                    except (EvalError, ArithmeticError, TypeError, ValueError):
+                        v = None
+                    if v is not None:
+                        if sub is n.where and v is False:
+                            break  # a record the where excludes: its body is not needed
+                        continue
+                    for r in I.walk(sub):
+                        if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
+                                and (not isinstance(rec, dict) or rec.get(r.path[1]) is None):
+                            m = f"{name}[{i}].{r.path[1]}"
+                            if m not in out:
+                                out.append(m)
+                    break
+    finally:
+        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
+    return out
+
+
+def _records(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list[Any]]]:
+    """The outermost quantifiers over list facts in an expression — looking through the
+    definitions it uses (違約金 counts lines through `lines_ended_within_minimum_period`) —
+    with the records of their list."""
+    out: list[tuple[I.Quant, str, list[Any]]] = []
+    if e is None:
+        return out
+    seen: set[str] = set()
+    stack: list[Any] = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, I.Quant):
+            src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
+            if isinstance(src, list):
+                out.append((n, ".".join(n.source.path), src))
+            continue  # nested quantifiers are summarised by their outer one
+        if isinstance(n, I.Ref) and n.resolved == "definition":
+            name = ".".join(n.path)
+            if name not in seen and name in ev.book.definitions:
+                seen.add(name)
+                stack.append(ev.book.definitions[name][0].expr)
+            continue
+        stack.extend(reversed(I.children(n)))
+    return out
+
+
+def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
+    """Per record of a `sum`/`count` in the amount (each call, each line): whether the
+    `where` takes it and what its body gives — the same interpreter, record by record."""
+    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
+    out: list[dict[str, Any]] = []
+    try:
+        for q, name, src in _records(ev, e):
+            if q.q not in ("sum", "count"):
+                continue
+            for i, rec in enumerate(src):
+                env = {q.var: rec}
+                ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                try:
+                    w = ev.ev(q.where, env) if q.where is not None else True
+                    b = ev.ev(q.body, env) if q.body is not None and w is not False else None
+                except (EvalError, ArithmeticError, TypeError, ValueError):
+                    w, b = None, None
+                if q.body is None and w is True:
+                    b = 1  # counted
+                out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
+                            "value": b if w is not False else None, "q": q.q})
+    finally:
+        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
+    return out
+
+
+def display_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Values for showing in a condition: whole-yen Decimals as integers (90, not 9E+1)."""
+    return {k: int(v) if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value()
+            else v for k, v in values.items()}
+
+
+def restore_durations(v: Any) -> Any:
+    """Facts as pydantic dumps them, with durations put back: `model_dump` turns a
+    `Duration` (a dataclass) into `{"seconds": …, "days": …, "months": …}`, which no builtin
+    can count. Anything else is returned as it is."""
+    if isinstance(v, dict):
+        if set(v) == {"seconds", "days", "months"} and \
+                all(type(x) is int for x in v.values()):
+            return Duration(**v)
+        return {k: restore_durations(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [restore_durations(x) for x in v]
+    return v
+
+
+def _row(book: Rulebook, ch: A.Charge) -> tuple[str | None, str | None, str | None]:
+    if ch.row is None:
+        return None, None, None
+    if ch.row.targets:
+        ids = list(ch.row.targets)
+        return ("、".join(book.cite(t) for t in ids), ids[0],
+                book.provisions[ids[0]].text or None)
+    return ch.row.raw, None, None
+
+
+def _inherited_text(book: Rulebook, pid: str) -> str:
+    """The text of the nearest unit up the tree that has one (a row without text of its own)."""
+    p = book.provisions[pid].parent
+    while p is not None:
+        if book.provisions[p].text:
+            return book.provisions[p].text
+        p = book.provisions[p].parent
+    return ""
+
+
+# ---- JSON -------------------------------------------------------------------------------------
+
+def _j(v: Any) -> Any:
+    from yakkan.engine.core.values import jsonable
+    return jsonable(v)
+
+
+def _dec(v: Decimal | None) -> str | None:
+    """A Decimal as a plain string: 1500, 16.98 (no exponent, no trailing zeros)."""
+    if v is None:
+        return None
+    if v == v.to_integral_value():
+        return str(int(v))
+    return format(v.normalize(), "f")
+
+
+def line_json(ln: ChargeLine) -> dict[str, Any]:
+    return {
+        "name": ln.name,
+        "label": ln.label,
+        "id": ln.id,
+        "citation": ln.citation,
+        "caption": ln.caption,
+        "row": ln.row,
+        "row_id": ln.row_id,
+        "row_text": ln.row_text,
+        "text": ln.text,
+        "per": ln.per,
+        "period": ln.period,
+        "tax": ln.tax.value if ln.tax else None,
+        "tax_code": ln.tax.name.lower() if ln.tax else None,
+        "status": ln.status,
+        "amount": _dec(ln.amount),
+        "tax_amount": _dec(ln.tax_amount),
+        "amount_with_tax": _dec(ln.amount_with_tax),
+        "formula": ln.formula,
+        "condition": ln.condition,
+        "quote_condition": ln.quote_condition,
+        "facts": {p: _j(v) for p, v in ln.facts.items()},
+        "judgments": list(ln.judgments),
+        "definitions": [{**d, "value": _j(d["value"])} for d in ln.definitions],
+        "missing_facts": list(ln.missing_facts),
+        "assumptions": list(ln.assumptions),
+        "memos": list(ln.memos),
+        "flags": list(ln.flags),
+        "error": ln.error,
+        "breakdown": [
+            {"path": b["path"], "record": _j(b["record"]), "included": b["included"],
+             "value": _j(display_values({"v": b["value"]})["v"])}
+            for b in ln.breakdown],
+    }
+
+
+def report_json(r: ChargeReport) -> dict[str, Any]:
+    """The stable JSON of a charge report (see the module docstring)."""
+    h = r.book.doc.header
+    return {
+        "document": h.id,
+        "title": h.title,
+        "version": h.version,
+        "as_of": r.as_of.isoformat(),
+        "as_of_wareki": to_wareki(r.as_of),
+        "tax_rate": str(CONSUMPTION_TAX_RATE),
+        "lines": [line_json(ln) for ln in r.lines if ln.status in ("charged", "quote")],
+        "undetermined": [line_json(ln) for ln in r.undetermined],
+        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
+        "not_applicable": [
+            {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
+             "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
+            for ln in r.not_applicable],
+        "subtotals": {k: _dec(v) for k, v in r.subtotals.items()},
+        "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in r.tax.items()},
+        "total": _dec(r.total),
+        "total_tax": _dec(r.total_tax),
+        "total_with_tax": _dec(r.total_with_tax),
+        "final": r.final,
+        "complete": r.complete,
+        "total_is_lower_bound": r.total_is_lower_bound,
+        "assumptions": r.assumptions,
+        "warnings": r.warnings,
+    }
+
+
+def charges_json(p: Any, result: Result) -> dict[str, Any]:
+    """The charges of a prepared case (`yakkan.engine.features.explain.Prepared`), as stable JSON."""
+    return report_json(compute_charges(p.book, p.facts, p.as_of, result))
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+
+
+

@@ -1,0 +1,132 @@
+"""Counterfactuals: the smallest fact changes that turn an outcome into the one wanted.
+
+A bounded search over the facts the deciding grounds read: booleans flipped (or set, when
+unknown), enum members swapped, numbers and dates moved to the boundaries the rules compare
+them with. Every candidate is checked by evaluating the changed case — a counterfactual is
+reported only when the interpreter confirms it — and supersets of a found change are
+skipped, so each one reported is minimal.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from yakkan.engine.runtime.evaluate import (
+    OutcomeResult,
+    compared_facts,
+    compared_literals,
+    evaluate,
+)
+from yakkan.engine.semantics.resolve import Rulebook
+
+GOOD = ("accept", "approve", "not_applicable")
+
+
+@dataclass
+class Change:
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Counterfactual:
+    changes: list[Change]
+    value: str
+    verified: bool = True
+
+
+def set_path(facts: dict[str, Any], path: str, value: Any) -> None:
+    node = facts
+    parts = path.split(".")
+    for p in parts[:-1]:
+        nxt = node.get(p)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[p] = nxt
+        node = nxt
+    node[parts[-1]] = value
+
+
+def get_path(facts: dict[str, Any], path: str) -> Any:
+    node: Any = facts
+    for p in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(p)
+    return node
+
+
+def _boundaries(book: Rulebook, path: str) -> list[Any]:
+    """Literal values the rules compare this fact with, and their neighbours."""
+    out: list[Any] = []
+    for v in compared_literals(book, path):
+        if isinstance(v, int | Decimal):
+            out += [v - 1, v, v + 1]
+        elif isinstance(v, dt.date):
+            out += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
+    return out
+
+
+def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> list[Any]:
+    decl = book.facts.get(path)
+    if decl is None:
+        return []
+    t = decl.type
+    if t.base == "bool":
+        return [True, False] if current is None else [not current]
+    if t.base == "enum":
+        return [m.name for m in t.members if m.name != current]
+    if t.base in ("int", "decimal", "money", "date"):
+        vals = _boundaries(book, path)
+        for other in compared_facts(book, path):  # the other side's value, and neighbours
+            v = get_path(facts, other)
+            if isinstance(v, int | Decimal) and not isinstance(v, bool):
+                vals += [v - 1, v, v + 1]
+            elif isinstance(v, dt.date):
+                vals += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
+        # counts and amounts do not go below zero unless they already are
+        floor_ok = not isinstance(current, int | Decimal) or current >= 0
+        return [v for v in dict.fromkeys(vals) if v != current and
+                not (floor_ok and isinstance(v, int | Decimal) and v < 0)]
+    return []
+
+
+def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                    result: OutcomeResult, want: tuple[str, ...] = GOOD,
+                    max_changes: int = 2, budget: int = 300) -> list[Counterfactual]:
+    """Minimal fact changes under which `result.name` evaluates to a value in `want`."""
+    if result.value in want:
+        return []
+    paths: list[str] = []
+    for r in (*result.grounds, *result.undetermined, *result.base):
+        for p in r.facts:
+            if p not in paths:
+                paths.append(p)
+    choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
+    found: list[Counterfactual] = []
+    tried = 0
+    for size in range(1, max_changes + 1):
+        for combo in itertools.combinations(choices, size):
+            if len({p for p, _ in combo}) < size:
+                continue
+            if any({(c.path, c.after) for c in f.changes} <= set(combo) for f in found):
+                continue
+            tried += 1
+            if tried > budget:
+                return found
+            changed = copy.deepcopy(facts)
+            for p, v in combo:
+                set_path(changed, p, v)
+            res = evaluate(book, changed, as_of, outcomes=[result.name]).outcomes[result.name]
+            if res.value in want:
+                found.append(Counterfactual(
+                    [Change(p, get_path(facts, p), v) for p, v in combo], res.value))
+        if found:
+            break
+    return found

@@ -1,0 +1,233 @@
+"""explain: a Result as a justification a reviewer reads — and as stable JSON.
+
+JSON (documented in the README): top level `document`, `version`, `as_of`, `outcomes`;
+each outcome `name`, `value`, `grounds`, `not_applicable`, `undetermined`,
+`missing_facts`, `counterfactuals`, `overrides`; each ground `id`, `citation`, `text`,
+`force`, `condition` (with the case's values substituted), `facts` (path → value),
+`judgments`, `definitions` and `relied_on`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.core.ir import Ref, walk
+from yakkan.engine.core.numerals import to_wareki
+from yakkan.engine.core.values import jsonable
+from yakkan.engine.features.counterfactual import counterfactuals
+from yakkan.engine.runtime.case import case_header, facts_dict, read_case_data, validate_facts
+from yakkan.engine.runtime.evaluate import Evaluator, GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.rulebooks import rulebook_for, versions
+from yakkan.engine.syntax.ast import FORCE_LABELS
+from yakkan.engine.syntax.exprtext import to_text
+
+DEFAULT_AS_OF = dt.date.today
+# effects for which "what would change it" is asked (besides application decisions)
+CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited")
+
+
+@dataclass
+class Prepared:
+    """A case ready to evaluate: its rulebook (the version in force), facts and date."""
+
+    path: str
+    book: Rulebook
+    facts: dict[str, Any]
+    as_of: dt.date
+    title: str | None
+    expect: dict[str, Any] | None
+
+
+def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None) -> Prepared:
+    """Read and validate a case file; pick the version in force. Every error of the file is
+    reported at once (exit 2): the case's own fields, then its facts against the version."""
+    data, text = read_case_data(case_path)
+    sources = {case_path: text}
+    case, diags = case_header(data, case_path, text)
+    raw_doc = data.get("document")
+    doc_id = doc or (case.document if case else raw_doc if isinstance(raw_doc, str) else None)
+    if doc_id is None:
+        raise YakkanError(diags, sources=sources)
+    bad_date = case is None and any(d.message.startswith("`as_of`") for d in diags)
+    when = as_of or (case.as_of if case else None)
+    try:
+        book = rulebook_for(doc_id, when or (None if bad_date else DEFAULT_AS_OF()))
+    except YakkanError as e:
+        raise YakkanError([*diags, *e.diagnostics], sources=sources) from None
+    when = when or DEFAULT_AS_OF()
+    facts: dict[str, Any] = {}
+    try:
+        facts = facts_dict(validate_facts(book, data.get("facts") or {}, case_path, text))
+    except YakkanError as e:
+        diags += _version_hints(e.diagnostics, doc_id, book, when)
+    if diags:
+        raise YakkanError(diags, sources=sources)
+    assert case is not None
+    return Prepared(case_path, book, facts, when, case.title, case.expect)
+
+
+def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
+                   when: dt.date) -> list[Diagnostic]:
+    """An unknown fact that another version declares says so: the date picked the version."""
+    others = [b for b in versions(doc_id) if b is not book]
+    for d in diags:
+        if d.code != "case.unknown-field":
+            continue
+        m = re.match(r"unknown field `facts\.([^`]+)`", d.message)
+        path = re.sub(r"\.\d+\.", ".", m.group(1)) if m else ""
+        for b in others:
+            if path in b.facts or path.split(".")[0] in b.facts:
+                h = b.doc.header
+                d.hint = (f"`{path}` is a fact of version {h.version} (in force from "
+                          f"{h.effective_from}); {when} selects version "
+                          f"{book.doc.header.version}, which has no such fact")
+                break
+    return diags
+
+
+def _labels(book: Rulebook) -> Any:
+    def label(name: str) -> str | None:
+        if name in book.facts:
+            return book.facts[name].label
+        if name in book.definitions:
+            return book.definitions[name][0].label
+        return None
+    return label
+
+
+def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
+    g = r.ground
+    prov = book.provisions[g.id]
+    rule_prov = book.provisions[g.rule_pid]
+    conds = [*g.when]
+    cond_text = " and ".join(to_text(c, r.values) for c in conds) or "true"
+    if g.requires is not None:
+        met = {True: "met", False: "unmet", None: "unknown"}[r.requires_value]
+        cond_text += f" requires {to_text(g.requires, r.values)} ⇒ {met}"
+    for u, uv in zip(g.unless, r.unless_values, strict=True):
+        holds = {True: "holds", False: "does not hold", None: "unknown"}[uv]
+        cond_text += f" unless {to_text(u, r.values)} ⇒ {holds}"
+    label = _labels(book)
+    return {
+        "id": g.id,
+        "citation": g.citation,
+        "caption": book.caption_of(g.id),
+        "text": prov.text,
+        "rule_citation": rule_prov.citation,
+        "rule_text": rule_prov.text if g.rule_pid != g.id else None,
+        "force": g.force,
+        "force_label": FORCE_LABELS.get(g.force, g.force),
+        "applies": r.applies,
+        "condition": cond_text,
+        "condition_ja": " かつ ".join(to_text(c, r.values, label) for c in conds) or "（無条件）",
+        "facts": {p: jsonable(v) for p, v in r.facts.items()},
+        "fact_labels": {p: book.facts[p].label for p in r.facts if p in book.facts},
+        "judgments": [p for p in r.facts if p in book.facts and book.facts[p].judgment],
+        "definitions": [
+            {"name": n, "label": book.definitions[n][0].label,
+             "citation": book.cite(w) if w else None, "value": jsonable(r.values.get(n))}
+            for n, w in r.definitions.items()],
+        "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
+        + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
+        "via": book.cite(g.via) if g.via else None,
+    }
+
+
+def outcome_json(book: Rulebook, o: OutcomeResult, cfs: list[Any]) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "value": o.value,
+        "kind": o.kind,
+        "grounds": [ground_json(book, r) for r in o.grounds],
+        "base": [ground_json(book, r) for r in o.base],
+        "not_applicable": [ground_json(book, r) for r in o.not_applicable],
+        "undetermined": [ground_json(book, r) for r in o.undetermined],
+        "missing_facts": [
+            {"path": p, "label": book.facts[p].label if p in book.facts else None,
+             "judgment": bool(p in book.facts and book.facts[p].judgment)}
+            for p in o.missing_facts],
+        "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
+        "counterfactuals": [
+            {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
+                          "label": book.facts[c.path].label if c.path in book.facts else None}
+                         for c in cf.changes],
+             "value": cf.value, "verified": cf.verified}
+            for cf in cfs],
+    }
+
+
+def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = True) -> \
+        dict[str, Any]:
+    book = p.book
+    h = book.doc.header
+    outs = []
+    ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
+    for o in ordered:
+        wanted = o.kind == "application" or o.value in CF_EFFECTS
+        cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
+            else []
+        outs.append(outcome_json(book, o, cfs))
+    doc: dict[str, Any] = {
+        "warnings": overlapping_classes(book, p.facts, p.as_of),
+        "document": h.id,
+        "title": h.title,
+        "version": h.version,
+        "effective": {"from": jsonable(h.effective_from), "until": jsonable(h.effective_until)},
+        "as_of": p.as_of.isoformat(),
+        "as_of_wareki": to_wareki(p.as_of),
+        "case": {"path": p.path, "title": p.title, "facts": jsonable(p.facts)},
+        "outcomes": outs,
+    }
+    from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
+    doc["charges"] = charges_json(p, result)
+    return doc
+
+
+def overlapping_classes(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
+        list[dict[str, Any]]:
+    """Classifications a table defines side by side (第4条の4の4's プラン1…プラン4) that the
+    case satisfies at once, where no definition says one is part of the other (プラン4 is
+    「プラン2のうち」, so プラン4 with プラン2 is no overlap). The text does not say they
+    exclude each other; the engine reports it rather than choosing."""
+    ev = Evaluator(book, facts, as_of)
+    out = []
+    for pid in book.order:
+        rows = [book.provisions[c].unit for c in book.provisions[pid].children]
+        defs = [r.definitions[0] for r in rows if len(r.definitions) == 1]
+        if len(defs) < 2:
+            continue
+        true = [d for d in defs if ev.definition(d.name) is True]
+        uses = {d.name: _defs_used(d.expr) for d in defs}
+        # a class defined from another that also holds (プラン4 from プラン2) is its part:
+        # keep the wider one
+        apart = [d for d in true if not any(o is not d and o.name in uses[d.name]
+                                            for o in true)]
+        if len(apart) >= 2:
+            names = "・".join(d.label or d.name for d in apart)
+            out.append({
+                "code": "case.overlapping-classes", "citation": book.cite(pid),
+                "classes": [d.name for d in apart],
+                "message": f"the case falls under {names} at once ({book.cite(pid)}); the "
+                "text does not say these exclude each other, so each is applied as written"})
+    return out
+
+
+def _defs_used(e: Any) -> set[str]:
+    return {".".join(n.path) for n in walk(e) if isinstance(n, Ref) and
+            n.resolved == "definition"}
+
+
+def explain_case(case_path: str, doc: str | None = None, as_of: dt.date | None = None,
+                 with_counterfactuals: bool = True) -> dict[str, Any]:
+    p = prepare(case_path, doc, as_of)
+    return explain_result(p, evaluate(p.book, p.facts, p.as_of), with_counterfactuals)
+
+
+# ---- text form ------------------------------------------------------------------------
+
+

@@ -1,0 +1,1 @@
+"""Running a program on a case: case model, builtins, the tracing interpreter."""

@@ -1,0 +1,1 @@
+"""AST → Rulebook → DecisionProgram: resolve, graph, types, check, compile, cache."""

@@ -1,0 +1,1 @@
+"""Text ⇄ AST: parse (Lark), lower, format, load files, print expressions."""

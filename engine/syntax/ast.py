@@ -1,0 +1,231 @@
+"""The AST of one encoded document version: pydantic models, every node with its span.
+
+Structure names follow the e-Gov law XML schema (Article / Paragraph / Item / Subitem /
+Remarks / SupplProvision / AppdxTable): `Unit.kind` is one of `UNIT_KINDS`, `Unit.key` is
+the e-Gov `Num` (枝番 as `14_65_2`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field
+
+from yakkan.engine.core.ir import Citation, EnumMember, Expr, Node, YType
+
+UNIT_KINDS = (
+    "article", "paragraph", "item", "subitem", "remarks", "note",
+    "table", "section", "row", "suppl", "appendix", "chapter",
+)
+UnitKind = Literal[
+    "article", "paragraph", "item", "subitem", "remarks", "note",
+    "table", "section", "row", "suppl", "appendix", "chapter",
+]
+
+Force = Literal[
+    "accept", "may_refuse", "refuse", "approve", "may", "deemed", "requirement", "duty",
+    "prohibition", "permission", "exemption", "declaration",
+]
+FORCE_LABELS: dict[str, str] = {
+    "accept": "承諾する（義務）",
+    "may_refuse": "承諾しないことがある（裁量）",
+    "refuse": "承諾しない",
+    "approve": "承認する（義務）",
+    "may": "することがある（裁量）",
+    "deemed": "みなす",
+    "requirement": "要件",
+    "duty": "義務",
+    "prohibition": "禁止",
+    "permission": "できる",
+    "exemption": "免責",
+    "declaration": "宣言・定義",
+}
+
+
+class Header(Node):
+    id: str
+    title: str
+    version: str | None = None
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    number: str | None = None
+    issuer: str | None = None
+    seed: str | None = None
+    seed_column: str | None = None
+    language: str | None = None
+    memos: list[str] = []
+
+
+class External(Node):
+    """An external document the text refers to (MiiTel 規約, 電気通信番号規則, …)."""
+
+    name: str
+    title: str
+    aliases: list[str] = []
+    comments: list[str] = []
+
+
+class EnumDecl(Node):
+    name: str
+    label: str | None = None
+    members: list[EnumMember]
+    comments: list[str] = []
+
+
+class FactDecl(Node):
+    """A fact of the case vocabulary; `judgment` marks a reviewer's judgment input."""
+
+    path: list[str]
+    type: YType
+    label: str | None = None
+    judgment: bool = False
+    comments: list[str] = []
+
+
+class Definition(Node):
+    """A defined term or classification (プラン4 = プラン2のうち…)."""
+
+    name: str
+    label: str | None = None
+    expr: Expr
+    comments: list[str] = []
+
+
+class PeriodDef(Node):
+    name: str
+    expr: Expr
+
+
+class EachItem(Node):
+    kind: Literal["each_item"] = "each_item"
+
+
+class Mutatis(Node):
+    """準用 / 「…の規定に準じて」: decide as the cited provisions decide `outcome`."""
+
+    kind: Literal["mutatis"] = "mutatis"
+    cite: Citation
+    outcome: str | None = None
+
+
+class Rule(Node):
+    """An effect with its legal force: `outcome` is decided with `force` when `when` holds.
+
+    `source=EachItem` makes each child item's condition a ground of its own
+    (「次の場合には…承諾しないことがあります」 followed by 号). `requires` is what a
+    `requirement` demands (the ground applies where `when` holds and `requires` does not).
+    `unless` are ただし書 / 「この限りでない」 exceptions.
+    """
+
+    outcome: str
+    force: Force
+    source: EachItem | Mutatis | None = Field(default=None, discriminator="kind")
+    when: Expr | None = None
+    requires: Expr | None = None
+    unless: list[Expr] = []
+
+
+class Charge(Node):
+    """A payment: amount, tax category, period, its conditions and quote/lower-bound flags."""
+
+    name: str
+    label: str | None = None
+    amount: Expr | None = None
+    when: Expr | None = None
+    tax: str | None = None
+    per: str | None = None
+    lower_bound: bool = False
+    quote_when: Expr | None = None
+    memos: list[str] = []
+    row: Citation | None = None
+    assumptions: list[str] = []
+    payer: str | None = None  # None / "contractor": the contractor pays; "company": 当社 pays
+
+
+class RefStmt(Node):
+    verb: Literal["cites", "notwithstanding", "mutatis", "amends"]
+    cites: list[Citation]
+
+
+class Reading(Node):
+    """読み替え: in `in_doc`, read `original` as `replacement` (except in `except_`)."""
+
+    in_doc: Citation
+    original: str
+    replacement: str
+    except_: list[Citation] = []
+
+
+class Precedence(Node):
+    """`winner` prevails over `loser` where they conflict, except for `except_`."""
+
+    winner: Citation
+    loser: Citation
+    except_: list[Citation] = []
+
+
+class Correction(Node):
+    """An extraction slip of the seed, corrected: what the seed shows, what we encode, why."""
+
+    seed: str
+    encoded: str
+    reason: str
+
+
+class Unit(Node):
+    """One 条 / 項 / 号 / 備考 / 注 / 表 / 行 / 附則 with its text and logic."""
+
+    kind: UnitKind
+    key: str | None = None
+    range_end: str | None = None
+    caption: str | None = None
+    status: Literal["encoded", "deleted", "omitted"] = "encoded"
+    text: str | None = None
+    proviso: str | None = None
+    label: str | None = None
+    unit_kind: str | None = None
+    condition: Expr | None = None
+    rules: list[Rule] = []
+    charges: list[Charge] = []
+    definitions: list[Definition] = []
+    periods: list[PeriodDef] = []
+    refs: list[RefStmt] = []
+    readings: list[Reading] = []
+    precedences: list[Precedence] = []
+    corrections: list[Correction] = []
+    memos: list[str] = []
+    slips: list[str] = []
+    children: list[Unit] = []
+    comments: list[str] = []
+
+    @property
+    def full_text(self) -> str:
+        """本文 and ただし書 joined, as printed."""
+        return (self.text or "") + (self.proviso or "")
+
+
+class Document(Node):
+    """One version of one document, as one `.yk` file encodes it."""
+
+    header: Header
+    externals: list[External] = []
+    enums: list[EnumDecl] = []
+    facts: list[FactDecl] = []
+    definitions: list[Definition] = []
+    units: list[Unit] = []
+    corrections: list[Correction] = []
+    comments: list[str] = []
+    trailing_comments: list[str] = []
+
+    def iter_units(self) -> Iterator[tuple[tuple[Unit, ...], Unit]]:
+        """Every unit with its ancestors (outermost first), depth-first in document order."""
+        stack: list[tuple[tuple[Unit, ...], Unit]] = [((), u) for u in reversed(self.units)]
+        while stack:
+            parents, u = stack.pop()
+            yield parents, u
+            stack.extend(((*parents, u), c) for c in reversed(u.children))
+
+
+Unit.model_rebuild()

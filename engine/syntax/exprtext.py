@@ -1,0 +1,109 @@
+"""Expressions as text: in DSL form, with the case's values substituted, or with the
+document's Japanese labels — for explanations, reports and diagnostics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.periods import Duration
+
+_PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+_UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
+            "year": "年"}
+
+
+def show_value(v: Any) -> str:
+    """A value as a reviewer reads it: true/false/unknown, 1,500円, 2023-04-17, 61秒."""
+    if v is None:
+        return "unknown"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v == v.to_integral() else str(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Duration):
+        return str(v)
+    if isinstance(v, list):
+        return f"[{len(v)} records]"
+    return str(v)
+
+
+def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
+            labels: Callable[[str], str | None] | None = None) -> str:
+    """DSL text of `e`. With `values` (dotted name → value), names show their value as
+    `name［value］`; with `labels`, names are shown by their Japanese label."""
+    if e is None:
+        return "true"
+    return _t(e, values, labels, 0)
+
+
+def _t(e: Any, values: dict[str, Any] | None, labels: Callable[[str], str | None] | None,
+       ctx: int) -> str:
+    def wrap(s: str, prec: int) -> str:
+        return f"({s})" if prec < ctx else s
+
+    if isinstance(e, I.Lit):
+        if e.type == "text":
+            return '"' + str(e.value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if e.type == "bool":
+            return "true" if e.value else "false"
+        if e.type == "money":
+            return f"{e.value}円"
+        if e.type == "percent":
+            return f"{e.value}%"
+        if e.type == "duration":
+            return f"{e.value}{_UNIT_JA[e.unit or 'day']}"
+        if e.type == "date":
+            return str(e.value)
+        return str(e.value)
+    if isinstance(e, I.Ref):
+        name = ".".join(e.path)
+        shown = (labels(name) if labels else None) or name
+        if labels and shown != name:
+            shown = f"「{shown}」"
+        if values is not None and name in values and e.resolved != "enum":
+            return f"{shown}［{show_value(values[name])}］"
+        return shown
+    if isinstance(e, I.Not):
+        return wrap("not " + _t(e.operand, values, labels, 3), 3)
+    if isinstance(e, I.BoolOp):
+        p = _PREC[e.op]
+        return wrap(f" {e.op} ".join(_t(x, values, labels, p) for x in e.operands), p)
+    if isinstance(e, I.Compare):
+        return wrap(f"{_t(e.left, values, labels, 5)} {e.op} {_t(e.right, values, labels, 5)}", 4)
+    if isinstance(e, I.MemberOf):
+        opts = ", ".join(_t(o, values, labels, 0) for o in e.options)
+        return wrap(f"{_t(e.operand, values, labels, 5)} in [{opts}]", 4)
+    if isinstance(e, I.Arith):
+        p = _PREC[e.op]
+        return wrap(f"{_t(e.left, values, labels, p)} {e.op} {_t(e.right, values, labels, p + 1)}",
+                    p)
+    if isinstance(e, I.Neg):
+        return "-" + _t(e.operand, values, labels, 7)
+    if isinstance(e, I.Call):
+        return f"{e.fn}({', '.join(_t(a, values, labels, 0) for a in e.args)})"
+    if isinstance(e, I.Quant):
+        body = f": {_t(e.body, None, labels, 0)}" if e.body is not None else ""
+        where = f" where {_t(e.where, None, labels, 0)}" if e.where is not None else ""
+        s = f"{e.q}({e.var} in {'.'.join(e.source.path)}{body}{where})"
+        key = f"@{id(e)}"
+        if values is not None and key in values:
+            s += f"［{show_value(values[key])}］"
+        return s
+    if isinstance(e, I.Holds):
+        s = f"holds 「{e.cite.raw}」"
+        key = f"@{id(e)}"
+        if values is not None and key in values:
+            s += f"［{show_value(values[key])}］"
+        return s
+    if isinstance(e, I.IfThen):
+        return wrap(f"if {_t(e.cond, values, labels, 0)} then {_t(e.then, values, labels, 0)} "
+                    f"else {_t(e.orelse, values, labels, 0)}", 0)
+    raise TypeError(f"no text form for {type(e).__name__}")
