@@ -28,7 +28,7 @@ def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     if fmt == "json":
         out = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "text":
-        out = text_report(data, color and output is None)
+        out = text_report(data, color and output is None, full=bool(outcomes))
     else:
         from yakkan.renderers.explanation import render_explanation
         out = render_explanation(data, fmt)

@@ -18,7 +18,16 @@ _VALUE_JA = {
 }
 
 
-def text_report(data: dict[str, Any], color: bool = False) -> str:
+_SEARCH_NONE = {
+    "none": "no change of at most {max_changes} facts turns it (all {tried} tried)",
+    "budget": "none found within the search budget ({budget} cases evaluated)",
+    "nothing_to_change": "nothing to change: its grounds read no fact of the case",
+}
+
+
+def text_report(data: dict[str, Any], color: bool = False, full: bool = False) -> str:
+    """The explanation as terminal text; `full` shows every outcome in `data` in full (the
+    user named them with --outcome)."""
     def b(s: str) -> str:
         return click.style(s, bold=True) if color else s
 
@@ -30,7 +39,7 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
     shown: list[dict[str, Any]] = []
     quiet: list[dict[str, Any]] = []
     for o in data["outcomes"]:
-        (shown if about_case(o) else quiet).append(o)
+        (shown if full or about_case(o) else quiet).append(o)
     for w in data.get("warnings", []):
         lines.append(c(f"warning: {w['message']}", "yellow"))
     for o in shown:
@@ -39,6 +48,13 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
             "yellow" if val in ("undetermined", "may_refuse", "may") else "red"
         lines.append("")
         lines.append(b(f"{o['name']}: ") + c(_VALUE_JA.get(val, val), col))
+        if val == "undetermined" and o.get("open"):
+            arms = [f"{_VALUE_JA.get(x['value'], x['value'])} if "
+                    + ("any of " if len(x["grounds"]) > 1 else "")
+                    + "・".join(g["citation"] for g in x["grounds"]) + " applies"
+                    if x["grounds"] else f"else {_VALUE_JA.get(x['value'], x['value'])}"
+                    for x in o["open"]]
+            lines.append("  one of: " + "; ".join(arms))
         for ov in o["overrides"]:
             lines.append(f"  {ov['by']} overrides {ov['over']}（前項の規定にかかわらず）")
         listed = [(g, "─") for g in o["grounds"]] + [(g, "?") for g in o["undetermined"]]
@@ -55,8 +71,12 @@ def text_report(data: dict[str, Any], color: bool = False) -> str:
             lines.append("  would change with:")
             for cf in o["counterfactuals"]:
                 ch = ", ".join(f"{x['path']}: {show_value(x['from'])} → {show_value(x['to'])}"
+                               + (" (judgment)" if x.get("judgment") else "")
                                for x in cf["changes"])
                 lines.append(f"    - {ch}  ⇒ {cf['value']}")
+        search = o.get("counterfactual_search") or {}
+        if search.get("status") in _SEARCH_NONE:
+            lines.append("  would change with: " + _SEARCH_NONE[search["status"]].format(**search))
         if o["not_applicable"]:
             lines.append(f"  not applicable ({len(o['not_applicable'])}): "
                          + ", ".join(g["citation"] for g in o["not_applicable"]))

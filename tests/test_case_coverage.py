@@ -89,7 +89,7 @@ def test_every_ground_and_charge_is_exercised(
     missing_grounds = [
         f"{g.outcome} {g.citation} ({g.force})"
         for gs in grounds_of(book).values() for g in gs
-        if g.force in FORCES and g.when != []
+        if g.force in FORCES and len(g.when) > 0
         and (g.outcome, g.id, g.force, g.via) not in grounds]
     every = compute_charges(book, {}, book.doc.header.effective_from or dt.date.today())
     missing_charges = [f"{ln.name} {ln.citation}" + (f" {ln.row}" if ln.row else "")

@@ -205,10 +205,25 @@ def test_many_calls_case() -> None:
 
 def lines_facts(service: dict[str, Any], *lines: dict[str, Any],
                 terminated_on: str | None = None) -> dict[str, Any]:
-    f: dict[str, Any] = {"service": service, "calls": [], "lines": list(lines)}
-    if terminated_on:
-        f["contract"] = {"terminated_on": terminated_on}
+    """Registered lines; the contract terminated on `terminated_on`, or stated not terminated
+    (`null`: observed absence) — left out, whether it ended within the period is unknown."""
+    f: dict[str, Any] = {"service": service, "calls": [], "lines": list(lines),
+                         "contract": {"terminated_on": terminated_on}}
     return f
+
+
+def test_minimum_period_unknown_termination_is_undetermined() -> None:
+    # 第14条の65の4: a line counts when removed or the contract terminated within 30 days.
+    # Left out, the termination date is unknown: the penalty is undetermined, not 0円; stated
+    # absent (null), the line removed on day 31 completed the period.
+    line = {"number": "090-2", "registered_on": "2023-03-20", "removed_on": "2023-04-19"}
+    facts = lines_facts(PLAN1, line)
+    del facts["contract"]
+    r = price("denwa", OLD, facts)
+    assert r.line("penalty").status == "undetermined"
+    assert "contract.terminated_on" in r.line("penalty").missing_facts
+    assert price("denwa", OLD, lines_facts(PLAN1, line)).line("penalty").status == \
+        "not_applicable"
 
 
 @pytest.mark.parametrize(("day", "service"), [(OLD, PLAN1), (NEW, _new(PLAN1)),
@@ -252,10 +267,11 @@ def test_penalty_is_not_taxable() -> None:
 def test_penalty_by_contract_termination() -> None:
     # 利用契約の解除 2023-04-12: line A registered 04-01 (day 30 = 04-30) → in period;
     # line B registered 03-01 (day 30 = 03-30) → completed the period, excluded.
-    # 1 × 1,000円 = 1,000円
+    # 1 × 1,000円 = 1,000円. Neither line was removed (null: observed absence).
     r = price("denwa", OLD, lines_facts(
-        PLAN1, {"number": "A", "registered_on": "2023-04-01"},
-        {"number": "B", "registered_on": "2023-03-01"}, terminated_on="2023-04-12"))
+        PLAN1, {"number": "A", "registered_on": "2023-04-01", "removed_on": None},
+        {"number": "B", "registered_on": "2023-03-01", "removed_on": None},
+        terminated_on="2023-04-12"))
     assert amount(r, "penalty") == D(1000)
 
 

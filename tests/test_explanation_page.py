@@ -181,8 +181,13 @@ def test_fixture_decides_as_intended(data: dict[str, Any]) -> None:
     assert [g["citation"] for g in app["grounds"]] == ["第2条第2項第2号"]
     assert [g["citation"] for g in app["undetermined"]] == ["第2条第2項第1号"]
     assert [g["citation"] for g in app["not_applicable"]] == ["第2条第2項第3号"]
-    assert app["missing_facts"] and app["missing_facts"][0]["judgment"]
+    # may_refuse is stated: the unknown 第1号 is of the same force and cannot change it, so
+    # nothing is "still needed" for it
+    assert app["missing_facts"] == []
     assert app["counterfactuals"]
+    deposit = outcome(data, "deposit")  # `may when applicant.may_late`, a judgment left out
+    assert deposit["value"] == "undetermined"
+    assert deposit["missing_facts"] and deposit["missing_facts"][0]["judgment"]
 
 
 # ---- HTML -------------------------------------------------------------------------------------
@@ -239,7 +244,8 @@ def test_html_judgments_unknowns_why_not_and_counterfactuals(data: dict[str, Any
     unknown = unknown[:unknown.index("</article>")]
     assert '<mark class="judgment"' in unknown and "判断事項" in unknown
     assert 'class="val val-unknown"' in unknown
-    missing = html[html.index(f'id="{o.anchor}-missing"'):]
+    dep = next(x for x in view.outcomes if x.name == "deposit")
+    missing = html[html.index(f'id="{dep.anchor}-missing"'):]
     assert "applicant.may_late" in missing[:2000] and "判断事項" in missing[:2000]
     cf = html[html.index(f'id="{o.anchor}-cf"'):]
     assert "⇒" in cf[:3000] and VALUES["accept"][0] in cf[:3000]

@@ -15,9 +15,12 @@ What is encoded (and how faithfully):
 * Lists of records (registered lines, calls) are a finite model: at most `LIST_BOUND`
   records (default 2). A difference that needs longer lists is not found; an equivalence is
   proved for lists up to that length only — the reports say so.
-* Definitions are inlined; `holds 「…」` is the disjunction of the cited grounds (or the cited
-  unit's condition), as the interpreter reads it. Grounds apply as `_applies` decides;
-  outcomes are decided as `evaluate.decide` decides, into one Int code per value.
+* Definitions are inlined; `holds 「…」`, grounds (`Applies`) and each outcome's decision rule
+  (`Priority`) are the compiled DecisionProgram's expressions (`semantics/program.py`),
+  encoded like any other node: nothing is decided here. A decision is one Int code per value,
+  UNDET unless every completion of the unknowns agrees (as the interpreter). Observed absence
+  (`null` in a case) is not modelled: witnesses never use it, and an equivalence is proved
+  for cases without absent values.
 * Inputs on which the interpreter raises (a negative quantity for `units_started`, a period
   that has no last day) are excluded from the search.
 
@@ -58,17 +61,9 @@ import z3
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import jsonable  # re-exported: diff.py uses smt.jsonable
-from yakkan.engine.runtime import evaluate as _evaluate
-from yakkan.engine.runtime.evaluate import (
-    BASE,
-    FORCE_ORDER,
-    FORCE_VALUE,
-    EvalError,
-    Evaluator,
-    Ground,
-    grounds_of,
-)
+from yakkan.engine.runtime.evaluate import EvalError, Evaluator, compared_literals, grounds_of
 from yakkan.engine.runtime.evaluate import evaluate as interpret
+from yakkan.engine.semantics.program import Ground, program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax import ast as A
 
@@ -428,25 +423,6 @@ def _merge_types(a: I.YType, b: I.YType) -> I.YType | None:
     return a if _decl_key(a) == _decl_key(b) else None
 
 
-def holds_grounds(book: Rulebook) -> dict[str, list[Ground]]:
-    """Provision id → the grounds `holds 「…」` reads for it, as the interpreter does
-    (`evaluate.grounds_under` where it exists: the grounds in the provision or its parts)."""
-    under = getattr(_evaluate, "grounds_under", None)
-    if under is not None:
-        return under(book)
-    by_id: dict[str, list[Ground]] = {}
-    for gs in grounds_of(book).values():
-        for g in gs:
-            by_id.setdefault(g.id, []).append(g)
-    return by_id
-
-
-def overrides(winner: Ground, other: Ground) -> bool:
-    """「前項の規定にかかわらず」: `winner` sets `other` aside (as `evaluate._overrides`)."""
-    ids = (other.id, other.rule_pid)
-    return any(i == o or i.startswith(o + "/") for o in winner.overrides for i in ids)
-
-
 def _var_name(path: str) -> str:
     return path.replace(" ", "_")
 
@@ -462,9 +438,9 @@ class Encoder:
         self.as_of = as_of
         self.defs: dict[str, SV] = {}
         self.in_progress: set[str] = set()
-        self.applies_cache: dict[int, SV] = {}
+        self.applies_cache: dict[str, SV] = {}
         self.guards: list[Any] = []
-        self.by_id = holds_grounds(book)
+        self.program = program_of(book)
 
     # expressions
     def ev(self, e: Any, env: dict[str, Any]) -> SV:
@@ -500,7 +476,11 @@ class Encoder:
         if k == "quant":
             return self.quant(e, env)
         if k == "holds":
-            return self.holds(e.cite)
+            if e.lowered is None:
+                return unknown_bool()
+            return self.truth(self.ev(e.lowered, env))
+        if k == "applies":
+            return self.applies(self.program.grounds[e.ground])
         if k == "if":
             c = self.truth(self.ev(e.cond, env))
             a, b = self.ev(e.then, env), self.ev(e.orelse, env)
@@ -799,74 +779,47 @@ class Encoder:
             seen = z3.Or(seen, p)
         return SV(t, z3.And(src.known, wk, bk, z3.Or(present)), acc)
 
-    def holds(self, cite: I.Citation) -> SV:
-        vals: list[SV] = []
-        for t in cite.targets:
-            key = f"holds:{t}"
-            if key in self.in_progress:
-                raise Unsupported(f"citation cycle through {self.book.cite(t)}")
-            self.in_progress.add(key)
-            try:
-                got = [self.applies(g) for g in self.by_id.get(t, [])]
-                if not got:
-                    u = self.book.provisions[t].unit
-                    if u.condition is not None:
-                        got.append(self.truth(self.ev(u.condition, {})))
-            finally:
-                self.in_progress.discard(key)
-            if not got:
-                vals.append(unknown_bool())
-            else:
-                vals.append(kleene_or(got))
-        return kleene_or(vals)
-
-    # grounds and decisions
+    # grounds and decisions: the program's expressions, nothing decided here
     def applies(self, g: Ground) -> SV:
-        if id(g) in self.applies_cache:
-            return self.applies_cache[id(g)]
-        when = kleene_and([self.truth(self.ev(w, {})) for w in g.when])
-        cond = when
-        if g.force == "requirement" and g.requires is not None:
-            req = self.truth(self.ev(g.requires, {}))
-            cond = kleene_and([when, kleene_not(req)])
-        unl = [self.truth(self.ev(u, {})) for u in g.unless]
-        any_u_true = z3.Or([is_true(u) for u in unl]) if unl else FALSE()
-        any_u_unknown = z3.Or([z3.Not(u.known) for u in unl]) if unl else FALSE()
-        false = z3.Or(any_u_true, is_false(cond))
-        known = z3.Or(false, z3.And(z3.Not(any_u_unknown), cond.known))
-        v = SV("bool", known, z3.And(z3.Not(false), cond.val))
-        self.applies_cache[id(g)] = v
+        if g.key in self.applies_cache:
+            return self.applies_cache[g.key]
+        if g.key in self.in_progress:
+            raise Unsupported(f"citation cycle through {g.citation}")
+        self.in_progress.add(g.key)
+        try:
+            v = self.truth(self.ev(g.applies, {}))
+        finally:
+            self.in_progress.discard(g.key)
+        self.applies_cache[g.key] = v
         return v
 
     def decision(self, name: str) -> Any:
-        """The Int code of the value `evaluate.decide` gives outcome `name`."""
-        gs = grounds_of(self.book).get(name, [])
-        base = [g for g in gs if g.force in BASE]
-        rest = [g for g in gs if g.force not in BASE]
-        ap = {id(g): self.applies(g) for g in gs}
-        unk = z3.Or([z3.Not(ap[id(g)].known) for g in rest]) if rest else FALSE()
-        if base:
-            refuse = z3.Or([is_true(ap[id(g)]) for g in rest
-                            if g.force in ("refuse", "requirement")] or [FALSE()])
-            may_refuse = z3.Or([is_true(ap[id(g)]) for g in rest
-                                if g.force == "may_refuse"] or [FALSE()])
-            ok = kleene_and([ap[id(g)] for g in base])
-            return z3.If(refuse, CODE["refuse"], z3.If(
-                may_refuse, CODE["may_refuse"], z3.If(
-                    unk, UNDET, z3.If(z3.Not(ok.known), UNDET, z3.If(
-                        ok.val, CODE[base[0].force], CODE["not_applicable"])))))
-        # an applying ground overridden by another applying one (前項の規定にかかわらず)
-        # is set aside
-        eff: dict[int, Any] = {}
-        for g in rest:
-            beaters = [is_true(ap[id(w)]) for w in rest if w is not g and overrides(w, g)]
-            eff[id(g)] = z3.And(is_true(ap[id(g)]), z3.Not(z3.Or(beaters))) if beaters \
-                else is_true(ap[id(g)])
-        out: Any = z3.If(unk, UNDET, CODE["not_applicable"])
-        for f in reversed(FORCE_ORDER):
-            hit = [eff[id(g)] for g in rest if g.force == f]
-            if hit:
-                out = z3.If(z3.Or(hit), CODE[FORCE_VALUE.get(f, f)], out)
+        """The Int code of the outcome's value (UNDET unless every completion agrees)."""
+        d = self.program.decisions.get(name)
+        if d is None:
+            return z3.IntVal(CODE["not_applicable"], ctx())
+        return self.priority(d.rule)
+
+    def priority(self, p: I.Priority) -> Any:
+        """`ir.Priority` in z3: value v is stated where some branch of value v holds and
+        every branch before it is false or unknown with the same value (or none holds and
+        every branch is false or unknown with the default's value); else UNDET."""
+        conds = [self.truth(self.ev(b.cond, {})) for b in p.branches]
+        values = [b.value for b in p.branches]
+        out: Any = z3.IntVal(UNDET, ctx())
+        for v in dict.fromkeys([*values, p.default]):
+            ways = []
+            for i, c in enumerate(conds):
+                if values[i] != v:
+                    continue
+                before = [is_false(conds[j]) if values[j] != v else z3.Not(is_true(conds[j]))
+                          for j in range(i)]
+                ways.append(z3.And([is_true(c), *before]))
+            if v == p.default:
+                ways.append(z3.And([TRUE(), *[is_false(c) if values[j] != v
+                                              else z3.Not(is_true(c))
+                                              for j, c in enumerate(conds)]]))
+            out = z3.If(z3.Or(ways) if ways else FALSE(), CODE[v], out)
         return out
 
 
@@ -1018,23 +971,28 @@ def canonical(book: Rulebook, e: Any, stack: tuple[str, ...] = ()) -> Any:
         return {"ref": e.path, "as": e.resolved}
     if isinstance(e, I.Holds):
         out: list[Any] = []
-        by_id = holds_grounds(book)
+        prog = program_of(book)
         for t in e.cite.targets:
             key = f"holds:{t}"
             if key in stack:
                 out.append({"cycle": t})
                 continue
-            gs = by_id.get(t, [])
+            gs = [prog.grounds[k] for k in prog.under.get(t, ())]
             if gs:
                 out.append([ground_canonical(book, g, (*stack, key)) for g in gs])
             else:
                 out.append({"cond": canonical(book, book.provisions[t].unit.condition,
                                               (*stack, key))})
         return {"holds": out}
+    if isinstance(e, I.Applies):
+        g = program_of(book).grounds[e.ground]
+        key = f"applies:{e.ground}"
+        return {"cycle": e.ground} if key in stack else \
+            {"applies": ground_canonical(book, g, (*stack, key))}
     if isinstance(e, I.Node):
         d: dict[str, Any] = {"_": type(e).__name__}
         for k in type(e).model_fields:
-            if k == "span":
+            if k in ("span", "nid", "ty", "lowered"):
                 continue
             v = getattr(e, k)
             if isinstance(v, list):
@@ -1057,12 +1015,14 @@ def ground_canonical(book: Rulebook, g: Ground, stack: tuple[str, ...] = ()) -> 
 
 
 def outcome_canonical(book: Rulebook, name: str) -> str:
-    gs = grounds_of(book).get(name, [])
-    forms = [json.dumps(ground_canonical(book, g), sort_keys=True, ensure_ascii=False)
-             for g in gs]
-    beats = sorted(f"{forms[i]} > {forms[j]}" for i, w in enumerate(gs)
-                   for j, g in enumerate(gs) if w is not g and overrides(w, g))
-    base = [g.force for g in gs if g.force in BASE]
+    prog = program_of(book)
+    d = prog.decisions.get(name)
+    gs = [prog.grounds[k] for k in d.grounds] if d else []
+    form = {g.key: json.dumps(ground_canonical(book, g), sort_keys=True, ensure_ascii=False)
+            for g in gs}
+    forms = list(form.values())
+    beats = sorted(f"{form[w]} > {form[k]}" for w, k in d.overrides) if d else []
+    base = [prog.grounds[k].force for k in d.base] if d else []
     return json.dumps({"grounds": sorted(forms), "base0": base[:1], "overrides": beats},
                       ensure_ascii=False)
 
@@ -1404,7 +1364,7 @@ def facts_read(book: Rulebook, exprs: Iterable[Any]) -> list[str]:
     """Fact paths the expressions read, definitions and cited grounds followed."""
     out: list[str] = []
     seen: set[str] = set()
-    by_id = holds_grounds(book)
+    prog = program_of(book)
     stack = [e for e in exprs if e is not None]
     while stack:
         e = stack.pop()
@@ -1421,13 +1381,17 @@ def facts_read(book: Rulebook, exprs: Iterable[Any]) -> list[str]:
                 name = ".".join(n.source.path)
                 if n.source.resolved == "fact" and name not in out:
                     out.append(name)
-            elif isinstance(n, I.Holds):
+            elif isinstance(n, I.Applies):
+                if f"applies:{n.ground}" not in seen:
+                    seen.add(f"applies:{n.ground}")
+                    stack.append(prog.grounds[n.ground].applies)
+            elif isinstance(n, I.Holds) and n.lowered is None:
                 for t in n.cite.targets:
                     if f"holds:{t}" in seen:
                         continue
                     seen.add(f"holds:{t}")
-                    for g in by_id.get(t, []):
-                        stack += [*g.when, *( [g.requires] if g.requires else []), *g.unless]
+                    for k in prog.under.get(t, ()):
+                        stack.append(prog.grounds[k].applies)
                     cond = book.provisions[t].unit.condition
                     if cond is not None:
                         stack.append(cond)
@@ -1443,7 +1407,7 @@ def _domain(books: list[Rulebook], path: str, as_of: dt.date) -> list[Any]:
         return [True, False]
     if t.base == "enum":
         return [m.name for m in t.members]
-    lits = [v for b in books for v in _evaluate.compared_literals(b, path)]
+    lits = [v for b in books for v in compared_literals(b, path)]
     out: list[Any] = []
     if t.base in ("int", "decimal", "money", "percent"):
         for v in lits:

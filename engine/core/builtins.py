@@ -1,7 +1,10 @@
 """The fixed table of builtin functions an expression may call (`Call.fn`).
 
 Each builtin is pure and Kleene-strict: an unknown (None) argument gives an unknown result,
-except `known`, which asks exactly that. Nothing outside this table can be called.
+and an observed absence (`values.ABSENT`) gives `ABSENT`; except `known`, which asks whether
+the case says anything (a value or its absence), and `present`, which asks whether there is
+a value (true), observed absence (false) or nothing known (unknown). Nothing outside this
+table can be called.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from yakkan.engine.core.money import add_tax, units_started
 from yakkan.engine.core.periods import Duration, days_inclusive, late_interest, period_end
+from yakkan.engine.core.values import ABSENT
 
 
 def seconds_of(d: Any) -> Decimal:
@@ -76,16 +80,20 @@ BUILTINS: dict[str, tuple[Callable[..., Any], str, str]] = {
     "max": (_max, "any", "the larger"),
     "days": (_days, "int", "a duration in days"),
 }
-STRICT_EXEMPT = {"known"}
+STRICT_EXEMPT = {"known", "present"}
 
 
 def call(fn: str, args: list[Any]) -> Any:
-    """Apply a builtin with Kleene strictness."""
+    """Apply a builtin with Kleene strictness (unknown in → unknown out; absent → absent)."""
     if fn == "known":
         return args[0] is not None
+    if fn == "present":
+        return None if args[0] is None else args[0] is not ABSENT
     if any(a is None for a in args):
         return None
+    if any(a is ABSENT for a in args):
+        return ABSENT
     return BUILTINS[fn][0](*args)
 
 
-NAMES = (*BUILTINS, "known")
+NAMES = (*BUILTINS, "known", "present")

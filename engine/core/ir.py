@@ -39,6 +39,11 @@ class Node(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=False)
 
     span: Span | None = Field(default=None, exclude=True, repr=False)
+    # set by the compile pass (`semantics/program.py`) on the program's own copy of a tree:
+    # a stable id (`<root>/<pre-order index>`) that traces and backends name the node by,
+    # and its type as the checker infers it
+    nid: str | None = Field(default=None, exclude=True, repr=False)
+    ty: str | None = Field(default=None, exclude=True, repr=False)
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
@@ -183,10 +188,39 @@ class Quant(Node):
 
 
 class Holds(Node):
-    """True where any ground of the cited provisions applies (Kleene)."""
+    """True where any ground of the cited provisions applies (Kleene).
+
+    The compile pass fills `lowered`: the disjunction of `Applies` of the cited grounds (or
+    the cited unit's own condition), which is what every backend evaluates."""
 
     kind: Literal["holds"] = "holds"
     cite: Citation
+    lowered: Expr | None = Field(default=None, exclude=True, repr=False)
+
+
+class Applies(Node):
+    """Whether the program's ground `ground` applies (Kleene). Only in a compiled program."""
+
+    kind: Literal["applies"] = "applies"
+    ground: str
+
+
+class Branch(Node):
+    cond: Expr
+    value: str
+
+
+class Priority(Node):
+    """An outcome's decision rule: the value of the first branch whose condition is true.
+
+    Kleene-exact over its branches: an unknown condition before the first true one makes
+    the value one of several (each unknown branch's value, and the first true one's — or
+    `default` when none is true). The value is determinate only when that set has one
+    member. Only in a compiled program."""
+
+    kind: Literal["priority"] = "priority"
+    branches: list[Branch]
+    default: str
 
 
 class IfThen(Node):
@@ -197,11 +231,16 @@ class IfThen(Node):
 
 
 Expr = Annotated[
-    Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds | IfThen,
+    Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds | IfThen
+    | Applies | Priority,
     Field(discriminator="kind"),
 ]
+# the closed set of expression node types, for dispatch that must handle every kind
+ExprNode = (Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds
+            | IfThen | Applies | Priority)
 
-for _m in (FieldDecl, YType, Not, BoolOp, Compare, MemberOf, Arith, Neg, Call, Quant, IfThen):
+for _m in (FieldDecl, YType, Not, BoolOp, Compare, MemberOf, Arith, Neg, Call, Quant, IfThen,
+           Holds, Branch, Priority):
     _m.model_rebuild()
 
 
@@ -221,6 +260,10 @@ def children(e: Any) -> list[Any]:
         return [x for x in (e.source, e.body, e.where) if x is not None]
     if isinstance(e, IfThen):
         return [e.cond, e.then, e.orelse]
+    if isinstance(e, Holds):
+        return [e.lowered] if e.lowered is not None else []
+    if isinstance(e, Priority):
+        return [b.cond for b in e.branches]
     return []
 
 

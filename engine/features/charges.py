@@ -292,14 +292,14 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
         prov = book.provisions[pid]
         if prov.unit.status != "encoded":
             continue
-        for ch in prov.unit.charges:
-            report.lines.append(_line(book, ev, pid, ch))
+        for ch in prov.unit.charges:  # the program's copy: its nodes carry stable ids
+            report.lines.append(_line(book, ev, pid, ev.program.charges[(pid, ch.name)]))
     return report
 
 
 def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     prov = book.provisions[pid]
-    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+    ev.fresh()
     tax = TaxCategory(ch.tax) if ch.tax else None
     error: str | None = None
     when_v: bool | None = True
@@ -374,8 +374,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         if tax is None and amount is not None:
             assume(NO_TAX_ASSUMPTION)
 
-    values = ev.values
-    missing = [p for p, v in ev.read_facts.items() if v is None]
+    values = ev.rec.values
+    missing = [p for p, v in ev.rec.facts.items() if v is None]
     for y in (ch.when, ch.quote_when, ch.amount):
         for m in _missing_fields(ev, y):
             if m not in missing:
@@ -405,12 +405,12 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         formula=to_text(ch.amount, shown) if ch.amount is not None else None,
         condition=" and ".join(to_text(c, shown) for c in conds) or "true",
         quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
-        facts=dict(ev.read_facts),
-        judgments=[p for p in ev.read_facts if p in book.facts and book.facts[p].judgment],
+        facts=dict(ev.rec.facts),
+        judgments=[p for p in ev.rec.facts if p in book.facts and book.facts[p].judgment],
         definitions=[
             {"name": n, "label": book.definitions[n][0].label,
              "citation": book.cite(w) if w else None, "value": values.get(n)}
-            for n, w in ev.read_defs.items()],
+            for n, w in ev.rec.definitions.items()],
         missing_facts=missing if status in ("undetermined", "error") else [],
         assumptions=assumptions,
         memos=list(ch.memos),
@@ -443,7 +443,7 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
     interpreter, record by record; its records of values are left as they were)."""
     if e is None:
         return []
-    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
+    saved = ev.rec
     out: list[str] = []
     try:
         for n, name, src in _records(ev, e):
@@ -452,7 +452,7 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
                 for sub in (n.where, n.body):
                     if sub is None:
                         continue
-                    ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                    ev.fresh()
                     try:
                         v = ev.ev(sub, env)
                     except (EvalError, ArithmeticError, TypeError, ValueError):
@@ -469,7 +469,7 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
                                 out.append(m)
                     break
     finally:
-        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
+        ev.rec = saved
     return out
 
 
@@ -502,7 +502,7 @@ def _records(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list[A
 def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
     """Per record of a `sum`/`count` in the amount (each call, each line): whether the
     `where` takes it and what its body gives — the same interpreter, record by record."""
-    saved = (ev.values, ev.read_facts, ev.read_defs, ev.relied)
+    saved = ev.rec
     out: list[dict[str, Any]] = []
     try:
         for q, name, src in _records(ev, e):
@@ -510,7 +510,7 @@ def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
                 continue
             for i, rec in enumerate(src):
                 env = {q.var: rec}
-                ev.values, ev.read_facts, ev.read_defs, ev.relied = {}, {}, {}, []
+                ev.fresh()
                 try:
                     w = ev.ev(q.where, env) if q.where is not None else True
                     b = ev.ev(q.body, env) if q.body is not None and w is not False else None
@@ -521,7 +521,7 @@ def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
                 out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
                             "value": b if w is not False else None, "q": q.q})
     finally:
-        ev.values, ev.read_facts, ev.read_defs, ev.relied = saved
+        ev.rec = saved
     return out
 
 

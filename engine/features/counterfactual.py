@@ -32,6 +32,7 @@ class Change:
     path: str
     before: Any
     after: Any
+    judgment: bool = False  # a change of 当社の判断, not of a fact the applicant controls
 
 
 @dataclass
@@ -97,18 +98,41 @@ def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> 
     return []
 
 
+@dataclass
+class Search:
+    """What the search found and how it ended: `found` (minimal changes, each verified),
+    `status` — "found", "none" (no change of at most `max_changes` facts turns it: every
+    combination was tried), "budget" (stopped after `budget` evaluations without finding
+    one), "nothing_to_change" (the deciding grounds read no fact that can be varied) — and
+    how many candidate cases were evaluated."""
+
+    found: list[Counterfactual]
+    status: str
+    tried: int
+    max_changes: int
+    budget: int
+
+
 def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
                     result: OutcomeResult, want: tuple[str, ...] = GOOD,
                     max_changes: int = 2, budget: int = 300) -> list[Counterfactual]:
     """Minimal fact changes under which `result.name` evaluates to a value in `want`."""
+    return search(book, facts, as_of, result, want, max_changes, budget).found
+
+
+def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: OutcomeResult,
+           want: tuple[str, ...] = GOOD, max_changes: int = 2, budget: int = 300) -> Search:
+    """The bounded search for minimal changes, with how it ended."""
     if result.value in want:
-        return []
+        return Search([], "not_asked", 0, max_changes, budget)
     paths: list[str] = []
     for r in (*result.grounds, *result.undetermined, *result.base):
         for p in r.facts:
             if p not in paths:
                 paths.append(p)
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
+    if not choices:
+        return Search([], "nothing_to_change", 0, max_changes, budget)
     found: list[Counterfactual] = []
     tried = 0
     for size in range(1, max_changes + 1):
@@ -119,14 +143,17 @@ def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
                 continue
             tried += 1
             if tried > budget:
-                return found
+                return Search(found, "found" if found else "budget", tried - 1, max_changes,
+                              budget)
             changed = copy.deepcopy(facts)
             for p, v in combo:
                 set_path(changed, p, v)
             res = evaluate(book, changed, as_of, outcomes=[result.name]).outcomes[result.name]
             if res.value in want:
                 found.append(Counterfactual(
-                    [Change(p, get_path(facts, p), v) for p, v in combo], res.value))
+                    [Change(p, get_path(facts, p), v,
+                            bool(p in book.facts and book.facts[p].judgment))
+                     for p, v in combo], res.value))
         if found:
             break
-    return found
+    return Search(found, "found" if found else "none", tried, max_changes, budget)

@@ -14,19 +14,24 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from yakkan import __version__
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.core.ir import Ref, walk
 from yakkan.engine.core.numerals import to_wareki
-from yakkan.engine.core.values import jsonable
-from yakkan.engine.features.counterfactual import counterfactuals
+from yakkan.engine.core.values import case_jsonable, jsonable
+from yakkan.engine.features.counterfactual import Search, search
 from yakkan.engine.runtime.case import case_header, facts_dict, read_case_data, validate_facts
-from yakkan.engine.runtime.evaluate import Evaluator, GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.runtime.evaluate import GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
 from yakkan.engine.syntax.ast import FORCE_LABELS
 from yakkan.engine.syntax.exprtext import to_text
 
 DEFAULT_AS_OF = dt.date.today
+# the explanation JSON's shape; 2: `possible`, `open`, `counterfactual_search`, judgment marks,
+# `rulebook`, observed absence as {"absent": true} in ground facts (null in `case.facts`)
+SCHEMA_VERSION = 2
 # effects for which "what would change it" is asked (besides application decisions)
 CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited")
 
@@ -138,11 +143,17 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     }
 
 
-def outcome_json(book: Rulebook, o: OutcomeResult, cfs: list[Any]) -> dict[str, Any]:
+def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None) -> dict[str, Any]:
+    prog = program_of(book)
     return {
         "name": o.name,
         "value": o.value,
         "kind": o.kind,
+        "possible": o.possible,
+        "open": [{"value": v, "grounds": [{"id": prog.grounds[k].id,
+                                           "citation": prog.grounds[k].citation}
+                                          for k in keys]}
+                 for v, keys in o.open],
         "grounds": [ground_json(book, r) for r in o.grounds],
         "base": [ground_json(book, r) for r in o.base],
         "not_applicable": [ground_json(book, r) for r in o.not_applicable],
@@ -154,10 +165,15 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cfs: list[Any]) -> dict[str, 
         "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
         "counterfactuals": [
             {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
-                          "label": book.facts[c.path].label if c.path in book.facts else None}
-                         for c in cf.changes],
-             "value": cf.value, "verified": cf.verified}
-            for cf in cfs],
+                          "label": book.facts[c.path].label if c.path in book.facts else None,
+                          "judgment": c.judgment}
+                         for c in f.changes],
+             "value": f.value, "verified": f.verified,
+             "changes_judgment": any(c.judgment for c in f.changes)}
+            for f in (cf.found if cf else [])],
+        "counterfactual_search": None if cf is None else {
+            "status": cf.status, "tried": cf.tried, "max_changes": cf.max_changes,
+            "budget": cf.budget},
     }
 
 
@@ -169,18 +185,20 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
     for o in ordered:
         wanted = o.kind == "application" or o.value in CF_EFFECTS
-        cfs = counterfactuals(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
-            else []
+        cfs = search(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
+            else None
         outs.append(outcome_json(book, o, cfs))
     doc: dict[str, Any] = {
-        "warnings": overlapping_classes(book, p.facts, p.as_of),
+        "schema_version": SCHEMA_VERSION,
+        "warnings": overlapping_classes(book, result),
         "document": h.id,
         "title": h.title,
         "version": h.version,
+        "rulebook": {"digest": book.source_digest, "engine": __version__},
         "effective": {"from": jsonable(h.effective_from), "until": jsonable(h.effective_until)},
         "as_of": p.as_of.isoformat(),
         "as_of_wareki": to_wareki(p.as_of),
-        "case": {"path": p.path, "title": p.title, "facts": jsonable(p.facts)},
+        "case": {"path": p.path, "title": p.title, "facts": case_jsonable(p.facts)},
         "outcomes": outs,
     }
     from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
@@ -188,31 +206,26 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     return doc
 
 
-def overlapping_classes(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
-        list[dict[str, Any]]:
+def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
     """Classifications a table defines side by side (第4条の4の4's プラン1…プラン4) that the
     case satisfies at once, where no definition says one is part of the other (プラン4 is
     「プラン2のうち」, so プラン4 with プラン2 is no overlap). The text does not say they
-    exclude each other; the engine reports it rather than choosing."""
-    ev = Evaluator(book, facts, as_of)
+    exclude each other; the engine reports it rather than choosing. Read from the
+    evaluation's definitions (the program evaluates every such table with each case)."""
     out = []
-    for pid in book.order:
-        rows = [book.provisions[c].unit for c in book.provisions[pid].children]
-        defs = [r.definitions[0] for r in rows if len(r.definitions) == 1]
-        if len(defs) < 2:
-            continue
-        true = [d for d in defs if ev.definition(d.name) is True]
-        uses = {d.name: _defs_used(d.expr) for d in defs}
+    prog = program_of(book)
+    for pid, names in prog.class_groups.items():
+        true = [n for n in names if result.definitions.get(n) is True]
+        uses = {n: _defs_used(prog.definitions[n]) for n in names}
         # a class defined from another that also holds (プラン4 from プラン2) is its part:
         # keep the wider one
-        apart = [d for d in true if not any(o is not d and o.name in uses[d.name]
-                                            for o in true)]
+        apart = [n for n in true if not any(o != n and o in uses[n] for o in true)]
         if len(apart) >= 2:
-            names = "・".join(d.label or d.name for d in apart)
+            labels = "・".join(book.definitions[n][0].label or n for n in apart)
             out.append({
                 "code": "case.overlapping-classes", "citation": book.cite(pid),
-                "classes": [d.name for d in apart],
-                "message": f"the case falls under {names} at once ({book.cite(pid)}); the "
+                "classes": apart,
+                "message": f"the case falls under {labels} at once ({book.cite(pid)}); the "
                 "text does not say these exclude each other, so each is applied as written"})
     return out
 

@@ -13,7 +13,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -31,6 +31,7 @@ from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.money import parse_jpy
 from yakkan.engine.core.numerals import parse_date
 from yakkan.engine.core.periods import Duration, parse_duration
+from yakkan.engine.core.values import ABSENT
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax.load import read_text
 
@@ -86,6 +87,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# a fact of these types can be stated absent (`null`: no such event, no such value); a
+# yes/no fact, an enum and a list always have a value, so `null` for them is an error
+ABSENT_OK = frozenset({"int", "decimal", "money", "percent", "date", "duration", "text"})
+
+
+def _nullable(t: I.YType, py: Any) -> Any:
+    return py | None if t.base in ABSENT_OK else py
+
+
 def _field_type(t: I.YType, name: str) -> Any:
     if t.base == "enum":
         names = tuple(m.name for m in t.members)
@@ -93,7 +103,7 @@ def _field_type(t: I.YType, name: str) -> Any:
     if t.base == "list":
         fields: dict[str, Any] = {}
         for f in t.fields:
-            fields[f.name] = (_field_type(f.type, f.name) | None,
+            fields[f.name] = (_nullable(f.type, _field_type(f.type, f.name)),
                               Field(default=None, description=f.label))
         rec = create_model(f"{name}_record", __base__=_Strict, **fields)
         return list[rec]
@@ -107,10 +117,11 @@ def _build(tree: dict[str, Any], name: str, labels: dict[str, str]) -> type[Base
     for k, v in tree.items():
         if isinstance(v, dict):
             sub = _build(v, f"{name}_{k}", labels)
-            fields[k] = (sub | None, Field(default=None))
+            fields[k] = (sub, Field(default=None))
         else:
             decl_t, label = v
-            fields[k] = (_field_type(decl_t, k) | None, Field(default=None, description=label))
+            fields[k] = (_nullable(decl_t, _field_type(decl_t, k)),
+                         Field(default=None, description=label))
     return create_model(name, __base__=_Strict, **fields)
 
 
@@ -205,11 +216,13 @@ def case_header(data: dict[str, Any], path: str, text: str) -> \
 
 
 def facts_dict(m: Any) -> Any:
-    """A validated model as plain nested dicts, unknowns left out and values kept as the
+    """A validated model as plain nested dicts, unknowns left out, `null` as
+    `values.ABSENT` (observed absence), and values kept as the
     evaluator wants them (Duration, Decimal, date) — `model_dump` would turn a Duration into
     a dict."""
-    if isinstance(m, BaseModel):
-        return {k: facts_dict(v) for k, v in m if v is not None}
+    if isinstance(m, BaseModel):  # `null` given for a field: observed absence
+        return {k: ABSENT if v is None else facts_dict(v) for k, v in m
+                if v is not None or k in m.model_fields_set}
     if isinstance(m, list):
         return [facts_dict(x) for x in m]
     return m
@@ -233,12 +246,16 @@ def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
     def visit(m: type[BaseModel], at: tuple[str, ...]) -> None:
         out[at] = list(m.model_fields)
         for name, f in m.model_fields.items():
-            for arg in getattr(f.annotation, "__args__", ()) or ():
-                if isinstance(arg, type) and issubclass(arg, BaseModel):
-                    visit(arg, (*at, name))
-                for inner in getattr(arg, "__args__", ()) or ():
-                    if isinstance(inner, type) and issubclass(inner, BaseModel):
-                        visit(inner, (*at, name, "*"))
+            models_in(f.annotation, (*at, name))
+
+    def models_in(ann: Any, at: tuple[str, ...]) -> None:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            visit(ann, at)
+            return
+        inner = (*at, "*") if get_origin(ann) is list else at
+        for arg in get_args(ann):
+            models_in(arg, inner)
+
     visit(model, ())
     return out
 
@@ -313,6 +330,13 @@ def _diags(e: ValidationError, path: str, text: str,
             elif err["type"].startswith("bool"):
                 msg = "expected true or false"
                 hint = "write true or false without quotes (unknown: leave the field out)"
+                if err.get("input") is None:
+                    hint = ("`null` states that a value is absent, but a yes/no fact always "
+                            "has one: write true or false, or leave the field out if unknown")
+            elif err.get("input") is None and err["type"] in ("literal_error", "list_type",
+                                                               "model_type"):
+                hint = ("`null` states that a value is absent (an event that did not "
+                        "happen); this field always has one — leave it out if unknown")
             elif err["type"].startswith(("int", "decimal", "float")):
                 msg = "expected a number"
             got = err.get("input")

@@ -1,16 +1,21 @@
-"""evaluate: a Rulebook and a case (facts, as-of date) → outcomes with justifications.
+"""evaluate: a DecisionProgram and a case (facts, as-of date) → outcomes, with a typed trace.
 
-Semantics (DESIGN.md, "Evaluation semantics"):
-* Kleene three-valued logic: a missing fact is unknown (None), never false.
-* Every rule naming an outcome is a *ground*; `for each item` makes each item a ground;
-  `as 「…」` (準用) imports the cited provisions' grounds.
-* Application-type outcomes (with an `accept`/`approve` base): refuse > may_refuse >
-  undetermined > accept; every applying ground is reported, and the override of the base
-  (「前項の規定にかかわらず」) is shown.
-* Other outcomes take the strongest applying force, else undetermined, else not_applicable.
+The reference interpreter of the program compiled by `semantics/program.py`: it decides
+nothing by itself — grounds, overrides and each outcome's decision rule are expressions of
+the program, and this module only says what each kind of node means (DESIGN.md,
+"Evaluation semantics"):
 
-The evaluator records, per ground, every fact and definition it read with its value: the
-explanation is a filtered view of that record, never a second computation.
+* Kleene three-valued logic: a fact left out of the case is unknown (`None`), never false;
+  a fact stated as absent (`values.ABSENT`) is known: it orders nothing and equals nothing.
+* `Applies` is a ground's applicability (memoised per evaluation; a cycle reads as
+  unknown and is a check error); `Holds` evaluates its lowered form.
+* `Priority` (an outcome's decision rule) is Kleene-exact over its branches: it gives the
+  set of values the outcome may take; the outcome is stated only when that set has one
+  member, and is otherwise `undetermined`, bounded by that set.
+
+Every step worth citing is emitted as a typed `trace.Event`; per ground the interpreter also
+keeps the projection of those events that an explanation shows (`GroundResult`: the values
+of its nodes, the facts and definitions it read, the provisions it relied on).
 """
 
 from __future__ import annotations
@@ -18,20 +23,36 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
 from yakkan.engine.core.periods import Duration, add_months
+from yakkan.engine.core.values import ABSENT
+from yakkan.engine.runtime.trace import EventKind, Trace
+from yakkan.engine.semantics.program import (
+    UNDETERMINED,
+    DecisionProgram,
+    Ground,
+    program_of,
+)
 from yakkan.engine.semantics.resolve import Rulebook
-from yakkan.engine.syntax import ast as A
+
+__all__ = [
+    "EvalError",
+    "Evaluator",
+    "GroundResult",
+    "OutcomeResult",
+    "Record",
+    "Result",
+    "compared_facts",
+    "compared_literals",
+    "evaluate",
+    "grounds_of",
+]
+
 
 AGAINST = ("refuse", "requirement", "may_refuse")
-BASE = ("accept", "approve")
-# strongest first, for outcomes that are not application decisions
-FORCE_ORDER = ("prohibition", "refuse", "requirement", "may_refuse", "deemed", "duty", "may",
-               "permission", "exemption", "declaration")
-FORCE_VALUE = {"prohibition": "prohibited", "requirement": "requirement_unmet"}
 
 
 class EvalError(Exception):
@@ -39,19 +60,22 @@ class EvalError(Exception):
 
 
 @dataclass
-class Ground:
-    """A possible reason for an outcome, as compiled from the rules."""
+class Record:
+    """What one ground (or one charge line) read: node values (by fact path, definition name
+    and node id), facts, definitions (name → the provision defining it) and the provisions it
+    relied on (`holds`)."""
 
-    id: str
-    citation: str
-    outcome: str
-    force: str
-    rule_pid: str
-    when: list[I.Expr]
-    requires: I.Expr | None
-    unless: list[I.Expr]
-    via: str | None = None
-    overrides: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    definitions: dict[str, str | None] = field(default_factory=dict)
+    relied: list[str] = field(default_factory=list)
+
+    def absorb(self, other: Record) -> None:
+        """What a cited ground read is part of what the citing one relied on."""
+        self.values.update(other.values)
+        self.facts.update(other.facts)
+        self.definitions.update(other.definitions)
+        self.relied.extend(r for r in other.relied if r not in self.relied)
 
 
 @dataclass
@@ -72,12 +96,20 @@ class OutcomeResult:
     name: str
     value: str
     kind: str  # "application" | "effect"
-    grounds: list[GroundResult]
-    not_applicable: list[GroundResult]
+    grounds: list[GroundResult]  # applying (and not set aside)
+    not_applicable: list[GroundResult]  # not applying, or set aside by an override
     undetermined: list[GroundResult]
     base: list[GroundResult]
-    missing_facts: list[str]
-    overrides: list[tuple[str, str]]
+    missing_facts: list[str]  # unknown facts that can change the value
+    overrides: list[tuple[str, str]]  # (overriding provision, overridden provision)
+    possible: list[str] = field(default_factory=list)  # the values it may take, strongest first
+    # for an undetermined outcome: each value it may take, with the keys of the grounds still
+    # unknown that would give it (the last value is what it is at least, in the force order)
+    open: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def determinate(self) -> bool:
+        return self.value != UNDETERMINED
 
 
 @dataclass
@@ -86,142 +118,41 @@ class Result:
     as_of: dt.date
     outcomes: dict[str, OutcomeResult]
     facts: dict[str, Any]
+    trace: Trace | None = None
+    # every definition the evaluation computed (those the outcomes read, and the program's
+    # side-by-side classifications), by name
+    definitions: dict[str, Any] = field(default_factory=dict)
 
-
-# ---- compilation of grounds ------------------------------------------------------
 
 def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
-    """Outcome name → its grounds, in document order. Cached on the rulebook."""
-    if "grounds" in book.cache:
-        return book.cache["grounds"]
-    out: dict[str, list[Ground]] = {}
-    pending: list[tuple[str, A.Rule]] = []
-    for pid in book.order:
-        prov = book.provisions[pid]
-        u = prov.unit
-        if u.status != "encoded":
-            continue
-        overrides = [t for r in u.refs if r.verb == "notwithstanding"
-                     for c in r.cites for t in c.targets]
-        for rule in u.rules:
-            if isinstance(rule.source, A.Mutatis):
-                pending.append((pid, rule))
-                continue
-            base_when = [rule.when] if rule.when is not None else []
-            if isinstance(rule.source, A.EachItem):
-                for c in prov.children:
-                    cu = book.provisions[c].unit
-                    if cu.kind not in ("item", "subitem", "row") or cu.status != "encoded":
-                        continue
-                    when = [*base_when, cu.condition] if cu.condition is not None else \
-                        [*base_when, _UNKNOWN]
-                    out.setdefault(rule.outcome, []).append(Ground(
-                        c, book.cite(c), rule.outcome, rule.force, pid, when, rule.requires,
-                        list(rule.unless), overrides=overrides))
-            else:
-                when = list(base_when)
-                if u.condition is not None:
-                    when.append(u.condition)
-                out.setdefault(rule.outcome, []).append(Ground(
-                    pid, book.cite(pid), rule.outcome, rule.force, pid, when, rule.requires,
-                    list(rule.unless), overrides=overrides))
-    for pid, rule in pending:  # 準用: import the cited provisions' grounds
-        assert isinstance(rule.source, A.Mutatis)
-        targets = set(rule.source.cite.targets)
-        src_outcome = rule.source.outcome or rule.outcome
-        for g in list(out.get(src_outcome, [])):
-            if g.rule_pid in targets or g.id in targets or _within(book, g.rule_pid, targets):
-                extra = [rule.when] if rule.when is not None else []
-                out.setdefault(rule.outcome, []).append(Ground(
-                    g.id, f"{g.citation}（{book.cite(pid)}により準用）", rule.outcome, g.force,
-                    g.rule_pid, [*g.when, *extra], g.requires, [*g.unless, *rule.unless],
-                    via=pid, overrides=g.overrides))
-    book.cache["grounds"] = out
-    return out
+    """Outcome name → its grounds, in document order (from the compiled program)."""
+    return program_of(book).by_outcome()
 
 
-def grounds_under(book: Rulebook) -> dict[str, list[Ground]]:
-    """Provision id → the grounds that stand in it or in its parts (for `holds 「第2項」`,
-    whose grounds are its items). Cached on the rulebook."""
-    if "grounds_under" in book.cache:
-        return book.cache["grounds_under"]
-    out: dict[str, list[Ground]] = {}
-    for gs in grounds_of(book).values():
-        for g in gs:
-            p: str | None = g.id
-            while p is not None:
-                out.setdefault(p, []).append(g)
-                p = book.provisions[p].parent
-    book.cache["grounds_under"] = out
-    return out
-
-
-def _comparisons(book: Rulebook) -> dict[str, tuple[list[Any], list[str]]]:
-    """Fact path → (literals it is compared with, other facts it is compared with), over
-    every ground's conditions. One scan, cached on the rulebook."""
-    if "comparisons" in book.cache:
-        return book.cache["comparisons"]
-    out: dict[str, tuple[list[Any], list[str]]] = {}
-    for gs in grounds_of(book).values():
-        for g in gs:
-            for e in (*g.when, g.requires, *g.unless):
-                if e is None:
-                    continue
-                for n in I.walk(e):
-                    if not isinstance(n, I.Compare):
-                        continue
-                    for a, c in ((n.left, n.right), (n.right, n.left)):
-                        if not isinstance(a, I.Ref):
-                            continue
-                        lits, refs = out.setdefault(".".join(a.path), ([], []))
-                        if isinstance(c, I.Lit) and not isinstance(c.value, bool):
-                            lits.append(c.value)
-                        elif isinstance(c, I.Ref) and c.resolved == "fact":
-                            refs.append(".".join(c.path))
-    book.cache["comparisons"] = out
-    return out
-
-
-def compared_literals(book: Rulebook, path: str) -> list[Any]:
-    """The literal values the grounds compare the fact `path` with (`x > 10` → 10): the
-    boundaries a counterfactual or an exhaustive search tries."""
-    return list(_comparisons(book).get(path, ([], []))[0])
-
-
-def compared_facts(book: Rulebook, path: str) -> list[str]:
-    """Other facts the grounds compare `path` with (`predictive_users >= full_seats`)."""
-    return list(_comparisons(book).get(path, ([], []))[1])
-
-
-def _within(book: Rulebook, pid: str, targets: set[str]) -> bool:
-    p: str | None = pid
-    while p is not None:
-        if p in targets:
-            return True
-        p = book.provisions[p].parent
-    return False
-
-
-# an item in a `for each item` rule that carries no condition: unknown, reported by lint
-_UNKNOWN = I.Ref(path=["__unencoded_condition__"], resolved="unknown")
-
-
-# ---- the interpreter ---------------------------------------------------------------
+# ---- the interpreter ---------------------------------------------------------------------------
 
 class Evaluator:
-    """Evaluates expressions over one case; records what each ground read."""
+    """Evaluates the program's expressions over one case."""
 
-    def __init__(self, book: Rulebook, facts: dict[str, Any], as_of: dt.date):
+    def __init__(self, book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                 trace: Trace | None = None):
         self.book = book
+        self.program: DecisionProgram = program_of(book)
         self.facts = facts
         self.as_of = as_of
+        self.trace = trace
+        self.rec = Record()
+        self.parent: str | None = None
         self.defs: dict[str, Any] = {}
-        self.def_reads: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-        self.values: dict[str, Any] = {}
-        self.read_facts: dict[str, Any] = {}
-        self.read_defs: dict[str, str | None] = {}
-        self.holds_memo: dict[str, bool | None] = {}
-        self.relied: list[str] = []
+        self.def_reads: dict[str, Record] = {}
+        self.applies_memo: dict[str, bool | None] = {}
+        self.results: dict[str, GroundResult] = {}
+        self.ground_recs: dict[str, Record] = {}
+
+    def fresh(self) -> Record:
+        """Start a new record (a charge line, a definition asked for by itself)."""
+        self.rec = Record()
+        return self.rec
 
     # facts
     def fact(self, path: list[str]) -> Any:
@@ -234,61 +165,82 @@ class Evaluator:
                 return None
         return node
 
-    def ev(self, e: Any, env: dict[str, Any]) -> Any:
-        k = e.kind
-        if k == "lit":
-            return _lit(e)
-        if k == "ref":
-            return self.ref(e, env)
-        if k == "boolop":
-            vals = [self.ev(x, env) for x in e.operands]
-            if e.op == "and":
-                if any(v is False for v in vals):
-                    return False
-                return None if any(v is None for v in vals) else True
-            if any(v is True for v in vals):
-                return True
-            return None if any(v is None for v in vals) else False
-        if k == "not":
-            v = self.ev(e.operand, env)
-            return None if v is None else not v
-        if k == "compare":
-            a, b = self.ev(e.left, env), self.ev(e.right, env)
-            if a is None or b is None:
-                return None
-            return _compare(e.op, a, b)
-        if k == "member":
-            a = self.ev(e.operand, env)
-            opts = [self.ev(o, env) for o in e.options]
-            if a is None:
-                return None
-            if a in [o for o in opts if o is not None]:
-                return True
-            return None if any(o is None for o in opts) else False
-        if k == "arith":
-            a, b = self.ev(e.left, env), self.ev(e.right, env)
-            if a is None or b is None:
-                return None
-            return _arith(e.op, a, b)
-        if k == "neg":
-            v = self.ev(e.operand, env)
-            return None if v is None else -v
-        if k == "call":
-            return call(e.fn, [self.ev(a, env) for a in e.args])
-        if k == "quant":
-            v = self.quant(e, env)
-            self.values[f"@{id(e)}"] = v
+    def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
+        match e:
+            case I.Lit():
+                return _lit(e)
+            case I.Ref():
+                return self.ref(e, env)
+            case I.BoolOp():
+                vals = [self.truth(self.ev(x, env)) for x in e.operands]
+                if e.op == "and":
+                    if any(v is False for v in vals):
+                        return False
+                    return None if any(v is None for v in vals) else True
+                if any(v is True for v in vals):
+                    return True
+                return None if any(v is None for v in vals) else False
+            case I.Not():
+                v = self.truth(self.ev(e.operand, env))
+                return None if v is None else not v
+            case I.Compare():
+                a, b = self.ev(e.left, env), self.ev(e.right, env)
+                if a is None or b is None:
+                    return None
+                return _compare(e.op, a, b)
+            case I.MemberOf():
+                a = self.ev(e.operand, env)
+                opts = [self.ev(o, env) for o in e.options]
+                if a is None:
+                    return None
+                if a in [o for o in opts if o is not None]:
+                    return True
+                return None if any(o is None for o in opts) else False
+            case I.Arith():
+                a, b = self.ev(e.left, env), self.ev(e.right, env)
+                if a is None or b is None:
+                    return None
+                if a is ABSENT or b is ABSENT:
+                    return ABSENT
+                return _arith(e.op, a, b)
+            case I.Neg():
+                v = self.ev(e.operand, env)
+                return v if v is None or v is ABSENT else -v
+            case I.Call():
+                return call(e.fn, [self.ev(a, env) for a in e.args])
+            case I.Quant():
+                v = self.quant(e, env)
+                self.note(e, v)
+                return v
+            case I.Holds():
+                self.rec.relied.extend(t for t in e.cite.targets if t not in self.rec.relied)
+                v = self.truth(self.ev(e.lowered, env)) if e.lowered is not None else None
+                self.note(e, v)
+                return v
+            case I.IfThen():
+                c = self.truth(self.ev(e.cond, env))
+                if c is None:
+                    return None
+                return self.ev(e.then if c else e.orelse, env)
+            case I.Applies():
+                v = self.applies(e.ground)
+                self.note(e, v)
+                return v
+            case I.Priority():
+                return self.priority(e)
+            case _:
+                assert_never(e)
+
+    def note(self, e: I.Expr, v: Any) -> None:
+        key = e.nid or f"@{id(e)}"
+        self.rec.values[key] = v
+        if self.trace is not None:
+            self.trace.emit(EventKind.VALUE, key, self.parent, v)
+
+    def truth(self, v: Any) -> bool | None:
+        if v is None or isinstance(v, bool):
             return v
-        if k == "holds":
-            v = self.holds(e.cite)
-            self.values[f"@{id(e)}"] = v
-            return v
-        if k == "if":
-            c = self.ev(e.cond, env)
-            if c is None:
-                return None
-            return self.ev(e.then if c else e.orelse, env)
-        raise EvalError(f"unknown expression kind {k}")
+        raise EvalError(f"a condition gave {v!r}, not true/false")
 
     def ref(self, e: I.Ref, env: dict[str, Any]) -> Any:
         r = e.resolved
@@ -300,46 +252,56 @@ class Evaluator:
         name = ".".join(e.path)
         if r == "fact":
             v = self.fact(e.path)
-            self.read_facts[name] = v
-            self.values[name] = v
+            self.rec.facts[name] = v
+            self.rec.values[name] = v
+            if self.trace is not None:
+                self.trace.emit(EventKind.FACT, e.nid or name, self.parent, v, name)
             return v
         if r == "definition":
             v = self.definition(name)
-            self.values[name] = v
+            self.rec.values[name] = v
             return v
         if r == "enum":
             return e.path[0]
         if r == "builtin" and name == "as_of":
-            self.values[name] = self.as_of
+            self.rec.values[name] = self.as_of
             return self.as_of
         return None
 
     def definition(self, name: str) -> Any:
-        d, where = self.book.definitions[name]
+        _d, where = self.book.definitions[name]
         if name not in self.defs:
-            outer = (self.values, self.read_facts)
-            self.values, self.read_facts = {}, {}
+            outer = self.rec
+            self.rec = Record()
             self.defs[name] = None  # a cycle reads as unknown (and is a check error)
             try:
-                self.defs[name] = self.ev(d.expr, {})
+                self.defs[name] = self.ev(self.program.definitions[name], {})
             finally:
-                self.def_reads[name] = (self.values, self.read_facts)
-                self.values, self.read_facts = outer
-        _vals, reads = self.def_reads[name]
-        self.read_facts.update(reads)
-        self.read_defs[name] = where
+                self.def_reads[name] = self.rec
+                self.rec = outer
+            if self.trace is not None:
+                self.trace.emit(EventKind.DEFINITION, f"def:{name}", self.parent,
+                                self.defs[name], name)
+        reads = self.def_reads[name]
+        self.rec.facts.update(reads.facts)
+        self.rec.definitions.update(reads.definitions)
+        self.rec.values.update((n, self.defs.get(n)) for n in reads.definitions)
+        self.rec.relied.extend(r for r in reads.relied if r not in self.rec.relied)
+        self.rec.definitions[name] = where
         return self.defs[name]
 
     def quant(self, e: I.Quant, env: dict[str, Any]) -> Any:
         src = self.ev(e.source, env)
         if src is None:
             return None
+        if src is ABSENT:
+            src = []
         results: list[Any] = []
         for rec in src:
             inner = dict(env)
             inner[e.var] = rec
             if e.where is not None:
-                w = self.ev(e.where, inner)
+                w = self.truth(self.ev(e.where, inner))
                 if w is None:
                     if e.q in ("count", "sum", "min", "max"):
                         return None
@@ -365,6 +327,7 @@ class Evaluator:
             return len(results)
         if any(v is None for v in results):
             return None
+        results = [v for v in results if v is not ABSENT]
         if q == "sum":
             total: Any = Decimal(0)
             for v in results:
@@ -374,67 +337,121 @@ class Evaluator:
             return None
         return min(results) if q == "min" else max(results)
 
-    def holds(self, cite: I.Citation) -> bool | None:
-        """Some ground (or condition) of the cited provisions applies."""
-        vals: list[bool | None] = []
-        by_id = grounds_under(self.book)
-        for t in cite.targets:
-            self.relied.append(t)
-            if t in self.holds_memo:
-                vals.append(self.holds_memo[t])
-                continue
-            self.holds_memo[t] = None
-            got: list[bool | None] = []
-            for g in by_id.get(t, []):
-                got.append(self.ground_applies(g))
-            if not got:
-                u = self.book.provisions[t].unit
-                if u.condition is not None:
-                    got.append(_truth(self.ev(u.condition, {})))
-            v = True if any(x is True for x in got) else \
-                (None if any(x is None for x in got) or not got else False)
-            self.holds_memo[t] = v
-            vals.append(v)
-        if any(v is True for v in vals):
-            return True
-        return None if any(v is None for v in vals) else False
-
-    def ground_applies(self, g: Ground) -> bool | None:
-        when = _and([_truth(self.ev(w, {})) for w in g.when])
-        req = _truth(self.ev(g.requires, {})) if g.requires is not None else None
-        unl = [_truth(self.ev(u, {})) for u in g.unless]
-        return _applies(g, when, req, unl)
-
-    def run_ground(self, g: Ground) -> GroundResult:
-        self.values, self.read_facts, self.read_defs, self.relied = {}, {}, {}, []
-        whens = [_truth(self.ev(w, {})) for w in g.when]
-        when = _and(whens)
-        req = _truth(self.ev(g.requires, {})) if g.requires is not None else None
-        unl = [_truth(self.ev(u, {})) for u in g.unless]
-        return GroundResult(g, _applies(g, when, req, unl), when, req, unl, self.values,
-                            self.read_facts, self.read_defs, self.relied)
-
-
-def _applies(g: Ground, when: bool | None, req: bool | None, unl: list[bool | None]) -> \
-        bool | None:
-    cond = when
-    if g.force == "requirement" and g.requires is not None:
-        cond = _and([when, None if req is None else not req])
-    if any(u is True for u in unl):
-        return False
-    if cond is False:
-        return False
-    if any(u is None for u in unl):
-        return None
-    return cond
-
-
-def _truth(v: Any) -> bool | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
+    # grounds and decisions
+    def applies(self, key: str) -> bool | None:
+        """Whether ground `key` applies; its record is kept and absorbed by the caller."""
+        if key in self.applies_memo:
+            v = self.applies_memo[key]
+            rec = self.ground_recs.get(key)
+            if rec is not None:
+                self.rec.absorb(rec)
+            return v
+        self.applies_memo[key] = None  # a cycle through `holds` reads as unknown
+        g = self.program.grounds[key]
+        outer, outer_parent = self.rec, self.parent
+        self.rec, self.parent = Record(), key
+        if self.trace is not None:
+            self.trace.emit(EventKind.ENTER, key, outer_parent)
+        try:
+            whens = [self.truth(self.ev(w, {})) for w in g.when]
+            req = self.truth(self.ev(g.requires, {})) if g.requires is not None else None
+            unl = [self.truth(self.ev(u, {})) for u in g.unless]
+            v = self.truth(self.ev(g.applies, {}))
+        finally:
+            rec = self.rec
+            self.rec, self.parent = outer, outer_parent
+        self.applies_memo[key] = v
+        self.ground_recs[key] = rec
+        self.results[key] = GroundResult(g, v, _and(whens), req, unl, rec.values, rec.facts,
+                                         rec.definitions, rec.relied)
+        if self.trace is not None:
+            self.trace.emit(EventKind.GROUND, key, outer_parent, v)
+        self.rec.absorb(rec)
         return v
-    raise EvalError(f"a condition gave {v!r}, not true/false")
+
+    def priority(self, p: I.Priority) -> tuple[str, ...]:
+        """The values the decision may take (Kleene-exact over its branches)."""
+        possible: list[str] = []
+        for b in p.branches:
+            c = self.truth(self.ev(b.cond, {}))
+            if c is False:
+                continue
+            if b.value not in possible:
+                possible.append(b.value)
+            if c is True:
+                return tuple(possible)
+        if p.default not in possible:
+            possible.append(p.default)
+        return tuple(possible)
+
+    def decide(self, name: str) -> OutcomeResult:
+        """An outcome: evaluate its decision rule, then sort its grounds for the reader."""
+        d = self.program.decisions[name]
+        outer, self.rec, self.parent = self.rec, Record(), f"outcome:{name}"
+        try:
+            for k in d.grounds:  # every ground is evaluated, for why and why-not
+                self.applies(k)
+            possible = self.priority(d.rule)
+        finally:
+            self.rec, self.parent = outer, None
+        value = possible[0] if len(possible) == 1 else UNDETERMINED
+        res = {k: self.results[k] for k in d.grounds}
+        # 「…にかかわらず」 shown where both apply: an effect's overridden ground is set aside;
+        # an application's refusal is shown over the provision it overrides (承諾する)
+        set_aside: set[str] = set()
+        overrides: list[tuple[str, str]] = []
+        if d.kind == "effect":
+            for w, k in d.overrides:
+                if res[w].applies is True and res[k].applies is True:
+                    set_aside.add(k)
+                    overrides.append((res[w].ground.rule_pid, res[k].ground.rule_pid))
+                    if self.trace is not None:
+                        self.trace.emit(EventKind.OVERRIDE, k, f"outcome:{name}", None, w)
+        else:
+            overrides = [(res[k].ground.rule_pid, o) for k in d.grounds if k not in d.base
+                         and res[k].applies is True and res[k].ground.force in AGAINST
+                         for o in res[k].ground.overrides]
+        base = [res[k] for k in d.base]
+        rest = [res[k] for k in d.grounds if k not in d.base]
+        applying = [r for r in rest if r.applies is True and r.ground.key not in set_aside]
+        na = [r for r in rest if r.applies is False or r.ground.key in set_aside]
+        unknown = [r for r in rest if r.applies is None]
+        missing, open_ = ([], []) if value != UNDETERMINED else self._open(d.rule)
+        if self.trace is not None:
+            self.trace.emit(EventKind.DECIDE, f"outcome:{name}", None, possible, value)
+        return OutcomeResult(name, value, d.kind, applying, na, unknown, base, missing,
+                             sorted(set(overrides)), list(possible), open_)
+
+    def _open(self, rule: I.Priority) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        """For an undetermined outcome: the unknown facts that can change it (those read by
+        the unknown grounds of the branches still open, before the first that holds), and
+        each value it may take with the unknown grounds that would give it."""
+        missing: list[str] = []
+        open_: list[tuple[str, list[str]]] = []
+        for b in rule.branches:
+            c = self.rec_value(b.cond)
+            if c is False:
+                continue
+            keys = [] if c is True else [
+                n.ground for n in I.walk(b.cond)
+                if isinstance(n, I.Applies) and self.applies_memo.get(n.ground) is None]
+            open_.append((b.value, keys))
+            for k in keys:
+                for path, v in self.ground_recs[k].facts.items():
+                    if v is None and path not in missing:
+                        missing.append(path)
+            if c is True:
+                return missing, open_
+        open_.append((rule.default, []))
+        return missing, open_
+
+    def rec_value(self, e: I.Expr) -> bool | None:
+        """A branch condition's value, from the memoised grounds (nothing new traced)."""
+        saved, self.rec, tr, self.trace = self.rec, Record(), self.trace, None
+        try:
+            return self.truth(self.ev(e, {}))
+        finally:
+            self.rec, self.trace = saved, tr
 
 
 def _and(vals: list[bool | None]) -> bool | None:
@@ -462,6 +479,10 @@ def _dur_key(d: Duration) -> tuple[int, int]:
 
 
 def _compare(op: str, a: Any, b: Any) -> bool:
+    if a is ABSENT or b is ABSENT:
+        # observed absence orders nothing and equals only itself
+        same = a is b
+        return same if op == "==" else (not same) if op == "!=" else False
     if isinstance(a, Duration) and isinstance(b, Duration):
         a, b = _dur_key(a), _dur_key(b)
     elif isinstance(a, Duration) and isinstance(b, int | Decimal):
@@ -498,8 +519,8 @@ def _arith(op: str, a: Any, b: Any) -> Any:
                         months=a.months + sign * b.months)
     if isinstance(a, float) or isinstance(b, float):
         a, b = Decimal(str(a)), Decimal(str(b))
-    if (isinstance(a, int) and isinstance(b, Decimal)) or (isinstance(a, Decimal) and \
-            isinstance(b, int)):
+    if (isinstance(a, int) and isinstance(b, Decimal)) or (isinstance(a, Decimal) and
+                                                           isinstance(b, int)):
         a, b = Decimal(a), Decimal(b)
     try:
         if op == "+":
@@ -515,80 +536,58 @@ def _arith(op: str, a: Any, b: Any) -> Any:
         raise EvalError(f"cannot compute {a!r} {op} {b!r}") from err
 
 
-# ---- outcomes ------------------------------------------------------------------------
+# ---- entry point -------------------------------------------------------------------------------
 
-def decide(name: str, results: list[GroundResult]) -> OutcomeResult:
-    base = [r for r in results if r.ground.force in BASE]
-    rest = [r for r in results if r.ground.force not in BASE]
-    applying = [r for r in rest if r.applies is True]
-    unknown = [r for r in rest if r.applies is None]
-    na = [r for r in rest if r.applies is False]
-    missing = _missing(unknown)
-    overrides: list[tuple[str, str]] = []
-    if base:
-        forces = {r.ground.force for r in applying}
-        base_ok = _and([r.applies for r in base]) if base else None
-        if forces & {"refuse", "requirement"}:
-            value = "refuse"
-        elif "may_refuse" in forces:
-            value = "may_refuse"
-        elif unknown:
-            value = "undetermined"
-        elif base_ok is None:
-            value = "undetermined"
-            missing = _missing([r for r in base if r.applies is None])
-        elif base_ok:
-            value = base[0].ground.force
-        else:
-            value = "not_applicable"
-        if value in ("refuse", "may_refuse"):
-            for r in applying:
-                for o in r.ground.overrides:
-                    overrides.append((r.ground.rule_pid, o))
-        kind = "application"
-    else:
-        kind = "effect"
-        # 「前項の規定にかかわらず」: an applying ground sets aside the grounds it overrides
-        beaten = [r for r in applying for w in applying if w is not r and _overrides(w, r)]
-        for r in beaten:
-            w = next(w for w in applying if w is not r and _overrides(w, r))
-            overrides.append((w.ground.rule_pid, r.ground.rule_pid))
-        applying = [r for r in applying if r not in beaten]
-        na = na + beaten
-        value = "not_applicable"
-        for f in FORCE_ORDER:
-            if any(r.ground.force == f for r in applying):
-                value = FORCE_VALUE.get(f, f)
-                break
-        else:
-            if unknown:
-                value = "undetermined"
-    return OutcomeResult(name, value, kind, applying, na, unknown, base, missing,
-                         sorted(set(overrides)))
+def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+             outcomes: list[str] | None = None, trace: bool = False) -> Result:
+    """Evaluate every outcome (or the named ones) for one case."""
+    tr = Trace() if trace else None
+    ev = Evaluator(book, facts, as_of, tr)
+    out: dict[str, OutcomeResult] = {}
+    for name in ev.program.decisions:
+        if outcomes is not None and name not in outcomes:
+            continue
+        out[name] = ev.decide(name)
+    for names in ev.program.class_groups.values():
+        for n in names:
+            ev.definition(n)
+    return Result(book, as_of, out, facts, tr, dict(ev.defs))
 
 
-def _overrides(winner: GroundResult, other: GroundResult) -> bool:
-    ids = (other.ground.id, other.ground.rule_pid)
-    return any(i == o or i.startswith(o + "/") for o in winner.ground.overrides for i in ids)
+# ---- what the grounds compare facts with (for counterfactuals and exhaustive search) -----------
 
-
-def _missing(unknown: list[GroundResult]) -> list[str]:
-    out: list[str] = []
-    for r in unknown:
-        for path, v in r.facts.items():
-            if v is None and path not in out:
-                out.append(path)
+def _comparisons(book: Rulebook) -> dict[str, tuple[list[Any], list[str]]]:
+    """Fact path → (literals it is compared with, other facts it is compared with), over
+    every ground's conditions. One scan, cached on the rulebook."""
+    if "comparisons" in book.cache:
+        return book.cache["comparisons"]
+    out: dict[str, tuple[list[Any], list[str]]] = {}
+    for g in program_of(book).grounds.values():
+        for e in (*g.when, g.requires, *g.unless):
+            if e is None:
+                continue
+            for n in I.walk(e):
+                if not isinstance(n, I.Compare):
+                    continue
+                for a, c in ((n.left, n.right), (n.right, n.left)):
+                    if not isinstance(a, I.Ref):
+                        continue
+                    lits, refs = out.setdefault(".".join(a.path), ([], []))
+                    if isinstance(c, I.Lit) and not isinstance(c.value, bool):
+                        lits.append(c.value)
+                    elif isinstance(c, I.Ref) and c.resolved == "fact":
+                        refs.append(".".join(c.path))
+    book.cache["comparisons"] = out
     return out
 
 
-def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
-             outcomes: list[str] | None = None) -> Result:
-    """Evaluate every outcome (or the named ones) for one case."""
-    ev = Evaluator(book, facts, as_of)
-    compiled = grounds_of(book)
-    out: dict[str, OutcomeResult] = {}
-    for name, gs in compiled.items():
-        if outcomes is not None and name not in outcomes:
-            continue
-        out[name] = decide(name, [ev.run_ground(g) for g in gs])
-    return Result(book, as_of, out, facts)
+def compared_literals(book: Rulebook, path: str) -> list[Any]:
+    """The literal values the grounds compare the fact `path` with (`x > 10` → 10): the
+    boundaries a counterfactual or an exhaustive search tries."""
+    return list(_comparisons(book).get(path, ([], []))[0])
+
+
+def compared_facts(book: Rulebook, path: str) -> list[str]:
+    """Other facts the grounds compare `path` with (`predictive_users >= full_seats`)."""
+    return list(_comparisons(book).get(path, ([], []))[1])
+

@@ -4,7 +4,8 @@
       ──resolve.resolve──▶ Rulebook (citations bound to provision ids)
       ──graph.build──▶ networkx.MultiDiGraph
       ──types.check_types, graph.cycles──▶ diagnostics
-      ──evaluate.evaluate(case, as_of)──▶ Result (outcomes, grounds, traces)
+      ──program.compile_program──▶ DecisionProgram (grounds, overrides, decision rules)
+      ──evaluate.evaluate(case, as_of)──▶ Result (outcomes, grounds, typed trace)
       ──explain / charges / diff / renderers──▶ text, JSON, Markdown, HTML, DOCX
 
 Each arrow is one module; nothing flows backwards.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
@@ -26,6 +26,9 @@ from yakkan.engine.semantics.citations import (
     parse_citation,
 )
 from yakkan.engine.syntax import ast as A
+
+if TYPE_CHECKING:
+    from yakkan.engine.semantics.program import DecisionProgram
 
 RESERVED_NAMES = ("as_of",)
 
@@ -70,6 +73,8 @@ class Rulebook:
     uses: list[CitationUse] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # compiled forms, by later passes
+    program: DecisionProgram | None = None  # semantics/program.py: compiled once, then kept
+    source_digest: str | None = None  # sha256 of the rule file this version was read from
 
     def id_of(self, unit: A.Unit) -> str:
         return self.unit_ids[id(unit)]

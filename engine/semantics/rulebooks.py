@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from yakkan.engine.core.diagnostics import YakkanError
+from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax.load import (
     Source,
@@ -83,8 +84,11 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
     books = tuple(b for b, _ in analysed)
+    digests = {id(s.doc): s.digest for s in sources if s.doc is not None}
     for b in books:
+        b.source_digest = digests.get(id(b.doc))  # the rule file's content hash
         b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
+        program_of(b)  # the decision program is kept with the rulebook
     return books
 
 

@@ -16,7 +16,7 @@ NUMERIC = {"int", "decimal", "money", "percent"}
 ANY = "any"
 
 
-class _Checker:
+class TypeChecker:
     def __init__(self, book: Rulebook):
         self.book = book
         self.diags: list[Diagnostic] = []
@@ -37,6 +37,14 @@ class _Checker:
         if t.base == "enum":
             return t.enum_name or f"fact:{path}"
         return t.base
+
+    def type_of(self, e: I.Expr, scope: dict[str, I.YType]) -> str:
+        """The type of a node of a checked tree (the compile pass records it on the node)."""
+        if isinstance(e, I.Applies):
+            return "bool"
+        if isinstance(e, I.Priority):
+            return "outcome"
+        return self.typeof(e, scope)
 
     def typeof(self, e: I.Expr, scope: dict[str, I.YType]) -> str:
         if isinstance(e, I.Lit):
@@ -88,7 +96,7 @@ class _Checker:
                 self.err("type.unknown-function", f"`{e.fn}` is not a builtin", e,
                          did_you_mean(e.fn, NAMES) or "builtins: " + ", ".join(NAMES))
                 return ANY
-            if e.fn == "known":
+            if e.fn in ("known", "present"):
                 return "bool"
             res = BUILTINS[e.fn][1]
             return ANY if res == "any" else res
@@ -177,7 +185,7 @@ class _Checker:
 
 
 def check_types(book: Rulebook) -> list[Diagnostic]:
-    c = _Checker(book)
+    c = TypeChecker(book)
     for name in book.definitions:
         c.definition_type(name)
     for pid in book.order:

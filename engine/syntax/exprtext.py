@@ -10,6 +10,7 @@ from typing import Any
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.periods import Duration
+from yakkan.engine.core.values import ABSENT
 
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6, "/": 6}
 _UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
@@ -20,6 +21,8 @@ def show_value(v: Any) -> str:
     """A value as a reviewer reads it: true/false/unknown, 1,500円, 2023-04-17, 61秒."""
     if v is None:
         return "unknown"
+    if v is ABSENT:
+        return "なし"
     if v is True:
         return "true"
     if v is False:
@@ -93,17 +96,25 @@ def _t(e: Any, values: dict[str, Any] | None, labels: Callable[[str], str | None
         body = f": {_t(e.body, None, labels, 0)}" if e.body is not None else ""
         where = f" where {_t(e.where, None, labels, 0)}" if e.where is not None else ""
         s = f"{e.q}({e.var} in {'.'.join(e.source.path)}{body}{where})"
-        key = f"@{id(e)}"
+        key = e.nid or f"@{id(e)}"
         if values is not None and key in values:
             s += f"［{show_value(values[key])}］"
         return s
     if isinstance(e, I.Holds):
         s = f"holds 「{e.cite.raw}」"
-        key = f"@{id(e)}"
+        key = e.nid or f"@{id(e)}"
         if values is not None and key in values:
             s += f"［{show_value(values[key])}］"
         return s
     if isinstance(e, I.IfThen):
         return wrap(f"if {_t(e.cond, values, labels, 0)} then {_t(e.then, values, labels, 0)} "
                     f"else {_t(e.orelse, values, labels, 0)}", 0)
+    if isinstance(e, I.Applies):
+        s = f"applies({e.ground})"
+        if values is not None and e.nid in values:
+            s += f"［{show_value(values[e.nid])}］"
+        return s
+    if isinstance(e, I.Priority):
+        arms = "; ".join(f"{_t(b.cond, values, labels, 0)} ⇒ {b.value}" for b in e.branches)
+        return f"first({arms}; else {e.default})"
     raise TypeError(f"no text form for {type(e).__name__}")
