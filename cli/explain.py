@@ -14,8 +14,13 @@ from yakkan.renderers.explain_text import text_report
 
 
 def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
-                output: str | None, color: bool, outcomes: tuple[str, ...] = ()) -> int:
-    data = explain_case(case, doc, as_of)
+                output: str | None, color: bool, outcomes: tuple[str, ...] = (),
+                trace: bool = False) -> int:
+    if trace and fmt != "json":
+        raise YakkanError([Diagnostic(
+            code="usage.trace-needs-json", message="--trace adds the evaluation's trace "
+            "events to the JSON output", hint="add --format json")])
+    data = explain_case(case, doc, as_of, trace=trace)
     if outcomes:
         names = [o["name"] for o in data["outcomes"]]
         unknown = [n for n in outcomes if n not in names]

@@ -120,11 +120,13 @@ def outline(doc: str, as_of: dt.date | None, fmt: str) -> None:
 @click.option("-o", "--output", default=None, help="write to this file")
 @click.option("--no-color", is_flag=True, help="no colour even on a terminal")
 @click.option("--outcome", "outcomes", multiple=True, help="only this outcome (repeatable)")
+@click.option("--trace", is_flag=True, help="with --format json: the typed trace events too")
 def explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
-            output: str | None, no_color: bool, outcomes: tuple[str, ...]) -> None:
+            output: str | None, no_color: bool, outcomes: tuple[str, ...], trace: bool) -> None:
     """Evaluate a case and explain every outcome: grounds, why-not, unknowns, counterfactuals."""
     from yakkan.cli.explain import run_explain
-    run(lambda: run_explain(case, doc, as_of, fmt, output, use_color(no_color), outcomes))
+    run(lambda: run_explain(case, doc, as_of, fmt, output, use_color(no_color), outcomes,
+                            trace))
 
 
 @main.command()

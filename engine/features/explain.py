@@ -236,9 +236,15 @@ def _defs_used(e: Any) -> set[str]:
 
 
 def explain_case(case_path: str, doc: str | None = None, as_of: dt.date | None = None,
-                 with_counterfactuals: bool = True) -> dict[str, Any]:
+                 with_counterfactuals: bool = True, trace: bool = False) -> dict[str, Any]:
+    """The explanation JSON of a case file; with `trace`, also the evaluation's typed trace
+    events (`runtime/trace.py`) under `trace`."""
     p = prepare(case_path, doc, as_of)
-    return explain_result(p, evaluate(p.book, p.facts, p.as_of), with_counterfactuals)
+    result = evaluate(p.book, p.facts, p.as_of, trace=trace)
+    data = explain_result(p, result, with_counterfactuals)
+    if result.trace is not None:
+        data["trace"] = result.trace.as_json()
+    return data
 
 
 # ---- text form ------------------------------------------------------------------------
