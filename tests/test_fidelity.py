@@ -162,6 +162,7 @@ def _load(doc: str, version: str) -> Encoding:
         lines = [f"  {d.span.line if d.span else '?'}: {d.code}: {d.message}" for d in errors]
         raise EncodingUnavailable(f"{rel} does not parse:\n" + "\n".join(lines))
     book = resolve(document)
+    document = book.doc  # the rulebook's own copy, whose units carry their provision ids
     made: dict[int, Enc] = {}
     top: list[Enc] = []
     units: list[Enc] = []

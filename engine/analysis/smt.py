@@ -85,7 +85,8 @@ UNDET = CODE["undetermined"]
 SEMANTICS_NOTE = (
     "three-valued (Kleene): every fact may be unknown, as in the interpreter; lists of "
     f"records bounded to at most {LIST_BOUND} records; decimal and money facts in steps of "
-    "0.01; dates 1900-01-01…2199-12-31"
+    "0.01; dates 1900-01-01…2199-12-31; observed absence (null) not modelled: cases "
+    "with an absent value are outside what is searched and proved"
 )
 
 

@@ -65,7 +65,6 @@ class Rulebook:
     doc: A.Document
     provisions: dict[str, Provision] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
-    unit_ids: dict[int, str] = field(default_factory=dict)
     facts: dict[str, A.FactDecl] = field(default_factory=dict)
     definitions: dict[str, tuple[A.Definition, str | None]] = field(default_factory=dict)
     enums: dict[str, A.EnumDecl] = field(default_factory=dict)
@@ -74,10 +73,13 @@ class Rulebook:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # compiled forms, by later passes
     program: DecisionProgram | None = None  # semantics/program.py: compiled once, then kept
+    appendix_names: list[str] | None = None  # how the text may name the 別表 (cached)
     source_digest: str | None = None  # sha256 of the rule file this version was read from
 
     def id_of(self, unit: A.Unit) -> str:
-        return self.unit_ids[id(unit)]
+        """The provision id of one of this rulebook's units (kept on the unit as `nid`)."""
+        assert unit.nid is not None, "a unit of another document (or not resolved)"
+        return unit.nid
 
     def cite(self, pid: str) -> str:
         return self.provisions[pid].citation
@@ -191,12 +193,12 @@ def build_index(doc: A.Document, book: Rulebook) -> None:
                 hint="give each unit its own key"))
             pid = f"{pid}#{len(book.order)}"
         seen[pid] = u
-        parent = book.unit_ids[id(parents[-1])] if parents else None
-        art = next((book.unit_ids[id(p)] for p in parents if p.kind == "article"),
+        parent = parents[-1].nid if parents else None
+        art = next((p.nid for p in parents if p.kind == "article"),
                    pid if u.kind == "article" else None)
         book.provisions[pid] = Provision(pid, u, parent, _citation_of(parents, u), art)
         book.order.append(pid)
-        book.unit_ids[id(u)] = pid
+        u.nid = pid
         if parent:
             book.provisions[parent].children.append(pid)
 
@@ -491,7 +493,8 @@ def _range(book: Rulebook, start: list[str], end: list[str]) -> list[str]:
             if book.provisions[p].unit.kind == kind and book.provisions[p].parent == parent]
 
 
-def _check_caption(book: Rulebook, c: I.Citation, g: CiteGroup, ids: list[str]) -> None:
+def _check_caption(book: Rulebook, c: I.Citation, g: CiteGroup, ids: list[str],
+                   diags: list[Diagnostic]) -> None:
     if g.caption is None or not ids:
         return
     target = book.provisions[ids[0]]
@@ -504,7 +507,7 @@ def _check_caption(book: Rulebook, c: I.Citation, g: CiteGroup, ids: list[str]) 
         return
     owner = [book.cite(p) for p in _articles(book)
              if normalize_width(book.provisions[p].unit.caption or "").replace(" ", "") == want]
-    book.diagnostics.append(Diagnostic(
+    diags.append(Diagnostic(
         code="resolve.caption-mismatch", severity="warning", span=c.span,
         message=f"「{g.text}」: {target.citation} is captioned （{unit.caption}）, "
         f"not （{g.caption}）" + (f"; （{g.caption}） is the caption of {', '.join(owner)}"
@@ -513,50 +516,81 @@ def _check_caption(book: Rulebook, c: I.Citation, g: CiteGroup, ids: list[str]) 
         f"number to {target.citation}"))
 
 
-def resolve_citation(book: Rulebook, c: I.Citation, pid: str | None, ctx: _Ctx | None = None,
-                     statement: str = "cites") -> None:
+@dataclass
+class Binding:
+    """What a citation binds to: provision ids, or an external document; and what is wrong."""
+
+    targets: list[str]
+    external: str | None
+    diagnostics: list[Diagnostic]
+
+
+def appendix_names(book: Rulebook) -> list[str]:
+    """How the text may name this document's 別表: each appendix's key, caption, both, its
+    declared `alias`es, and the generic words 別表 / 料金表."""
+    if book.appendix_names is None:
+        names: list[str] = []
+        for p in book.order:
+            u = book.provisions[p].unit
+            if u.kind == "appendix":
+                names += [x for x in (u.key, u.caption) if x]
+                if u.key and u.caption:
+                    names.append(u.key + u.caption)
+                names += u.aliases
+        book.appendix_names = [*names, "別表", "料金表"]
+    return book.appendix_names
+
+
+def bind_citation(book: Rulebook, c: I.Citation, pid: str | None,
+                  ctx: _Ctx | None = None) -> Binding:
+    """Bind a citation as the text reads it, from the provision `pid`; changes nothing."""
     ctx = ctx or _Ctx(book, pid)
     names: dict[str, str] = {}
     for e in book.externals.values():
         for n in (e.name, e.title, *e.aliases):
             names[n] = e.name
-    appendices = []
-    for p in book.order:
-        u = book.provisions[p].unit
-        if u.kind == "appendix":
-            appendices += [x for x in (u.key, u.caption) if x]
-            if u.key and u.caption:
-                appendices.append(u.key + u.caption)
-    appendices += ["別紙サービス料金表", "別表", "料金表"]
+    diags: list[Diagnostic] = []
     try:
-        groups = parse_citation(c.raw, names, appendices)
+        groups = parse_citation(c.raw, names, appendix_names(book))
     except (CitationSyntaxError, ValueError) as e:
-        book.diagnostics.append(Diagnostic(
+        diags.append(Diagnostic(
             code="resolve.bad-citation", span=c.span, message=str(e),
             hint="write citations as the text does: 「第14条の65第2項」, 「前項」, 「前各号」"))
-        return
+        return Binding([], None, diags)
     targets: list[str] = []
+    external: str | None = None
     for g in groups:
         try:
             got = _apply(ctx, g)
             if isinstance(got, str):
-                c.external = got
+                external = got
                 continue
-            _check_caption(book, c, g, got)
+            _check_caption(book, c, g, got, diags)
             if g.range_to is not None:
                 end = _apply(ctx, g.range_to)
                 if isinstance(end, str):
                     raise ResolveError("a range cannot end in another document")
-                _check_caption(book, c, g.range_to, end)
+                _check_caption(book, c, g.range_to, end, diags)
                 got = _range(book, got, end)
             targets += [t for t in got if t not in targets]
         except ResolveError as e:
-            book.diagnostics.append(Diagnostic(
+            diags.append(Diagnostic(
                 code="resolve.unresolved", span=c.span,
                 message=f"「{c.raw}」 cannot be resolved: {e}",
                 hint=e.hint or "cite a unit that is encoded, or declare the document with "
                 "`external`"))
-    c.targets = targets
+    return Binding(targets, external, diags)
+
+
+def resolve_citation(book: Rulebook, c: I.Citation, pid: str | None, ctx: _Ctx | None = None,
+                     statement: str = "cites") -> None:
+    """Within the resolve pass: bind `c` (of the pass's own copy of the document) and record
+    the use and the diagnostics on the rulebook being built."""
+    b = bind_citation(book, c, pid, ctx)
+    c.targets = b.targets
+    if b.external is not None:
+        c.external = b.external
+    book.diagnostics.extend(b.diagnostics)
     book.uses.append(CitationUse(pid, statement, c))
 
 
@@ -621,8 +655,10 @@ def _bind_ref(book: Rulebook, r: I.Ref, scope: dict[str, I.YType],
 # ---- the pass -------------------------------------------------------------------------
 
 def resolve(doc: A.Document) -> Rulebook:
-    """Index, bind citations and names; collect diagnostics. Mutates citation targets and
-    `Ref.resolved` in place (they are excluded from equality and dumps)."""
+    """Index, bind citations and names; collect diagnostics. The rulebook holds its own copy
+    of the document, with citation targets, `Ref.resolved` and unit ids filled in (they are
+    excluded from equality and dumps); `doc` itself is not changed."""
+    doc = doc.model_copy(deep=True)
     book = Rulebook(doc)
     for ext in doc.externals:
         book.externals[ext.name] = ext

@@ -34,9 +34,15 @@ def cache_dir() -> Path | None:
     disables the cache. Entries are keyed by the content hash of the grammar, the engine's
     code and every rule file, so an edited file is never served stale."""
     env = os.environ.get("YAKKAN_CACHE")
-    if env == "off":
+    if env is not None and env.strip().lower() == "off":  # OFF, Off: off too
         return None
-    return Path(env) if env else Path.home() / ".cache" / "yakkan"
+    try:  # a folder we may not enter or write (or no home): run without the cache
+        where = Path(env) if env else Path.home() / ".cache" / "yakkan"
+        if where.exists() and not os.access(where, os.R_OK | os.W_OK | os.X_OK):
+            return None
+    except (OSError, RuntimeError):
+        return None
+    return where
 
 
 def _key(files: list[tuple[str, str]]) -> str:
@@ -84,9 +90,9 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
     books = tuple(b for b, _ in analysed)
-    digests = {id(s.doc): s.digest for s in sources if s.doc is not None}
-    for b in books:
-        b.source_digest = digests.get(id(b.doc))  # the rule file's content hash
+    digests = [s.digest for s in sources if s.doc is not None]  # in the order of `books`
+    for b, digest in zip(books, digests, strict=True):
+        b.source_digest = digest  # the rule file's content hash
         b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
         program_of(b)  # the decision program is kept with the rulebook
     return books

@@ -185,6 +185,9 @@ class Unit(Node):
     text: str | None = None
     proviso: str | None = None
     label: str | None = None
+    # other names the text uses for this unit (「別紙サービス料金表」 for the 別表), declared by
+    # the encoder; a citation by such a name binds here (a drafting slip to record with `slip`)
+    aliases: list[str] = []
     unit_kind: str | None = None
     condition: Expr | None = None
     rules: list[Rule] = []

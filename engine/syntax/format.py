@@ -367,6 +367,8 @@ class _Printer:
         try:
             if u.label is not None:
                 self.emit(depth, f"label {quote(u.label)}")
+            for a in u.aliases:
+                self.emit(depth, f"alias {quote(a)}")
             if u.text is not None:
                 self.emit(depth, f"text {quote(u.text)}")
             if u.proviso is not None:
@@ -456,7 +458,7 @@ def _rule(r: A.Rule) -> str:
 
 
 def _has_body(u: A.Unit) -> bool:
-    return any((u.proviso, u.label, u.unit_kind, u.condition, u.rules, u.charges,
+    return any((u.proviso, u.label, u.aliases, u.unit_kind, u.condition, u.rules, u.charges,
                 u.definitions, u.periods, u.refs, u.readings, u.precedences, u.corrections,
                 u.memos, u.slips, u.children))
 

@@ -602,6 +602,8 @@ class Lower(Transformer[Token, Any]):
                 st = ("definitions", st, st.span)
             elif isinstance(st, A.Correction):
                 st = ("corrections", st, st.span)
+            elif isinstance(st, str):  # `alias "…"`: another name the text uses for it
+                st = ("aliases", st, None)
             tag, val, sp = st
             if tag in single:
                 if getattr(u, tag) is not None:
