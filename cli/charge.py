@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 
-import click
-
+from yakkan.cli.output import emit
 from yakkan.engine.features.charges import compute_charges, report_json
 from yakkan.renderers.charges_render import render_charges, rich_table, text_table
 
@@ -27,8 +25,5 @@ def run_charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
         out = rich_table(d) if output is None and sys.stdout.isatty() else text_table(d)
     else:
         out = render_charges(d, fmt)
-    if output:
-        Path(output).write_text(out.rstrip("\n") + "\n", encoding="utf-8")
-    else:
-        click.echo(out.rstrip("\n"))
+    emit(out.rstrip("\n"), output, fmt, styled=fmt == "text")
     return 0

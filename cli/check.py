@@ -9,6 +9,7 @@ import click
 from yakkan.engine.core.diagnostics import EXIT_FINDINGS, EXIT_OK, has_errors, render_all
 from yakkan.engine.semantics.check import check_sources
 from yakkan.engine.syntax.load import expand_paths, load_file
+from yakkan.renderers.terminal import json_safe, term_safe
 
 
 def run_check(paths: list[str], fmt: str) -> int:
@@ -16,13 +17,14 @@ def run_check(paths: list[str], fmt: str) -> int:
     sources = [load_file(p) for p in files]
     diags = check_sources(sources)
     if fmt == "json":
-        click.echo(json.dumps({
+        click.echo(json_safe(json.dumps({
             "files": [s.path for s in sources],
             "diagnostics": [d.model_dump(mode="json") for d in diags],
-        }, ensure_ascii=False, indent=2))
+        }, ensure_ascii=False, indent=2)))
     else:
         if diags:
-            click.echo(render_all(diags, {s.path: s.text for s in sources}), err=True)
+            click.echo(term_safe(render_all(diags, {s.path: s.text for s in sources})),
+                       err=True)
         errors = sum(d.severity == "error" for d in diags)
         warnings = sum(d.severity == "warning" for d in diags)
         click.echo(f"checked {len(sources)} file(s): {errors} error(s), {warnings} warning(s)",

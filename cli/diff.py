@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import click
-
+from yakkan.cli.output import emit, write_output
 from yakkan.engine.analysis.diff import diff_versions
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 
@@ -29,17 +27,9 @@ def run_diff(doc: str, from_: dt.date, to: dt.date, fmt: str, old_side: str,
     from yakkan.renderers.diff_render import render_diff
     out = render_diff(d, fmt, old_side)
     if output:
-        path = Path(output)
-        try:
-            if isinstance(out, bytes):
-                path.write_bytes(out)
-            else:
-                path.write_text(out if out.endswith("\n") else out + "\n", encoding="utf-8")
-        except OSError as e:
-            raise YakkanError([Diagnostic(code="io.unwritable",
-                                          message=f"cannot write `{output}`: {e.strerror}")]) \
-                from None
+        write_output(output, out if isinstance(out, bytes) or out.endswith("\n")
+                     else out + "\n")
     else:
         assert isinstance(out, str)
-        click.echo(out.rstrip("\n"))
+        emit(out.rstrip("\n"), None, fmt)
     return 0

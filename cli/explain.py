@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
-import click
-
+from yakkan.cli.output import emit
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.features.explain import explain_case
 from yakkan.renderers.explain_text import text_report
@@ -37,8 +35,5 @@ def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     else:
         from yakkan.renderers.explanation import render_explanation
         out = render_explanation(data, fmt)
-    if output:
-        Path(output).write_text(out + "\n", encoding="utf-8")
-    else:
-        click.echo(out)
+    emit(out, output, fmt, styled=fmt == "text")
     return 0

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from yakkan.cli.output import write_output
 from yakkan.engine.core.diagnostics import EXIT_FINDINGS, EXIT_OK, has_errors, render_all
 from yakkan.engine.syntax.format import _formatted
 from yakkan.engine.syntax.load import Source, expand_paths, load_file
+from yakkan.renderers.terminal import line_safe, term_safe
 
 
 def run_fmt(paths: list[str], check_only: bool) -> int:
@@ -28,12 +30,12 @@ def run_fmt(paths: list[str], check_only: bool) -> int:
         if path.read_bytes() != new:
             changed.append(s.path)
             if not check_only:
-                path.write_bytes(new)
+                write_output(s.path, new)
     if broken:
-        click.echo(render_all([d for s in broken for d in s.diagnostics],
-                              {s.path: s.text for s in broken}), err=True)
+        click.echo(term_safe(render_all([d for s in broken for d in s.diagnostics],
+                                        {s.path: s.text for s in broken})), err=True)
     for c in changed:
-        click.echo(f"{'would reformat' if check_only else 'reformatted'} {c}")
+        click.echo(f"{'would reformat' if check_only else 'reformatted'} {line_safe(c)}")
     verb = "would be reformatted" if check_only else "reformatted"
     click.echo(f"{len(changed)} file(s) {verb}, {len(sources) - len(changed) - len(broken)} "
                f"unchanged, {len(broken)} with errors", err=True)

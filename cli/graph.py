@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import click
 
+from yakkan.cli.output import emit, write_output
 from yakkan.engine.semantics.graph import (
     build,
     find_provision,
@@ -17,6 +17,7 @@ from yakkan.engine.semantics.graph import (
     to_mermaid,
     to_svg,
 )
+from yakkan.renderers.terminal import line_safe
 
 
 def run_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
@@ -30,8 +31,8 @@ def run_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
         omitted = [t for t in find_provision(book, impact_of)
                    if book.provisions[t].unit.status == "omitted"]
         if omitted:
-            click.echo(f"note: 「{impact_of}」 lies in {book.cite(omitted[0])}（略）, which "
-                       "this excerpt does not encode: what depends on it is not known "
+            click.echo(f"note: 「{line_safe(impact_of)}」 lies in {book.cite(omitted[0])}"
+                       "（略）, which this excerpt does not encode: what depends on it is not known "
                        "beyond the citations of that range", err=True)
         rows = impact(book, impact_of)
         if fmt == "json":
@@ -49,7 +50,7 @@ def run_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
     else:
         out = json.dumps(to_json(g), ensure_ascii=False, indent=2, default=str)
     if output:
-        Path(output).write_text(out, encoding="utf-8")
+        write_output(output, out)
     else:
-        click.echo(out)
+        emit(out, None, "json" if fmt == "json" else "text")
     return 0

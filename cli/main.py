@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, render_all
+from yakkan.renderers.terminal import term_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 70
@@ -35,11 +36,18 @@ class DateParam(click.ParamType):
         if isinstance(value, dt.date):
             return value
         from yakkan.engine.core.numerals import parse_date
+        from yakkan.engine.runtime.case import DATE_MAX, DATE_MIN
+        from yakkan.renderers.terminal import line_safe
+        shown = line_safe(str(value)[:80])
         try:
-            return parse_date(str(value))
-        except ValueError as e:
-            self.fail(f"`{value}` is not a date ({e}); write 2023-04-17 or 令和5年4月17日",
-                      param, ctx)
+            d = parse_date(str(value)[:200])
+        except (ValueError, ArithmeticError, OverflowError) as e:
+            self.fail(f"`{shown}` is not a date ({line_safe(str(e)[:200])}); write "
+                      "2023-04-17 or 令和5年4月17日", param, ctx)
+        if not DATE_MIN <= d <= DATE_MAX:
+            self.fail(f"`{shown}` is out of range: yakkan reads dates from "
+                      f"{DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}", param, ctx)
+        return d
 
 
 DATE = DateParam()
@@ -50,16 +58,17 @@ def run(fn: Callable[[], int]) -> None:
     try:
         code = fn()
     except YakkanError as e:
-        click.echo(render_all(e.diagnostics, e.sources), err=True)
+        click.echo(term_safe(render_all(e.diagnostics, e.sources)), err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as e:  # an engine bug, not the user's input
-        d = Diagnostic(code="internal", message=f"internal error: {type(e).__name__}: {e}",
+        d = Diagnostic(code="internal",
+                       message=f"internal error: {type(e).__name__}: {str(e)[:500]}",
                        hint="this is a bug in yakkan; please report it with the command line")
-        click.echo(render_all([d]), err=True)
+        click.echo(term_safe(render_all([d])), err=True)
         if os.environ.get("YAKKAN_DEBUG"):
             raise
         sys.exit(EXIT_INTERNAL)
@@ -190,6 +199,63 @@ def schema(doc: str, as_of: dt.date | None) -> None:
     from yakkan.cli.schema import run_schema
     run(lambda: run_schema(doc, as_of))
 
+
+@main.command()
+@click.argument("doc")
+@click.option("--as-of", type=DATE, default=None, help="date that selects the version")
+@format_option("egov-xml", default="egov-xml")
+@click.option("-o", "--output", default=None, help="write the XML to this file")
+@click.option("--sidecar", "sidecar", default=None,
+              help="write the encoded logic (JSON, keyed by unit path) to this file")
+def export(doc: str, as_of: dt.date | None, fmt: str, output: str | None,
+           sidecar: str | None) -> None:
+    """Export the version in force as an e-Gov 法令標準XML (v3) Law document."""
+    from yakkan.cli.export import run_export
+    run(lambda: run_export(doc, as_of, fmt, output, sidecar))
+
+
+@main.command(name="import")
+@click.argument("file")
+@click.option("-o", "--output", default=None, help="the clause file: clauses/<doc>/<version>.yk")
+@click.option("--id", "doc_id", default=None, help="document id (default: the folder of -o)")
+@click.option("--version", "version", default=None, help="version (default: the name of -o)")
+@click.option("--sidecar", "sidecar", default=None,
+              help="the JSON `yakkan export --sidecar` wrote: puts the logic back")
+def import_cmd(file: str, output: str | None, doc_id: str | None, version: str | None,
+               sidecar: str | None) -> None:
+    """Turn an e-Gov 法令XML document into a skeleton clause file (text and structure)."""
+    from yakkan.cli.egov_import import run_import
+    run(lambda: run_import(file, output, doc_id, version, sidecar))
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1)
+@format_option("text", "json")
+@click.option("--junit", "junit", default=None, metavar="FILE", help="write JUnit XML here")
+@click.option("--coverage", "want_coverage", is_flag=True,
+              help="report which provisions the cases decide, per document version")
+@click.option("--coverage-html", "coverage_html", default=None, metavar="FILE",
+              help="write the coverage as an HTML page")
+@click.option("--doc", "docs", multiple=True,
+              help="include this document's versions in the coverage (repeatable)")
+@click.option("--update", is_flag=True,
+              help="rewrite the expect blocks of failing cases to the actual results")
+@click.option("-v", "--verbose", is_flag=True, help="list the passing cases too")
+@click.option("--no-color", is_flag=True, help="no colour even on a terminal")
+def test_cmd(paths: tuple[str, ...], fmt: str, junit: str | None, want_coverage: bool,
+             coverage_html: str | None, docs: tuple[str, ...], update: bool, verbose: bool,
+             no_color: bool) -> None:
+    """Run the expect blocks of case files (default: examples/cases); coverage; --update."""
+    from yakkan.cli.test import run_test
+    run(lambda: run_test(list(paths), fmt, junit, want_coverage, coverage_html, update,
+                         verbose, use_color(no_color), list(docs)))
+
+
+@main.command()
+def lsp() -> None:
+    """Serve the language server protocol on stdin/stdout (for editors)."""
+    from yakkan.cli.lsp import run_lsp
+    run(run_lsp)
 
 
 if __name__ == "__main__":  # pragma: no cover

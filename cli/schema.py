@@ -8,10 +8,12 @@ import json
 import click
 
 from yakkan.engine.runtime.case import json_schema
+from yakkan.renderers.terminal import json_safe
 
 
 def run_schema(doc: str, as_of: dt.date | None) -> int:
     from yakkan.engine.semantics.rulebooks import rulebook_for
     book = rulebook_for(doc, as_of)
-    click.echo(json.dumps(json_schema(book), ensure_ascii=False, indent=2, default=str))
+    click.echo(json_safe(json.dumps(json_schema(book), ensure_ascii=False, indent=2,
+                                    default=str)))
     return 0

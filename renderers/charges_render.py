@@ -9,6 +9,7 @@ from typing import Any
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.features.charges import PER_LABELS, PERIOD_LABELS, PERIODS, display_values
 from yakkan.engine.syntax.exprtext import show_value
+from yakkan.renderers.terminal import safe_data
 
 HEADERS = ["項目", "根拠", "区分", "金額", "税区分", "消費税", "税込"]
 
@@ -75,7 +76,9 @@ def _rows(d: dict[str, Any]) -> list[list[str]]:
 
 
 def text_table(d: dict[str, Any]) -> str:
-    """The report as plain text (no colour, no box drawing): lines, subtotals, tax, total."""
+    """The report as plain text (no colour, no box drawing): lines, subtotals, tax, total.
+    Control characters of clause text and case values are shown escaped."""
+    d = safe_data(d)
     rows = _rows(d)
     widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
     right = {3, 5, 6}
@@ -162,12 +165,14 @@ def rich_table(d: dict[str, Any]) -> str:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=f"{d['title']} — as of {d['as_of']}（{d['as_of_wareki']}）")
+    d = safe_data(d)  # and every cell a Text: `[red]` in a clause text is not rich markup
+    t = Table(title=Text(f"{d['title']} — as of {d['as_of']}（{d['as_of_wareki']}）"))
     for i, h in enumerate(HEADERS):
         t.add_column(h, justify="right" if i in (3, 5, 6) else "left")
     for r in _rows(d):
-        t.add_row(*r)
+        t.add_row(*(Text(c) for c in r))
     buf = io.StringIO()
     Console(file=buf, force_terminal=True, width=140).print(t)
     plain = text_table(d).split("\n")
@@ -178,14 +183,13 @@ def rich_table(d: dict[str, Any]) -> str:
 def render_charges(d: dict[str, Any], fmt: str) -> str:
     """The report as `md` or `html`, from the templates charges.md.j2 / charges.html.j2,
     through the one renderers Environment (autoescape for html, strict undefined)."""
-    from yakkan.renderers.env import environment
+    from yakkan.renderers.env import environment, md_escape
 
     if fmt not in ("md", "html"):
         raise ValueError(f"no template for format {fmt!r}")
     env = environment()
     env.filters["yen"] = _yen
-    env.filters["mdcell"] = lambda s: str(s if s is not None else "").replace("|", "\\|") \
-        .replace("\n", "<br>")
+    env.filters["mdcell"] = md_escape  # HTML, `|`, link syntax, every line break
     env.filters["value"] = _show
     tmpl = env.get_template(f"charges.{fmt}.j2")
     return tmpl.render(d=d, amount_cell=_amount_cell, per_labels=PER_LABELS,

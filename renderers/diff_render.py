@@ -10,8 +10,11 @@ units not encoded in the excerpt, and containers with no change, show （略）.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import re
+import zipfile
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -308,8 +311,13 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
-    ctx = context(d, "docx", old_side)
+    ctx = _xml_data(context(d, "docx", old_side))
     doc = Document()
+    # the same input gives the same bytes: fixed document properties and ZIP timestamps
+    props = doc.core_properties
+    props.author, props.last_modified_by, props.revision = "yakkan", "yakkan", 1
+    props.title = _x(f"{d.title}　新旧対照表")
+    props.created = props.modified = _FIXED_TIME
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.LANDSCAPE
     sec.page_width, sec.page_height = Mm(297), Mm(210)
@@ -325,15 +333,15 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
         rpr.append(rfonts)
     rfonts.set(qn("w:eastAsia"), "MS Mincho")
 
-    doc.add_heading(f"{d.title}　新旧対照表", level=1)
+    doc.add_heading(_x(f"{d.title}　新旧対照表"), level=1)
     o, n = ctx["old"], ctx["new"]
     head = doc.add_paragraph()
-    head.add_run(f"{d.title}（{d.number or d.document}）\n")
+    head.add_run(_x(f"{d.title}（{d.number or d.document}）\n"))
     head.add_run(f"改正前: {o['version']}版（{o['effective_from_wareki'] or ''}"
                  f"{'～' + o['effective_until_wareki'] if o['effective_until_wareki'] else ''}）"
                  f"　改正後: {n['version']}版（{n['effective_from_wareki'] or ''}～）\n")
     for e in d.enactment:
-        head.add_run(f"{e['citation']}（{e['caption'] or ''}）: {e['text']}\n")
+        head.add_run(_x(f"{e['citation']}（{e['caption'] or ''}）: {e['text']}\n"))
     head.add_run("（下線は改正部分。左右の欄: "
                  f"{ctx['left_label']}／{ctx['right_label']}）")
 
@@ -366,11 +374,46 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
     if d.equivalences:
         doc.add_heading("文言のみの変更（同値の証明）", level=2)
         for e in d.equivalences:
-            doc.add_paragraph(f"{e.get('citation') or e['id']}: {e['note']}［{e['method']}］",
-                              style="List Bullet")
+            doc.add_paragraph(_x(f"{e.get('citation') or e['id']}: {e['note']}"
+                                 f"［{e['method']}］"), style="List Bullet")
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
+
+
+_FIXED_TIME = dt.datetime(2000, 1, 1)  # no clock in the output
+# characters XML 1.0 cannot hold: C0 controls but tab, LF, CR; surrogates; U+FFFE, U+FFFF
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _x(s: str) -> str:
+    """Text for a DOCX run: XML-illegal characters replaced visibly (`\\x1b`, `\\ud800`)."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else f"\\u{ord(m.group()):04x}", s)
+
+
+def _xml_data(v: Any) -> Any:
+    if isinstance(v, str):
+        return _x(v)
+    if isinstance(v, dict):
+        return {k: _xml_data(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_xml_data(x) for x in v]
+    return v
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The ZIP `data` rewritten with every entry dated 1980-01-01 (python-docx stamps the
+    time of saving), in the same order: byte-identical output for the same input."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            z = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            z.compress_type = zipfile.ZIP_DEFLATED
+            z.external_attr = 0o644 << 16
+            dst.writestr(z, src.read(info.filename))
+    return out.getvalue()
 
 
 def _docx_cell(target: Any, c: dict[str, Any], depth: int) -> None:

@@ -27,6 +27,8 @@ from typing import Any, NoReturn
 import jinja2
 from markupsafe import Markup, escape
 
+from yakkan.renderers.terminal import term_safe
+
 # Markers a labels callback puts around a judgment's label inside expression text (private
 # use characters, never in clause text): the `logic` filters turn them into highlights.
 JUDGMENT_OPEN = "\ue000"
@@ -53,18 +55,22 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 def md_escape(value: Any) -> str:
     """Text safe to place in Markdown prose or a table cell: HTML-escaped (`<script>` is
-    shown, never run), Markdown punctuation backslash-escaped, line breaks as `<br>`."""
+    shown, never run), Markdown punctuation backslash-escaped (`|`, link and emphasis
+    syntax), every line break — `\\r\\n`, `\\n` and a lone `\\r`, which Markdown also
+    reads as one — as `<br>` (so a value never starts a line: no heading, list, HTML block
+    or setext underline), other control characters shown escaped (`\\x1b`)."""
     if value is None:
         return ""
-    s = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    s = term_safe(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("\r\n", "\n").replace("\n", "<br>")
+    return s.replace("\n", "<br>")
 
 
 def md_code(value: Any) -> str:
     """An inline code span holding `value` verbatim (a fence longer than any run of
     backticks inside; GitHub shows HTML inside a code span as text)."""
-    s = str(value).replace("\r\n", " ").replace("\n", " ")
+    s = term_safe(str(value).replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     if s.startswith("`") or s.endswith("`") or longest:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from yakkan.engine.syntax.exprtext import show_value
+from yakkan.renderers.terminal import safe_data
 
 _VALUE_JA = {
     "accept": "承諾（accept）", "approve": "承認（approve）", "may_refuse": "承諾しないことがある"
@@ -27,7 +28,10 @@ _SEARCH_NONE = {
 
 def text_report(data: dict[str, Any], color: bool = False, full: bool = False) -> str:
     """The explanation as terminal text; `full` shows every outcome in `data` in full (the
-    user named them with --outcome)."""
+    user named them with --outcome). Control characters of clause text and case values are
+    shown escaped, before colour is added."""
+    data = safe_data(data)
+
     def b(s: str) -> str:
         return click.style(s, bold=True) if color else s
 

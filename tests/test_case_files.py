@@ -93,8 +93,10 @@ def _value(t: I.YType) -> st.SearchStrategy[Any]:
         return st.sampled_from([m.name for m in t.members])
     if t.base == "int":
         return st.integers(0, 300)
-    if t.base in ("decimal", "money", "percent"):
-        return st.decimals(0, 200000, places=2).map(str)
+    if t.base == "percent":  # a percentage is written with its sign ("4%" is 0.04)
+        return st.decimals(0, 100, places=2).map(lambda d: f"{d}%")
+    if t.base in ("decimal", "money"):  # numbers, as YAML and JSON give them (text is refused)
+        return st.decimals(0, 200000, places=2)
     if t.base == "date":
         return st.dates(dt.date(2022, 1, 1), dt.date(2026, 12, 31)).map(str)
     if t.base == "duration":

@@ -21,6 +21,7 @@ Severity = Literal["error", "warning", "info"]
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+MAX_SHOWN = 160  # characters of a source line shown under a diagnostic
 
 
 class Diagnostic(BaseModel):
@@ -88,8 +89,14 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
         if 1 <= d.span.line <= len(lines):
             src = lines[d.span.line - 1]
             end = d.span.end_column if d.span.end_line == d.span.line else None
+            col = d.span.column
+            if len(src) > MAX_SHOWN:  # a window around the column: bounded output
+                start = max(col - 1 - MAX_SHOWN // 2, 0)
+                src = src[start : start + MAX_SHOWN]
+                col -= start
+                end = None if end is None else min(end - start, len(src) + 1)
             out.append(f"  {d.span.line:>4} | {src}")
-            out.append("       | " + caret_line(src, d.span.column, end))
+            out.append("       | " + caret_line(src, col, end))
     for span, msg in d.related:
         out.append(f"  note: {span}: {msg}")
     if d.hint:

@@ -55,7 +55,8 @@ def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None
     sources = {case_path: text}
     case, diags = case_header(data, case_path, text)
     raw_doc = data.get("document")
-    doc_id = doc or (case.document if case else raw_doc if isinstance(raw_doc, str) else None)
+    from yakkan.engine.runtime.case import case_document  # checks `document:` (a file's path)
+    doc_id = doc or case_document(case.document if case else raw_doc, case_path, text, diags)
     if doc_id is None:
         raise YakkanError(diags, sources=sources)
     bad_date = case is None and any(d.message.startswith("`as_of`") for d in diags)

@@ -1,16 +1,29 @@
 """The case model: a pydantic model generated from a document's fact vocabulary.
 
 A case file (YAML or JSON) names its document, optionally an as-of date, and gives facts
-(judgments included) as nested mappings following the fact paths. Every fact may be left
-out or `null`: it is then unknown, never false. Unknown fields, wrong types and bad dates
-are reported all at once, each with its path, the expected type and a did-you-mean.
+(judgments included) as nested mappings following the fact paths. A fact left out is
+unknown, never false; `null` states observed absence where the type allows it. Unknown
+fields, wrong types and bad dates are reported all at once, each with its path, the expected
+type and a did-you-mean.
+
+Nothing the user writes is guessed at (a guess is a misreading that decides a case):
+* types are strict: `true` is not 1, `"12"` and `12.0` are not the integer 12, `0` is not a
+  date, `"4%"` is 0.04 for a percent fact and refused elsewhere; counts and amounts are ≥ 0;
+  numbers, dates and durations are bounded, so no overflow reaches the engine;
+* YAML is read as YAML 1.2 core (`yes`/`no`/`on`/`off` are text, and refused with a hint
+  where a yes/no fact is expected; `010` is ten, `1:30` is text), a duplicated key is an error
+  naming both lines (YAML and JSON), nesting depth and alias expansion are bounded;
+* every diagnostic is bounded in size and all of them are computed in linear time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import os
 import re
+import stat
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -23,63 +36,243 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    WithJsonSchema,
     create_model,
 )
+from pydantic_core import PydanticCustomError
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.money import parse_jpy
-from yakkan.engine.core.numerals import parse_date
+from yakkan.engine.core.numerals import normalize_width, parse_date
 from yakkan.engine.core.periods import Duration, parse_duration
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.semantics.resolve import Rulebook
-from yakkan.engine.syntax.load import read_text
+from yakkan.engine.syntax.load import bundled_ids, read_text
+
+# ---- bounds -------------------------------------------------------------------------------
+MAX_CASE_BYTES = 8_000_000  # a case file larger than this is refused before it is read
+MAX_DEPTH = 48  # nesting of mappings and lists (a case needs about 4)
+MAX_NODES = 200_000  # values in a case, with YAML aliases expanded
+MAX_ERRORS = 50  # diagnostics shown; the rest are counted
+MAX_INT = 10**12  # a count
+MAX_AMOUNT = Decimal(10) ** 15  # yen (1000兆円), and any decimal
+MAX_PLACES = 8  # digits after the decimal point
+MAX_TEXT = 100_000  # characters of a text fact
+MAX_PERCENT = Decimal(100)  # 10000%
+DATE_MIN = dt.date(1800, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+MAX_DURATION = Duration(seconds=10**9, days=366_000, months=12_000)  # about 1000 years
+MAX_DOC_FILES = 1000  # `.yk` files (and entries looked at) in a document folder
+
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def _date(v: Any) -> Any:
-    if isinstance(v, str):
-        return parse_date(v)
-    return v
+def _bad(message: str, hint: str | None = None) -> PydanticCustomError:
+    """A validation error with its own message and a hint (read back by `_diags`)."""
+    return PydanticCustomError("yakkan_value", "{message}", {"message": message, "hint": hint})
 
 
-def _money(v: Any) -> Any:
-    if isinstance(v, str):
-        try:
-            return Decimal(v.replace(",", "").strip())
-        except ArithmeticError:
-            return parse_jpy(v)
-    if isinstance(v, float):
-        return Decimal(str(v))
-    return v
+def _number_text_hint(v: str, example: str) -> str | None:
+    s = normalize_width(v).replace(",", "").strip()
+    if re.fullmatch(r"[-+]?\d+(\.\d*)?", s):
+        return f"write the number without quotes: {s}"
+    return None
 
 
-def _decimal(v: Any) -> Any:
-    if isinstance(v, str):
-        return Decimal(v.replace(",", "").rstrip("%"))
-    if isinstance(v, float):
-        return Decimal(str(v))
-    return v
-
-
-def _duration(v: Any) -> Any:
-    if isinstance(v, Duration):
-        return v
+def _whole(v: Any) -> int:
+    """An int as written: an int, never a bool, a float or text."""
     if isinstance(v, bool):
-        raise ValueError("a duration such as \"61秒\" or \"30日\" is expected")
+        raise _bad("expected a whole number, not true/false",
+                   "a count is a number such as 3 (unknown: leave the field out)")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float | Decimal):
+        d = Decimal(str(v)) if isinstance(v, float) else v
+        if d.is_finite() and d == d.to_integral_value():
+            raise _bad(f"expected a whole number, got {v}",
+                       f"write {int(d)} (without the decimal point)")
+        raise _bad(f"expected a whole number, got {_short(v)}")
     if isinstance(v, str):
-        return parse_duration(v)
-    raise ValueError("a duration with its unit is expected, such as \"61秒\", \"3分\" or \"30日\"")
+        raise _bad(f"expected a whole number, got the text {_short(v)}",
+                   _number_text_hint(v, "3") or "write a number such as 3")
+    raise _bad(f"expected a whole number, got {_kind(v)}")
 
 
-DurationT = Annotated[Any, BeforeValidator(_duration)]
+def _count(v: Any) -> int:
+    n = _whole(v)
+    if n < 0:
+        raise _bad(f"expected a count (0 or more), got {n}",
+                   "counts and amounts cannot be negative")
+    if n > MAX_INT:
+        raise _bad(f"the number {_short(n)} is too large (at most {MAX_INT:,})")
+    return n
+
+
+def _finite(d: Decimal, shown: Any) -> Decimal:
+    if not d.is_finite():
+        raise _bad(f"expected a finite number, got {_short(shown)}")
+    if abs(d) > MAX_AMOUNT:
+        raise _bad(f"the number {_short(shown)} is too large (at most {MAX_AMOUNT:,})")
+    exp = d.as_tuple().exponent
+    if isinstance(exp, int) and exp < -MAX_PLACES:
+        raise _bad(f"{_short(shown)} has more than {MAX_PLACES} digits after the point")
+    return d
+
+
+def _numeric(v: Any) -> Decimal:
+    """A number given as a YAML/JSON number (not text, not a bool)."""
+    if isinstance(v, bool):
+        raise _bad("expected a number, not true/false")
+    if isinstance(v, int):
+        if abs(v) > MAX_AMOUNT:
+            raise _bad(f"the number {_short(v)} is too large (at most {MAX_AMOUNT:,})")
+        return Decimal(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise _bad(f"expected a finite number, got {v}")
+        return _finite(Decimal(str(v)), v)
+    if isinstance(v, Decimal):
+        return _finite(v, v)
+    raise _bad(f"expected a number, got {_kind(v)}")
+
+
+def _decimal(v: Any) -> Decimal:
+    if isinstance(v, str):
+        s = normalize_width(v).strip()
+        if s.endswith(("%", "％")):
+            raise _bad(f"expected a number, got the text {_short(v)}",
+                       "this fact is a plain number, not a percentage: 4% is 0.04")
+        raise _bad(f"expected a number, got the text {_short(v)}",
+                   _number_text_hint(v, "1.5") or "write a number such as 1.5")
+    return _numeric(v)
+
+
+def _percent(v: Any) -> Decimal:
+    """A percentage: text with `%` (`"4%"` is 0.04, as `4%` in the DSL) or a fraction 0–1."""
+    if isinstance(v, str):
+        s = normalize_width(v).replace("％", "%").replace(" ", "").strip()
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)%", s)
+        if m is None:
+            raise _bad(f"expected a percentage, got the text {_short(v)}",
+                       'write it with a percent sign, "4%", or as a fraction, 0.04')
+        d = _finite(Decimal(m.group(1)) / 100, v)
+        if d > MAX_PERCENT:
+            raise _bad(f"the percentage {_short(v)} is too large")
+        return d
+    d = _numeric(v)
+    if d < 0:
+        raise _bad(f"expected a percentage (0 or more), got {_short(v)}")
+    if d > 1:
+        raise _bad(f"the percentage {_short(v)} is ambiguous: a number is a fraction (0.04 "
+                   f"is 4%), and {_short(v)} would be {d * 100}%",
+                   f'write "{d}%" for {d} percent, or the fraction {d / 100}')
+    return d
+
+
+def _money(v: Any) -> Decimal:
+    """An amount in yen: a number, or text with 円 or ¥ (`"12,345円"`); never negative."""
+    if isinstance(v, str):
+        if len(v) > 64:
+            raise _bad(f"expected an amount in yen, got the text {_short(v)}")
+        try:
+            d = parse_jpy(v)
+        except (ValueError, ArithmeticError):
+            raise _bad(f"expected an amount in yen, got the text {_short(v)}",
+                       'write the number without quotes (12345) or with its unit ("12,345円")'
+                       if _number_text_hint(v, "12345")
+                       else 'write a number such as 12345, or "12,345円"') from None
+        d = _finite(d, v)
+    else:
+        d = _numeric(v)
+    if d < 0:
+        raise _bad(f"expected an amount (0 or more), got {_short(v)}",
+                   "counts and amounts cannot be negative")
+    return d
+
+
+def _date(v: Any) -> dt.date:
+    if isinstance(v, dt.datetime):
+        raise _bad(f"expected a date, got a date and time {_short(v)}",
+                   "write the date alone: 2023-04-17")
+    if isinstance(v, dt.date):
+        d = v
+    elif isinstance(v, str):
+        if len(v) > 64:
+            raise _bad(f"expected a date, got the text {_short(v)}")
+        try:
+            d = parse_date(v)
+        except (ValueError, ArithmeticError, OverflowError) as e:
+            raise _bad(_clip(str(e), 200),
+                       "write a date such as 2023-04-17, 2023年4月17日 or 令和5年4月17日") \
+                from None
+    elif isinstance(v, bool):
+        raise _bad("expected a date, not true/false",
+                   "write a date such as 2023-04-17 (unknown: leave the field out)")
+    elif isinstance(v, int | float | Decimal):
+        raise _bad(f"expected a date, got the number {_short(v)}",
+                   "a number is not a date: write 2023-04-17 (quoted in JSON)")
+    else:
+        raise _bad(f"expected a date, got {_kind(v)}")
+    if not DATE_MIN <= d <= DATE_MAX:
+        raise _bad(f"the date {d.isoformat()} is out of range "
+                   f"({DATE_MIN.isoformat()} – {DATE_MAX.isoformat()})")
+    return d
+
+
+def _duration(v: Any) -> Duration:
+    if isinstance(v, Duration):
+        d = v
+    elif isinstance(v, str):
+        if len(v) > 64:
+            raise _bad(f"expected a duration, got the text {_short(v)}")
+        try:
+            d = parse_duration(v)
+        except (ValueError, ArithmeticError) as e:
+            raise _bad(_clip(str(e), 200),
+                       'a duration with its unit, such as "61秒", "3分" or "30日"') from None
+    elif isinstance(v, bool):
+        raise _bad('expected a duration such as "61秒" or "30日", not true/false')
+    else:
+        raise _bad(f"expected a duration with its unit, got {_short(v)}",
+                   'write the unit: "61秒", "3分" or "30日"')
+    if d.seconds > MAX_DURATION.seconds or d.days > MAX_DURATION.days \
+            or d.months > MAX_DURATION.months:
+        raise _bad(f"the duration {_short(v)} is too long (at most about 1000 years)")
+    return d
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise _bad(f"expected text, got {_short(v)}",
+                   "put the value in quotes if it is meant as text")
+    if len(v) > MAX_TEXT:
+        raise _bad(f"the text is too long ({len(v):,} characters; at most {MAX_TEXT:,})")
+    return v
+
+
+_MONEY_SCHEMA = {"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": int(MAX_AMOUNT)},
+    {"type": "string", "pattern": r"^\s*([¥￥]\s*[0-9０-９,，.．]+|[0-9０-９,，.．万億]+\s*円)\s*$",
+     "description": "an amount with its unit: 12,345円 or ¥12,345"}]}
+_PERCENT_SCHEMA = {"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": 1, "description": "a fraction: 0.04 is 4%"},
+    {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*[%％]\s*$",
+     "description": "a percentage: 4%"}]}
+_DURATION_SCHEMA = {"type": "string", "description": "a duration with its unit: 61秒, 3分, 30日"}
+
+DurationT = Annotated[Duration, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
 SCALARS: dict[str, Any] = {
     "bool": StrictBool,  # "yes", "no", 1 are not booleans: a typo must not become a fact
-    "int": int,
-    "decimal": Annotated[Decimal, BeforeValidator(_decimal)],
-    "percent": Annotated[Decimal, BeforeValidator(_decimal)],
-    "money": Annotated[Decimal, BeforeValidator(_money)],
+    "int": Annotated[int, BeforeValidator(_count), WithJsonSchema(
+        {"type": "integer", "minimum": 0, "maximum": MAX_INT})],
+    "decimal": Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(
+        {"type": "number", "minimum": -int(MAX_AMOUNT), "maximum": int(MAX_AMOUNT)})],
+    "percent": Annotated[Decimal, BeforeValidator(_percent), WithJsonSchema(_PERCENT_SCHEMA)],
+    "money": Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_MONEY_SCHEMA)],
     "date": Annotated[dt.date, BeforeValidator(_date)],
-    "text": str,
+    "text": Annotated[str, BeforeValidator(_text), WithJsonSchema(
+        {"type": "string", "maxLength": MAX_TEXT})],
 }
 
 
@@ -142,15 +335,18 @@ def facts_model(book: Rulebook) -> type[BaseModel]:
     return _build(tree, "Facts", labels)
 
 
+DateT = Annotated[dt.date, BeforeValidator(_date)]
+
+
 class CaseFile(BaseModel):
     """A case as written: which document, when, what is known, what is expected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=False)
 
-    document: str
-    as_of: Annotated[dt.date | None, BeforeValidator(_date)] = None
-    title: str | None = None
-    note: str | None = None
+    document: Annotated[str, BeforeValidator(_text)]
+    as_of: DateT | None = None
+    title: Annotated[str, BeforeValidator(_text)] | None = None
+    note: Annotated[str, BeforeValidator(_text)] | None = None
     facts: dict[str, Any] = {}
     expect: dict[str, Any] | None = None
 
@@ -160,7 +356,7 @@ def case_model(book: Rulebook) -> type[BaseModel]:
     return create_model(
         "Case", __base__=_Strict,
         document=(str, Field(description="document id, e.g. " + book.doc.header.id)),
-        as_of=(Annotated[dt.date | None, BeforeValidator(_date)],
+        as_of=(DateT | None,
                Field(default=None, description="evaluation date (2023-04-17 or 令和5年4月17日)")),
         title=(str | None, None), note=(str | None, None),
         facts=(facts, Field(default_factory=facts)),
@@ -169,40 +365,313 @@ def case_model(book: Rulebook) -> type[BaseModel]:
     )
 
 
+# ---- reading YAML and JSON ----------------------------------------------------------------
+
+Loc = tuple[Any, ...]
+Positions = dict[Loc, tuple[int, int, int]]  # path → (line, column, width), 1-based
+
+
+class _InputError(Exception):
+    """A structural problem of the file (depth, size, duplicate key): one diagnostic."""
+
+    def __init__(self, code: str, message: str, line: int, column: int, width: int = 1,
+                 hint: str | None = None, related: list[tuple[int, int, str]] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+        self.line, self.column, self.width = line, column, width
+        self.related = related or []
+
+
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_CORE_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN))$")
+
+
 class _CaseLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text and are read by `parse_date`,
-    so 2023-02-30 is a diagnostic, not a crash, and 令和 dates work the same way."""
+    """YAML 1.2 core schema: true/false are the only booleans (`yes`, `no`, `on`, `off` are
+    text), integers are decimal, 0o octal or 0x hex (`010` is ten, `1:30` is text), no
+    implicit timestamps (dates stay text and are read by `parse_date`, so 2023-02-30 is a
+    diagnostic and 令和 dates work the same way), no merge keys; nesting depth bounded."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _InputError("case.too-deep", f"the case nests deeper than {MAX_DEPTH} "
+                                  "levels", mark.line + 1, mark.column + 1,
+                                  hint="a case needs a few levels: facts, a group, a record")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_core_int(self, node: yaml.ScalarNode) -> int:
+        v = str(self.construct_scalar(node))
+        if len(v) > 1000:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number {v[:20]}… is too long", node.start_mark)
+        if v.startswith("0o"):
+            return int(v[2:], 8)
+        if v.startswith("0x"):
+            return int(v[2:], 16)
+        return int(v, 10)
+
+    def construct_core_float(self, node: yaml.ScalarNode) -> float | Decimal:
+        v = str(self.construct_scalar(node))
+        low = v.lower()
+        if low.endswith(".inf") or low == ".nan":
+            return float("nan")  # refused by every numeric fact
+        if len(v) > 1000:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number {v[:20]}… is too long", node.start_mark)
+        return Decimal(v)  # exact: 16.98 stays 16.98
 
 
-_CaseLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_CaseLoader.yaml_implicit_resolvers = {}
+_CaseLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
+_CaseLoader.add_implicit_resolver("tag:yaml.org,2002:int", _CORE_INT, list("-+0123456789"))
+_CaseLoader.add_implicit_resolver("tag:yaml.org,2002:float", _CORE_FLOAT,
+                                  list("-+0123456789."))
+_CaseLoader.add_implicit_resolver("tag:yaml.org,2002:null",
+                                  re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CaseLoader.add_constructor("tag:yaml.org,2002:int", _CaseLoader.construct_core_int)
+_CaseLoader.add_constructor("tag:yaml.org,2002:float", _CaseLoader.construct_core_float)
+
+
+def _yaml_checks(root: yaml.Node) -> Positions:
+    """Bound alias expansion, refuse duplicate keys (naming both lines) and map every path
+    to its position — in time linear in the expanded size (itself bounded)."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:  # memoised on node identity: aliases share nodes
+        if id(n) in sizes:
+            return sizes[id(n)]
+        sizes[id(n)] = MAX_NODES + 1  # a recursive alias counts as too large
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(n, yaml.SequenceNode):
+            for v in n.value:
+                total += size(v)
+                if total > MAX_NODES:
+                    break
+        sizes[id(n)] = total
+        return total
+
+    if size(root) > MAX_NODES:
+        raise _InputError("case.too-large", f"the case has more than {MAX_NODES:,} values "
+                          "once its YAML aliases (*name) are expanded", 1, 1,
+                          hint="write the values out, or use fewer aliases")
+    pos: Positions = {}
+
+    def walk(n: yaml.Node, at: Loc) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else None
+                if key is not None and key in seen:
+                    first = seen[key].start_mark
+                    raise _InputError(
+                        "case.duplicate-key",
+                        f"`{_clip(str(key), 60)}` is given twice (lines {first.line + 1} and "
+                        f"{k.start_mark.line + 1}): YAML would silently keep the last value",
+                        k.start_mark.line + 1, k.start_mark.column + 1, max(len(str(key)), 1),
+                        hint="keep one of them",
+                        related=[(first.line + 1, first.column + 1, "first given here")])
+                if key is not None:
+                    seen[key] = k
+                    loc = (*at, key)
+                    pos.setdefault(loc, (k.start_mark.line + 1, k.start_mark.column + 1,
+                                         max(len(str(key)), 1)))
+                    walk(v, loc)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                loc = (*at, i)
+                pos.setdefault(loc, (v.start_mark.line + 1, v.start_mark.column + 1, 1))
+                walk(v, loc)
+
+    walk(root, ())
+    return pos
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:]')
+_NON_SPACE = re.compile(r"\S")
+
+
+def _json_checks(text: str) -> Positions:
+    """One linear pass over JSON text: depth bounded, duplicate keys refused (both lines
+    named), every path mapped to its position. Syntax is left to `json.loads`."""
+    pos: Positions = {}
+    # frame: [is_object, path, keys seen {key: (line, col)}, index, current key, expect key]
+    stack: list[list[Any]] = []
+    line, line_start, last = 1, 0, 0
+
+    def where(i: int) -> tuple[int, int]:
+        nonlocal line, line_start, last
+        nl = text.count("\n", last, i)
+        if nl:
+            line += nl
+            line_start = text.rfind("\n", last, i) + 1
+        last = i
+        return line, i - line_start + 1
+
+    def child_path() -> Loc:
+        if not stack:
+            return ()
+        f = stack[-1]
+        return (*f[1], f[4]) if f[0] else (*f[1], f[3])
+
+    def item_at(i: int) -> None:  # the next array item starts at the next non-space
+        m = _NON_SPACE.search(text, i)
+        if m and m.group() not in "]," and stack and not stack[-1][0]:
+            ln, col = where(m.start())
+            pos.setdefault((*stack[-1][1], stack[-1][3]), (ln, col, 1))
+
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in "{[":
+            if len(stack) >= MAX_DEPTH:
+                ln, col = where(m.start())
+                raise _InputError("case.too-deep", f"the case nests deeper than {MAX_DEPTH} "
+                                  "levels", ln, col,
+                                  hint="a case needs a few levels: facts, a group, a record")
+            stack.append([tok == "{", child_path(), {}, 0, None, True])
+            if tok == "[":
+                item_at(m.end())
+        elif tok in "}]":
+            if stack:
+                stack.pop()
+        elif tok == ",":
+            if stack and stack[-1][0]:
+                stack[-1][5] = True
+            elif stack:
+                stack[-1][3] += 1
+                item_at(m.end())
+        elif tok == ":":
+            continue
+        elif stack and stack[-1][0] and stack[-1][5]:  # a key
+            f = stack[-1]
+            try:
+                key = json.loads(tok)
+            except ValueError:
+                continue  # json.loads reports it
+            ln, col = where(m.start())
+            if key in f[2]:
+                fl, fc = f[2][key]
+                raise _InputError(
+                    "case.duplicate-key",
+                    f"`{_clip(key, 60)}` is given twice (lines {fl} and {ln}): JSON would "
+                    "silently keep the last value", ln, col, max(len(tok), 1),
+                    hint="keep one of them", related=[(fl, fc, "first given here")])
+            f[2][key] = (ln, col)
+            f[4], f[5] = key, False
+            pos.setdefault((*f[1], key), (ln, col + 1, max(len(key), 1)))
+    return pos
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number in a case file")
+
+
+def _span(path: str, line: int, col: int, width: int = 1) -> I.Span:
+    return I.Span(file=path, line=line, column=col, end_line=line, end_column=col + width)
+
+
+# positions of the paths of the files read, for the diagnostics of `validate_facts`
+_POSITIONS: dict[str, tuple[str, Positions]] = {}
+
+
+def _positions_of(path: str, text: str) -> Positions:
+    """The positions of every path of a case text (cached for the file last read)."""
+    hit = _POSITIONS.get(path)
+    if hit is not None and hit[0] == text:
+        return hit[1]
+    try:
+        if path.endswith(".json"):
+            pos = _json_checks(text)
+        else:
+            loader = _CaseLoader(text)
+            try:
+                node = loader.get_single_node()
+                pos = _yaml_checks(node) if node is not None else {}
+            finally:
+                loader.dispose()
+    except (_InputError, yaml.YAMLError, ValueError, RecursionError):
+        pos = {}
+    _remember(path, text, pos)
+    return pos
+
+
+def _remember(path: str, text: str, pos: Positions) -> None:
+    if len(_POSITIONS) > 16:
+        _POSITIONS.clear()
+    _POSITIONS[path] = (text, pos)
 
 
 def read_case_data(path: str) -> tuple[dict[str, Any], str]:
-    """Read a YAML/JSON case file into a mapping. Exit 2 (YakkanError) on bad syntax."""
-    text = read_text(Path(path), path)
+    """Read a YAML/JSON case file into a mapping. Exit 2 (YakkanError) on bad syntax, a
+    duplicated key, too deep a nesting or too many values, or a file that is not a regular
+    file of reasonable size (`/dev/zero` is never read)."""
     try:
-        data = json.loads(text) if path.endswith(".json") else yaml.load(text, _CaseLoader)
-    except (yaml.YAMLError, json.JSONDecodeError, ValueError) as e:
+        st = os.stat(path)
+    except OSError:
+        st = None  # read_text says what is wrong
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise YakkanError([Diagnostic(code="io.not-a-file", message=f"`{_clip(path, 200)}` "
+                                      "is not a regular file",
+                                      hint="give the path of a YAML or JSON case file")])
+    if st is not None and st.st_size > MAX_CASE_BYTES:
+        raise YakkanError([Diagnostic(code="case.too-large",
+                                      message=f"`{_clip(path, 200)}` is too large for a case "
+                                      f"file ({st.st_size:,} bytes; at most "
+                                      f"{MAX_CASE_BYTES:,})")])
+    text = read_text(Path(path), path)
+    is_json = path.endswith(".json")
+    try:
+        if is_json:
+            pos = _json_checks(text)
+            data = json.loads(text, parse_float=Decimal, parse_constant=_json_constant)
+        else:
+            loader = _CaseLoader(text)
+            try:
+                node = loader.get_single_node()
+                pos = _yaml_checks(node) if node is not None else {}
+                data = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+    except _InputError as e:
+        raise YakkanError([Diagnostic(
+            code=e.code, message=e.message, span=_span(path, e.line, e.column, e.width),
+            hint=e.hint, related=[(_span(path, ln, col), msg) for ln, col, msg in e.related],
+        )], sources={path: text}) from None
+    except (yaml.YAMLError, ValueError, RecursionError) as e:
         mark = getattr(e, "problem_mark", None)
         nlines = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
         line = min(mark.line + 1 if mark is not None else getattr(e, "lineno", 1), nlines)
         col = mark.column + 1 if mark is not None else getattr(e, "colno", 1)
         raise YakkanError([Diagnostic(
             code="case.syntax", message=f"the case file is not valid "
-            f"{'JSON' if path.endswith('.json') else 'YAML'}: "
-            f"{getattr(e, 'problem', None) or e}",
-            span=I.Span(file=path, line=line, column=col, end_line=line, end_column=col + 1),
+            f"{'JSON' if is_json else 'YAML'}: "
+            f"{_clip(str(getattr(e, 'problem', None) or getattr(e, 'msg', None) or e), 200)}",
+            span=_span(path, line, col),
             hint="check the indentation and the brackets around this line",
         )], sources={path: text}) from None
     if not isinstance(data, dict):
         raise YakkanError([Diagnostic(
-            code="case.not-a-mapping", span=I.Span(file=path, line=1, column=1, end_line=1,
-                                                   end_column=1),
-            message=f"`{path}` is not a case: a case file is a mapping with `document` and "
-            "`facts`")], sources={path: text})
+            code="case.not-a-mapping", span=_span(path, 1, 1, 0),
+            message=f"`{_clip(path, 200)}` is not a case: a case file is a mapping with "
+            "`document` and `facts`")], sources={path: text})
+    _remember(path, text, pos)
     return data, text
 
 
@@ -213,6 +682,90 @@ def case_header(data: dict[str, Any], path: str, text: str) -> \
         return CaseFile.model_validate(data), []
     except ValidationError as e:
         return None, _diags(e, path, text, {(): list(CaseFile.model_fields)})
+
+
+def case_document(value: Any, case_path: str, text: str,
+                  diags: list[Diagnostic]) -> str | None:
+    """The document a case file names, checked: a bundled id, or a path relative to the case
+    file's own folder that is a regular `.yk` file or a folder of them. Anything else adds a
+    `case.bad-document` diagnostic to `diags` and gives None — nothing else is read, and
+    nothing of a foreign file is shown. (`--doc` on the command line is not checked: the
+    user names what they mean.)"""
+    if not isinstance(value, str):
+        return None
+    m = re.search(r'^[ \t]*["\']?document["\']?[ \t]*:', text, re.M)
+    line = text.count("\n", 0, m.start()) + 1 if m else 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1 + \
+        (len(m.group()) - len(m.group().lstrip())) if m else 1
+    shown = _clip(value, 80)
+
+    def bad(message: str, hint: str | None = None) -> None:
+        diags.append(Diagnostic(code="case.bad-document", message=message, hint=hint,
+                                span=_span(case_path, line, col, len("document"))))
+
+    ids = bundled_ids()
+    if value in ids:
+        return value
+    if not value.strip() or "\0" in value or len(value) > 1000:
+        bad(f"`document: {shown}` names no document",
+            "bundled documents: " + ", ".join(ids))
+        return None
+    base = Path(case_path).parent
+    target = base / value
+    looks_like_path = "/" in value or "\\" in value or value.endswith(".yk") or \
+        value.startswith(".")
+    try:
+        real = target.resolve(strict=True)
+        st = os.stat(real)
+    except (OSError, RuntimeError):
+        if looks_like_path:
+            bad(f"`document: {shown}`: no `.yk` file or folder at that path (relative to the "
+                "case file's folder)", "a path in a case file is read from the case file's "
+                f"own folder, `{_clip(str(base), 120)}`")
+        else:
+            bad(f"unknown document `{shown}`",
+                did_you_mean(value, ids) or "bundled documents: " + ", ".join(ids))
+        return None
+    if stat.S_ISREG(st.st_mode):
+        if real.suffix != ".yk" or target.suffix != ".yk":
+            bad(f"`document: {shown}` is not a `.yk` clause file",
+                "give a bundled document id, a `.yk` file or a folder of them")
+            return None
+        return str(target)
+    if stat.S_ISDIR(st.st_mode):
+        problem = _clause_folder_problem(real)
+        if problem:
+            bad(f"`document: {shown}` {problem}",
+                "give a bundled document id, a `.yk` file or a folder of them")
+            return None
+        return str(target)
+    bad(f"`document: {shown}` is not a `.yk` clause file",
+        "give a bundled document id, a `.yk` file or a folder of them")
+    return None
+
+
+def _clause_folder_problem(folder: Path) -> str | None:
+    """Why a folder is not a document (None if it is one): it must hold `.yk` files, every
+    `.yk` file found below it must be a regular file, and it must be small."""
+    found, looked = 0, 0
+    todo = [folder]
+    while todo:
+        d = todo.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            return "cannot be read"
+        for e in entries:
+            looked += 1
+            if looked > MAX_DOC_FILES:
+                return f"holds more than {MAX_DOC_FILES} entries: it is not a clause folder"
+            if e.is_dir(follow_symlinks=False):
+                todo.append(Path(e.path))
+            elif e.name.endswith(".yk"):
+                if not e.is_file(follow_symlinks=False):
+                    return f"holds `{_clip(e.name, 60)}`, which is not a regular file"
+                found += 1
+    return None if found else "holds no `.yk` files"
 
 
 def facts_dict(m: Any) -> Any:
@@ -260,89 +813,114 @@ def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
     return out
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a YAML path (keys and list indexes), for the diagnostic."""
-    if not text or not loc:
+# ---- bounded messages ---------------------------------------------------------------------
+
+def _clip(s: str, n: int) -> str:
+    """`s` cut to `n` characters, control characters shown escaped."""
+    s = s if len(s) <= n else s[: n - 1] + "…"
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], s)
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return f"a mapping ({len(v)} keys)"
+    if isinstance(v, list | tuple):
+        return f"a list ({len(v)} items)"
+    if v is None:
+        return "null"
+    return f"a value of type {type(v).__name__}"
+
+
+def _short(v: Any) -> str:
+    """A value as shown in a message: bounded whatever its size, computed without a full
+    `repr` (an alias-expanded list is never walked)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return repr(_clip(v, 60))
+    if isinstance(v, int):
+        s = str(v) if v.bit_length() < 200 else None
+        return s if s is not None and len(s) <= 30 else \
+            f"{'-' if v < 0 else ''}a number of about {int(v.bit_length() * 0.30103)} digits"
+    if isinstance(v, float | Decimal):
+        s = str(v)
+        return s if len(s) <= 30 else s[:27] + "…"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dict | list | tuple) or v is None:
+        return _kind(v)
+    return _clip(str(v), 60)
+
+
+def _where(path: str, text: str, loc: Loc) -> I.Span | None:
+    """The position of `loc` (or of its nearest ancestor) in the file read, if known."""
+    if not text:
         return None
-    lines = text.splitlines()
-    start, found = 0, None
-    for part in loc:
-        if isinstance(part, int):
-            # the part-th list entry after the key found so far
-            base = found if found is not None else -1
-            seen = -1
-            for i in range(base + 1, len(lines)):
-                if lines[i].lstrip().startswith("- "):
-                    seen += 1
-                    if seen == part:
-                        found, start = i, i
-                        break
-            else:
-                # a flow list on the key's line: [ {...}, {...} ]
-                if found is not None:
-                    continue
-            continue
-        k = str(part)
-        for i in range(start, len(lines)):
-            ln = lines[i]
-            stripped = ln.lstrip(" -")
-            if stripped.startswith(f"{k}:") or f"{{{k}:" in ln or f" {k}:" in ln \
-                    or f'"{k}"' in ln:
-                found, start = i, i
-                break
-    return found + 1 if found is not None else None
+    pos = _positions_of(path, text)
+    for n in range(len(loc), 0, -1):
+        hit = pos.get(loc[:n])
+        if hit is not None:
+            return _span(path, hit[0], hit[1], hit[2])
+    return None
 
 
 def _diags(e: ValidationError, path: str, text: str,
            known: dict[tuple[str, ...], list[str]],
            prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
-    out = []
-    for err in e.errors():
+    out: list[Diagnostic] = []
+    errors = e.errors(include_url=False)
+    for err in errors[:MAX_ERRORS]:
         loc = tuple(err["loc"])
         full = (*prefix, *loc)
-        dotted = ".".join(str(x) for x in full)
-        line = _line_of(text, full)
-        span = None
-        if line:
-            src = text.splitlines()[line - 1]
-            key = str(next((x for x in reversed(full) if not isinstance(x, int)), ""))
-            col = src.find(key) + 1 if key and key in src else 1
-            span = I.Span(file=path, line=line, column=col, end_line=line,
-                          end_column=col + max(len(key), 1))
+        dotted = ".".join(_clip(str(x), 60) for x in full)
+        span = _where(path, text, full)
+        got = err.get("input")
+        ctx = err.get("ctx") or {}
         if err["type"] == "extra_forbidden":
             parent = tuple("*" if isinstance(x, int) else str(x) for x in loc[:-1])
             cands = known.get(parent, [])
             out.append(Diagnostic(
                 code="case.unknown-field", span=span,
                 message=f"unknown field `{dotted}`",
-                hint=did_you_mean(str(loc[-1]), cands)
+                hint=did_you_mean(_clip(str(loc[-1]), 60), cands)
                 or ("known here: " + ", ".join(cands) if cands else None)))
         elif err["type"] == "missing":
             out.append(Diagnostic(code="case.missing-field", span=span,
                                   message=f"`{dotted}` is required"))
+        elif err["type"] == "yakkan_value":
+            out.append(Diagnostic(code="case.bad-value", span=span, hint=ctx.get("hint"),
+                                  message=f"`{dotted}`: {ctx.get('message', err['msg'])}"))
         else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
+            msg = _clip(str(err["msg"]).removeprefix("Value error, "), 200)
             hint = None
             if err["type"] == "literal_error":
-                exp = err.get("ctx", {}).get("expected", "")
-                msg = f"expected one of {exp}"
-                hint = did_you_mean(str(err.get("input")), re.findall(r"'([^']+)'", exp))
+                exp = str(ctx.get("expected", ""))
+                msg = f"expected one of {_clip(exp, 300)}"
+                hint = did_you_mean(_clip(str(got), 60), re.findall(r"'([^']+)'", exp))
             elif err["type"].startswith("bool"):
                 msg = "expected true or false"
                 hint = "write true or false without quotes (unknown: leave the field out)"
-                if err.get("input") is None:
+                if isinstance(got, str) and got.strip().lower() in _YAML11_BOOLS:
+                    hint = (f"`{_clip(got, 10)}` is text in YAML 1.2, which yakkan reads: "
+                            "write true or false")
+                elif got is None:
                     hint = ("`null` states that a value is absent, but a yes/no fact always "
                             "has one: write true or false, or leave the field out if unknown")
-            elif err.get("input") is None and err["type"] in ("literal_error", "list_type",
-                                                               "model_type"):
+            elif got is None and err["type"] in ("literal_error", "list_type",
+                                                 "model_type"):
                 hint = ("`null` states that a value is absent (an event that did not "
                         "happen); this field always has one — leave it out if unknown")
             elif err["type"].startswith(("int", "decimal", "float")):
                 msg = "expected a number"
-            got = err.get("input")
+            shown = _short(got)
             out.append(Diagnostic(
                 code="case.bad-value", span=span, hint=hint,
-                message=f"`{dotted}`: {msg}" + ("" if repr(got) in msg else f" (got {got!r})")))
+                message=f"`{dotted}`: {msg}" + ("" if shown in msg else f" (got {shown})")))
+    if len(errors) > MAX_ERRORS:
+        out.append(Diagnostic(code="case.more-errors", span=out[-1].span if out else None,
+                              message=f"… and {len(errors) - MAX_ERRORS:,} more errors in "
+                              "this case (the first "
+                              f"{MAX_ERRORS} are shown)"))
     return out
 
 
@@ -368,5 +946,3 @@ def json_schema(book: Rulebook) -> dict[str, Any]:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
     schema["title"] = f"yakkan case for {book.doc.header.id} ({book.doc.header.title})"
     return schema
-
-
