@@ -30,7 +30,7 @@ stable id (`nid`, ``<root>/<pre-order index>``) and its type (`ty`). The interpr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from yakkan.engine.core import ir as I
@@ -73,9 +73,10 @@ class Ground:
     when: tuple[I.Expr, ...]
     requires: I.Expr | None
     unless: tuple[I.Expr, ...]
-    applies: I.Expr
     via: str | None = None
     overrides: tuple[str, ...] = ()
+    # filled by the compiler from the compiled parts (as the text states them until then)
+    applies: I.Expr = field(default_factory=lambda: I.Lit(type="bool", value=True))
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class _Compiler:
                 self.prog.class_groups[pid] = tuple(defs)
         return self.prog
 
-    def _ground(self, g: _RawGround) -> Ground:
+    def _ground(self, g: Ground) -> Ground:
         root = f"g:{g.key}"
         when = tuple(self.copy(w, root) for w in g.when)
         req = self.copy(g.requires, root) if g.requires is not None else None
@@ -239,8 +240,7 @@ class _Compiler:
             if n.nid is None:
                 n.nid = f"{root}/applies.{self._next(root)}"
                 n.ty = "bool"
-        return Ground(g.key, g.id, g.citation, g.outcome, g.force, g.rule_pid, when, req,
-                      unless, applies, g.via, g.overrides)
+        return replace(g, when=when, requires=req, unless=unless, applies=applies)
 
     def _next(self, root: str) -> int:
         k = self.counters.get(root, 0)
@@ -317,28 +317,13 @@ def _overrides(winner: Ground, other: Ground) -> bool:
 
 # ---- grounds as the text states them ----------------------------------------------------------
 
-@dataclass(frozen=True)
-class _RawGround:
-    key: str
-    id: str
-    citation: str
-    outcome: str
-    force: str
-    rule_pid: str
-    when: tuple[I.Expr, ...]
-    requires: I.Expr | None
-    unless: tuple[I.Expr, ...]
-    via: str | None = None
-    overrides: tuple[str, ...] = ()
-
-
 _UNKNOWN = I.Ref(path=list(UNENCODED), resolved="unknown")
 
 
-def _raw_grounds(book: Rulebook) -> list[_RawGround]:
+def _raw_grounds(book: Rulebook) -> list[Ground]:
     """Every ground of the rulebook in document order: rules, items of `for each item`
     rules, then grounds imported by 準用."""
-    out: list[_RawGround] = []
+    out: list[Ground] = []
     seen: dict[str, int] = {}
 
     def key(outcome: str, pid: str, via: str | None) -> str:
@@ -366,13 +351,13 @@ def _raw_grounds(book: Rulebook) -> list[_RawGround]:
                     if cu.kind not in ("item", "subitem", "row") or cu.status != "encoded":
                         continue
                     cond = cu.condition if cu.condition is not None else _UNKNOWN
-                    out.append(_RawGround(key(rule.outcome, c, None), c, book.cite(c),
+                    out.append(Ground(key(rule.outcome, c, None), c, book.cite(c),
                                           rule.outcome, rule.force, pid, (*base_when, cond),
                                           rule.requires, tuple(rule.unless),
                                           overrides=overrides))
             else:
                 when = base_when + ((u.condition,) if u.condition is not None else ())
-                out.append(_RawGround(key(rule.outcome, pid, None), pid, book.cite(pid),
+                out.append(Ground(key(rule.outcome, pid, None), pid, book.cite(pid),
                                       rule.outcome, rule.force, pid, when, rule.requires,
                                       tuple(rule.unless), overrides=overrides))
     for pid, rule in pending:  # 準用: import the cited provisions' grounds
@@ -382,7 +367,7 @@ def _raw_grounds(book: Rulebook) -> list[_RawGround]:
         for g in [g for g in out if g.outcome == src_outcome]:
             if g.rule_pid in targets or g.id in targets or _within(book, g.rule_pid, targets):
                 extra = (rule.when,) if rule.when is not None else ()
-                out.append(_RawGround(
+                out.append(Ground(
                     key(rule.outcome, g.id, pid), g.id,
                     f"{g.citation}（{book.cite(pid)}により準用）", rule.outcome, g.force,
                     g.rule_pid, (*g.when, *extra), g.requires, (*g.unless, *rule.unless),
