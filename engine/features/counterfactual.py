@@ -2,26 +2,31 @@
 
 A bounded search over the facts the deciding grounds read: booleans flipped (or set, when
 unknown), enum members swapped, numbers and dates moved to the boundaries the rules compare
-them with. Every candidate is checked by evaluating the changed case — a counterfactual is
-reported only when the interpreter confirms it — and supersets of a found change are
-skipped, so each one reported is minimal.
+them with. Each candidate is a copy of the case that shares everything but the dicts on the
+changed paths, decided by the compiled program (`runtime/compiled.py`) re-running only the
+grounds that read a changed fact; a change that turns the outcome is reported only when the
+changed case, decided afresh, confirms it (the compiled backend is held equal to the
+interpreter by a differential test). Supersets of a found change are skipped, so each one
+reported is minimal.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
 from yakkan.engine.runtime.evaluate import (
     OutcomeResult,
     compared_facts,
     compared_literals,
     evaluate,
 )
+from yakkan.engine.semantics.program import UNDETERMINED
 from yakkan.engine.semantics.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -52,6 +57,22 @@ def set_path(facts: dict[str, Any], path: str, value: Any) -> None:
             node[p] = nxt
         node = nxt
     node[parts[-1]] = value
+
+
+def with_changes(facts: dict[str, Any], changes: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """A copy of `facts` with the changes made: only the dicts on the changed paths are
+    copied; everything else is shared with `facts` (which is not changed)."""
+    out = dict(facts)
+    for path, value in changes:
+        node = out
+        parts = path.split(".")
+        for p in parts[:-1]:
+            nxt = node.get(p)
+            nxt = dict(nxt) if isinstance(nxt, dict) else {}
+            node[p] = nxt
+            node = nxt
+        node[parts[-1]] = value
+    return out
 
 
 def get_path(facts: dict[str, Any], path: str) -> Any:
@@ -133,6 +154,7 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
+    decide, confirm = _decider(book, facts, as_of, result.name)
     found: list[Counterfactual] = []
     tried = 0
     for size in range(1, max_changes + 1):
@@ -145,15 +167,44 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
             if tried > budget:
                 return Search(found, "found" if found else "budget", tried - 1, max_changes,
                               budget)
-            changed = copy.deepcopy(facts)
-            for p, v in combo:
-                set_path(changed, p, v)
-            res = evaluate(book, changed, as_of, outcomes=[result.name]).outcomes[result.name]
-            if res.value in want:
+            changed = with_changes(facts, combo)
+            if decide(changed, combo) not in want:
+                continue
+            value = confirm(changed)  # the changed case decided afresh, not incrementally
+            if value in want:
                 found.append(Counterfactual(
                     [Change(p, get_path(facts, p), v,
                             bool(p in book.facts and book.facts[p].judgment))
-                     for p, v in combo], res.value))
+                     for p, v in combo], value))
         if found:
             break
     return Search(found, "found" if found else "none", tried, max_changes, budget)
+
+
+def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str) -> \
+        tuple[Callable[[dict[str, Any], tuple[tuple[str, Any], ...]], str],
+              Callable[[dict[str, Any]], str]]:
+    """How a candidate is decided: incrementally by the compiled program, re-running only
+    the grounds that read a changed fact; and how a hit is confirmed: the changed case
+    decided from scratch (compiled; the interpreter where the program does not compile)."""
+    def interpreted(changed: dict[str, Any], *_: Any) -> str:
+        return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
+
+    try:
+        c = compiled_of(book)
+        base = c.ground_values(facts, as_of, outcome)
+    except NotCompilable:
+        return interpreted, interpreted
+    affected: dict[frozenset[str], list[str]] = {}
+
+    def decide(changed: dict[str, Any], combo: tuple[tuple[str, Any], ...]) -> str:
+        paths = frozenset(p for p, _v in combo)
+        if paths not in affected:
+            affected[paths] = c.affected(set(paths))
+        values = c.redecide(outcome, base, changed, as_of, affected[paths])
+        return values[0] if len(values) == 1 else UNDETERMINED
+
+    def confirm(changed: dict[str, Any]) -> str:
+        return c.decide(changed, as_of, [outcome])[outcome].value
+
+    return decide, confirm

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
-from yakkan.engine.core.periods import Duration, add_months
 from yakkan.engine.core.values import ABSENT
+from yakkan.engine.runtime.ops import EvalError, arith, compare, fold, kleene_and, literal, possible
 from yakkan.engine.runtime.trace import EventKind, Trace
 from yakkan.engine.semantics.program import (
     UNDETERMINED,
@@ -53,10 +52,6 @@ __all__ = [
 
 
 AGAINST = ("refuse", "requirement", "may_refuse")
-
-
-class EvalError(Exception):
-    """A rule whose evaluation cannot proceed (e.g. adding a date to text): a rule bug."""
 
 
 @dataclass
@@ -168,7 +163,7 @@ class Evaluator:
     def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
         match e:
             case I.Lit():
-                return _lit(e)
+                return literal(e)
             case I.Ref():
                 return self.ref(e, env)
             case I.BoolOp():
@@ -187,7 +182,7 @@ class Evaluator:
                 a, b = self.ev(e.left, env), self.ev(e.right, env)
                 if a is None or b is None:
                     return None
-                return _compare(e.op, a, b)
+                return compare(e.op, a, b)
             case I.MemberOf():
                 a = self.ev(e.operand, env)
                 opts = [self.ev(o, env) for o in e.options]
@@ -202,7 +197,7 @@ class Evaluator:
                     return None
                 if a is ABSENT or b is ABSENT:
                     return ABSENT
-                return _arith(e.op, a, b)
+                return arith(e.op, a, b)
             case I.Neg():
                 v = self.ev(e.operand, env)
                 return v if v is None or v is ABSENT else -v
@@ -310,32 +305,7 @@ class Evaluator:
                 if not w:
                     continue
             results.append(self.ev(e.body, inner) if e.body is not None else True)
-        q = e.q
-        if q == "all":
-            if any(v is False for v in results):
-                return False
-            return None if any(v is None for v in results) else True
-        if q == "any":
-            if any(v is True for v in results):
-                return True
-            return None if any(v is None for v in results) else False
-        if q == "count":
-            if e.body is not None:
-                if any(v is None for v in results):
-                    return None
-                return sum(1 for v in results if v)
-            return len(results)
-        if any(v is None for v in results):
-            return None
-        results = [v for v in results if v is not ABSENT]
-        if q == "sum":
-            total: Any = Decimal(0)
-            for v in results:
-                total = total + v
-            return total
-        if not results:
-            return None
-        return min(results) if q == "min" else max(results)
+        return fold(e.q, e.body is not None, results)
 
     # grounds and decisions
     def applies(self, key: str) -> bool | None:
@@ -362,7 +332,7 @@ class Evaluator:
             self.rec, self.parent = outer, outer_parent
         self.applies_memo[key] = v
         self.ground_recs[key] = rec
-        self.results[key] = GroundResult(g, v, _and(whens), req, unl, rec.values, rec.facts,
+        self.results[key] = GroundResult(g, v, kleene_and(whens), req, unl, rec.values, rec.facts,
                                          rec.definitions, rec.relied)
         if self.trace is not None:
             self.trace.emit(EventKind.GROUND, key, outer_parent, v)
@@ -371,18 +341,8 @@ class Evaluator:
 
     def priority(self, p: I.Priority) -> tuple[str, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
-        possible: list[str] = []
-        for b in p.branches:
-            c = self.truth(self.ev(b.cond, {}))
-            if c is False:
-                continue
-            if b.value not in possible:
-                possible.append(b.value)
-            if c is True:
-                return tuple(possible)
-        if p.default not in possible:
-            possible.append(p.default)
-        return tuple(possible)
+        conds = [self.truth(self.ev(b.cond, {})) for b in p.branches]
+        return possible(conds, [b.value for b in p.branches], p.default)
 
     def decide(self, name: str) -> OutcomeResult:
         """An outcome: evaluate its decision rule, then sort its grounds for the reader."""
@@ -391,10 +351,10 @@ class Evaluator:
         try:
             for k in d.grounds:  # every ground is evaluated, for why and why-not
                 self.applies(k)
-            possible = self.priority(d.rule)
+            values = self.priority(d.rule)
         finally:
             self.rec, self.parent = outer, None
-        value = possible[0] if len(possible) == 1 else UNDETERMINED
+        value = values[0] if len(values) == 1 else UNDETERMINED
         res = {k: self.results[k] for k in d.grounds}
         # 「…にかかわらず」 shown where both apply: an effect's overridden ground is set aside;
         # an application's refusal is shown over the provision it overrides (承諾する)
@@ -418,13 +378,14 @@ class Evaluator:
         unknown = [r for r in rest if r.applies is None]
         missing, open_ = ([], []) if value != UNDETERMINED else self._open(d.rule)
         if self.trace is not None:
-            self.trace.emit(EventKind.DECIDE, f"outcome:{name}", None, possible, value)
+            self.trace.emit(EventKind.DECIDE, f"outcome:{name}", None, values, value)
         return OutcomeResult(name, value, d.kind, applying, na, unknown, base, missing,
-                             sorted(set(overrides)), list(possible), open_)
+                             sorted(set(overrides)), list(values), open_)
 
     def _open(self, rule: I.Priority) -> tuple[list[str], list[tuple[str, list[str]]]]:
-        """For an undetermined outcome: the unknown facts that can change it (those read by
-        the unknown grounds of the branches still open, before the first that holds), and
+        """For an undetermined outcome: the unknown facts that can change it (those the
+        unknown grounds of the branches still open, before the first that holds, read —
+        `DecisionProgram.reads`), and
         each value it may take with the unknown grounds that would give it."""
         missing: list[str] = []
         open_: list[tuple[str, list[str]]] = []
@@ -437,8 +398,8 @@ class Evaluator:
                 if isinstance(n, I.Applies) and self.applies_memo.get(n.ground) is None]
             open_.append((b.value, keys))
             for k in keys:
-                for path, v in self.ground_recs[k].facts.items():
-                    if v is None and path not in missing:
+                for path in self.program.reads[k]:
+                    if path not in missing and self.fact(path.split(".")) is None:
                         missing.append(path)
             if c is True:
                 return missing, open_
@@ -454,88 +415,6 @@ class Evaluator:
             self.rec, self.trace = saved, tr
 
 
-def _and(vals: list[bool | None]) -> bool | None:
-    if any(v is False for v in vals):
-        return False
-    return None if any(v is None for v in vals) else True
-
-
-def _lit(e: I.Lit) -> Any:
-    if e.type == "duration":
-        n = int(e.value)  # type: ignore[arg-type]
-        unit = e.unit or "day"
-        if unit in ("second", "minute", "hour"):
-            return Duration(seconds=n * {"second": 1, "minute": 60, "hour": 3600}[unit])
-        if unit == "day":
-            return Duration(days=n)
-        return Duration(months=n * (12 if unit == "year" else 1))
-    if e.type == "percent":
-        return Decimal(e.value) / 100  # type: ignore[arg-type]
-    return e.value
-
-
-def _dur_key(d: Duration) -> tuple[int, int]:
-    return (d.months, d.days * 86400 + d.seconds)
-
-
-def _compare(op: str, a: Any, b: Any) -> bool:
-    if a is ABSENT or b is ABSENT:
-        # observed absence orders nothing and equals only itself
-        same = a is b
-        return same if op == "==" else (not same) if op == "!=" else False
-    if isinstance(a, Duration) and isinstance(b, Duration):
-        a, b = _dur_key(a), _dur_key(b)
-    elif isinstance(a, Duration) and isinstance(b, int | Decimal):
-        a = a.seconds + a.days * 86400
-    try:
-        if op == "==":
-            return bool(a == b)
-        if op == "!=":
-            return bool(a != b)
-        if op == "<":
-            return bool(a < b)
-        if op == "<=":
-            return bool(a <= b)
-        if op == ">":
-            return bool(a > b)
-        return bool(a >= b)
-    except TypeError as err:
-        raise EvalError(f"cannot compare {a!r} {op} {b!r}") from err
-
-
-def _arith(op: str, a: Any, b: Any) -> Any:
-    if isinstance(a, dt.date) and isinstance(b, Duration):
-        if b.months:
-            a = add_months(a, b.months if op == "+" else -b.months)
-        days = b.days + b.seconds // 86400
-        return a + dt.timedelta(days=days if op == "+" else -days)
-    if isinstance(a, dt.date) and isinstance(b, dt.date) and op == "-":
-        return (a - b).days
-    if isinstance(a, dt.date) and isinstance(b, int):
-        return a + dt.timedelta(days=b if op == "+" else -b)
-    if isinstance(a, Duration) and isinstance(b, Duration):
-        sign = 1 if op == "+" else -1
-        return Duration(seconds=a.seconds + sign * b.seconds, days=a.days + sign * b.days,
-                        months=a.months + sign * b.months)
-    if isinstance(a, float) or isinstance(b, float):
-        a, b = Decimal(str(a)), Decimal(str(b))
-    if (isinstance(a, int) and isinstance(b, Decimal)) or (isinstance(a, Decimal) and
-                                                           isinstance(b, int)):
-        a, b = Decimal(a), Decimal(b)
-    try:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if b == 0:
-            return None
-        return Decimal(a) / Decimal(b)
-    except TypeError as err:
-        raise EvalError(f"cannot compute {a!r} {op} {b!r}") from err
-
-
 # ---- entry point -------------------------------------------------------------------------------
 
 def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
@@ -548,9 +427,10 @@ def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
         if outcomes is not None and name not in outcomes:
             continue
         out[name] = ev.decide(name)
-    for names in ev.program.class_groups.values():
-        for n in names:
-            ev.definition(n)
+    if outcomes is None:  # the side-by-side classifications, for the overlap warning
+        for names in ev.program.class_groups.values():
+            for n in names:
+                ev.definition(n)
     return Result(book, as_of, out, facts, tr, dict(ev.defs))
 
 

@@ -110,6 +110,10 @@ class DecisionProgram:
     # provision id → its rows' definitions; evaluated with every case, so the explanation can
     # say when a case falls under two at once (the text does not make them exclusive)
     class_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ground key → every fact its applicability reads: in its own parts, in the definitions
+    # they use and in the grounds they cite (`holds`); an unknown one among them is what an
+    # undetermined outcome is "still missing"
+    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def grounds_of(self, outcome: str) -> list[Ground]:
         return [self.grounds[k] for k in self.decisions[outcome].grounds]
@@ -217,6 +221,7 @@ class _Compiler:
             defs = [r.definitions[0].name for r in rows if len(r.definitions) == 1]
             if len(defs) >= 2:
                 self.prog.class_groups[pid] = tuple(defs)
+        self.prog.reads = _reads(self.prog)
         return self.prog
 
     def _ground(self, g: Ground) -> Ground:
@@ -307,6 +312,66 @@ class _Compiler:
             "when": self.copy(ch.when, root) if ch.when is not None else None,
             "quote_when": self.copy(ch.quote_when, root) if ch.quote_when is not None
             else None})
+
+
+def direct_reads(*exprs: I.Expr | None) -> tuple[set[str], set[str], set[str]]:
+    """(fact paths, definitions, ground keys) that expressions read directly."""
+    facts: set[str] = set()
+    defs: set[str] = set()
+    grounds: set[str] = set()
+    for e in exprs:
+        if e is None:
+            continue
+        for n in I.walk(e):
+            if isinstance(n, I.Ref):
+                if n.resolved == "fact":
+                    facts.add(".".join(n.path))
+                elif n.resolved == "definition":
+                    defs.add(".".join(n.path))
+            elif isinstance(n, I.Applies):
+                grounds.add(n.ground)
+    return facts, defs, grounds
+
+
+def ground_parts(g: Ground) -> list[I.Expr]:
+    """Every expression of a ground the evaluation reads (its `requires` too)."""
+    return [*g.when, *([g.requires] if g.requires is not None else []), *g.unless, g.applies]
+
+
+def _reads(prog: DecisionProgram) -> dict[str, tuple[str, ...]]:
+    """Every fact each ground reads, in the order an evaluation reads them."""
+    out: dict[str, tuple[str, ...]] = {}
+    def_reads: dict[str, tuple[str, ...]] = {}
+
+    def scan(exprs: list[I.Expr], visiting: frozenset[str]) -> tuple[str, ...]:
+        facts: dict[str, None] = {}
+        for e in exprs:
+            for n in I.walk(e):
+                if isinstance(n, I.Ref) and n.resolved == "fact":
+                    facts[".".join(n.path)] = None
+                elif isinstance(n, I.Ref) and n.resolved == "definition":
+                    facts.update(dict.fromkeys(of_def(".".join(n.path), visiting)))
+                elif isinstance(n, I.Applies):
+                    facts.update(dict.fromkeys(of_ground(n.ground, visiting)))
+        return tuple(facts)
+
+    def of_def(name: str, visiting: frozenset[str]) -> tuple[str, ...]:
+        if name not in def_reads:
+            if name in visiting or name not in prog.definitions:
+                return ()  # a cycle is a check error elsewhere
+            def_reads[name] = scan([prog.definitions[name]], visiting | {name})
+        return def_reads[name]
+
+    def of_ground(k: str, visiting: frozenset[str]) -> tuple[str, ...]:
+        if k not in out:
+            if k in visiting or k not in prog.grounds:
+                return ()
+            out[k] = scan(ground_parts(prog.grounds[k]), visiting | {k})
+        return out[k]
+
+    for k in prog.grounds:
+        of_ground(k, frozenset())
+    return out
 
 
 def _overrides(winner: Ground, other: Ground) -> bool:

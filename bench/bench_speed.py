@@ -1,0 +1,306 @@
+"""Benchmark: how fast yakkan decides, explains, validates and starts — one run, medians, ratios.
+
+    .venv/bin/pip install -e '.[test,bench]'     # cedarpy and regopy for the peer rows
+    .venv/bin/python bench/bench_speed.py [--repeat N] [--quick]
+
+Rows (each a median over `--repeat` timed batches; ratios against a baseline measured in the
+same run):
+
+* **decision + applying grounds** for the 電話等サービス契約約款 (2023-04-17) プラン4
+  application (第14条の65第2項), over 16 generated cases (each ground on or off): the
+  compiled backend, the tracing interpreter, a hand-written plain-Python function (the
+  baseline), cedarpy and regopy running `../shared/anchors/` on the same cases — every
+  engine's decision and ground set is cross-checked against yakkan's before timing;
+* **one outcome as JSON**: the compiled decision with its citations and missing facts; the
+  interpreter's full justification tree of the outcome;
+* **warm explain** of an example case already read (evaluation with the trace,
+  counterfactual search, explanation JSON), and with reading and validating the case file;
+* **validation** of the facts of every example case (the case model built once per rulebook);
+* **cold CLI**: `yakkan explain CASE --format json` in a fresh process against
+  `python -c "import pydantic, yaml, click"`;
+* **growth**: explain of a case with 1/10/100/1000 call records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import itertools
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from yakkan.engine.features.explain import explain_case, explain_result, outcome_json, prepare
+from yakkan.engine.runtime.case import validate_facts
+from yakkan.engine.runtime.compiled import compiled_of
+from yakkan.engine.runtime.evaluate import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "examples" / "cases"
+ANCHORS = ROOT.parent / "shared" / "anchors"
+PLAN4 = CASES / "denwa-plan4-no-duns.yaml"
+CALLS = CASES / "charge-denwa-course2-calls-old.yaml"
+OUTCOME = "application"
+# the anchors' rule ids ↔ the provisions of 第14条の65第2項 they encode
+ANCHOR_GROUNDS = {
+    "c_in_arrears": "article:14_65/paragraph:2/item:1",
+    "d_no_type6_ippbx": "article:14_65/paragraph:2/item:5",
+    "a_no_duns": "article:14_65/paragraph:2/item:6",
+    "b_name_mismatch": "article:14_65/paragraph:2/item:7",
+}
+
+
+def plan4_cases() -> list[dict[str, Any]]:
+    """16 プラン4 applications: each of the anchors' four grounds on or off."""
+    base = prepare(str(PLAN4)).facts
+    out = []
+    for duns, name, late, pbx in itertools.product((True, False), repeat=4):
+        f = copy.deepcopy(base)
+        f["applicant"].update(duns_issued=duns, name_matches_docomo_holder=name,
+                              paying_late=late, may_pay_late=False, contracts_shared_ip_pbx=pbx)
+        f["company"] = {"serious_hindrance": False}
+        out.append(f)
+    return out
+
+
+def hand_written(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """第14条の65 (2023-04-17) for a プラン2 (here プラン4) service, by hand: the baseline."""
+    a = f["applicant"]
+    grounds = tuple(g for g, hit in (
+        ("c_in_arrears", a["paying_late"] or a["may_pay_late"]),
+        ("d_no_type6_ippbx", not a["contracts_shared_ip_pbx"]),
+        ("a_no_duns", not a["duns_issued"]),
+        ("b_name_mismatch", not a["name_matches_docomo_holder"]),
+    ) if hit)
+    return ("may_refuse" if grounds else "accept"), grounds
+
+
+def timeit(fn: Callable[[], Any], repeat: int, inner: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        out.append((time.perf_counter() - t) / inner)
+    return out
+
+
+def cold(args: list[str], env: dict[str, str], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def table(title: str, rows: list[tuple[str, list[float]]], unit: str, base: int = 0) -> None:
+    scale = {"µs": 1e6, "ms": 1e3}[unit]
+    b = statistics.median(rows[base][1])
+    print(f"\n{title}\n{'measure':58} {'median':>11} {'IQR':>10} {'× ' + rows[base][0][:14]:>18}")
+    for name, xs in rows:
+        m = statistics.median(xs)
+        q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [m, m, m]
+        print(f"{name:58} {m * scale:9.2f}{unit} {(q[2] - q[0]) * scale:8.2f}{unit} "
+              f"{m / b:18.2f}")
+
+
+# ---- peers --------------------------------------------------------------------------------------
+
+def cedar_engine() -> Callable[[dict[str, Any]], tuple[str, tuple[str, ...]]] | None:
+    try:
+        import cedarpy
+    except ImportError:
+        return None
+    text = (ANCHORS / "plan4.cedar").read_text(encoding="utf-8")
+    ids = re.findall(r'@id\("([^"]+)"\)', text)  # cedarpy names policies policy0, policy1, …
+
+    def run(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        a = f["applicant"]
+        attrs: dict[str, Any] = {
+            "name": "甲", "line_contract_names": ["甲" if a["name_matches_docomo_holder"]
+                                                  else "乙"],
+            "in_arrears": bool(a["paying_late"] or a["may_pay_late"]),
+            "has_type6_ippbx": bool(a["contracts_shared_ip_pbx"])}
+        if a["duns_issued"]:
+            attrs["duns_number"] = "12-345-6789"
+        entities = [{"uid": {"type": "Applicant", "id": "a"}, "attrs": attrs, "parents": []},
+                    {"uid": {"type": "Plan", "id": "p4"}, "attrs": {"plan_no": 4},
+                     "parents": []}]
+        r = cedarpy.is_authorized({"principal": 'Applicant::"a"', "action": 'Action::"apply"',
+                                   "resource": 'Plan::"p4"', "context": {}}, text, entities)
+        reasons = tuple(ids[int(p.removeprefix("policy"))] for p in r.diagnostics.reasons)
+        allowed = r.decision == cedarpy.Decision.Allow
+        return ("accept" if allowed else "may_refuse"), tuple(x for x in reasons
+                                                              if x != "accept")
+    return run
+
+
+def rego_engine() -> Callable[[dict[str, Any]], tuple[str, tuple[str, ...]]] | None:
+    try:
+        from regopy import Interpreter
+    except ImportError:
+        return None
+    rego = Interpreter()
+    rego.add_module("plan4", (ANCHORS / "plan4.rego").read_text(encoding="utf-8"))
+
+    def run(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        a = f["applicant"]
+        applicant: dict[str, Any] = {"name": "甲",
+                                     "in_arrears": bool(a["paying_late"] or a["may_pay_late"]),
+                                     "has_type6_ippbx": bool(a["contracts_shared_ip_pbx"])}
+        if a["duns_issued"]:
+            applicant["duns_number"] = "12-345-6789"
+        rego.set_input({"applicant": applicant, "plan_no": 4, "lines": [
+            {"id": 1, "docomo_contract_name": "甲" if a["name_matches_docomo_holder"]
+             else "乙"}]})
+        out = rego.query("data.eligibility.decision").results[0].expressions[0]
+        return (("accept" if out["allowed"] else "may_refuse"),
+                tuple(sorted({r["rule"] for r in out["reasons"]})))
+    return run
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    ns = ap.parse_args()
+    rep = 3 if ns.quick else ns.repeat
+    p = prepare(str(PLAN4))
+    book, as_of = p.book, p.as_of
+    c = compiled_of(book)
+    cases = plan4_cases()
+    by_prov = {v: k for k, v in ANCHOR_GROUNDS.items()}
+
+    def yk_compiled(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        d = c.decide(f, as_of, [OUTCOME])[OUTCOME]
+        return d.value, d.applying
+
+    def yk_interp(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        o = evaluate(book, f, as_of, outcomes=[OUTCOME]).outcomes[OUTCOME]
+        return o.value, tuple(g.ground.key for g in o.grounds)
+
+    def as_anchor(r: tuple[str, tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
+        return r[0], tuple(sorted(by_prov[c.program.grounds[k].id] for k in r[1]))
+
+    engines: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+        ("plain Python, hand-written (baseline)", hand_written),
+        ("yakkan compiled", yk_compiled), ("yakkan interpreter (justification tree)", yk_interp)]
+    for name, make in (("cedarpy (../shared/anchors/plan4.cedar)", cedar_engine),
+                       ("regopy (../shared/anchors/plan4.rego)", rego_engine)):
+        eng = make()
+        if eng is None:
+            print(f"({name}: not installed — pip install -e '.[bench]')")
+        else:
+            engines.append((name, eng))
+    for f in cases:  # cross-check every engine before timing anything
+        want = as_anchor(yk_interp(f))
+        assert as_anchor(yk_compiled(f)) == want, f
+        base = hand_written(f)
+        assert (base[0], tuple(sorted(base[1]))) == want, (base, want)
+        for name, eng in engines[3:]:
+            got = eng(f)
+            assert (got[0], tuple(sorted(got[1]))) == want, (name, got, want)
+    print(f"{len(cases)} プラン4 cases: decisions and ground sets agree across "
+          f"{len(engines)} engines")
+
+    def over_cases(fn: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        def run() -> None:
+            for f in cases:
+                fn(f)
+        return run
+
+    per = len(cases)
+    rows = [(name, [x / per for x in timeit(over_cases(fn), rep,
+                                             max(1, 400 // per if "interp" in name else
+                                                 2000 // per))])
+            for name, fn in engines]
+    table("decision + applying grounds (per decision)", rows, "µs")
+    comp = statistics.median(rows[1][1])
+    for name, xs in rows[3:]:
+        print(f"  {name}: {statistics.median(xs) / comp:.1f}× the compiled backend's time")
+
+    # one outcome as JSON
+    def compiled_json() -> Any:
+        d = c.decide(p.facts, as_of, [OUTCOME])[OUTCOME]
+        return {"name": d.name, "value": d.value, "possible": d.possible,
+                "grounds": [c.citation(k) for k in d.applying],
+                "undetermined": [c.citation(k) for k in d.undetermined],
+                "missing_facts": list(d.missing)}
+
+    def interp_json() -> Any:
+        r = evaluate(book, p.facts, as_of, outcomes=[OUTCOME])
+        return outcome_json(book, r.outcomes[OUTCOME], None)
+
+    table("one outcome as JSON", [
+        ("compiled: value, citations, missing facts", timeit(compiled_json, rep, 2000)),
+        ("interpreter: full justification tree", timeit(interp_json, rep, 200))], "µs")
+
+    # warm explain, validation
+    result_only = lambda: explain_result(p, evaluate(book, p.facts, as_of))  # noqa: E731
+    vcases = [prepare(str(f)) for f in sorted(CASES.glob("*.yaml")) if _decides(f)]
+
+    raws = [(q.book, _raw(q.path)) for q in vcases]
+
+    def validate_raw() -> None:
+        for b, raw in raws:
+            validate_facts(b, raw)
+    table("explain (one case, all outcomes, counterfactuals)", [
+        ("warm explain of a case already read", timeit(result_only, rep, 20)),
+        ("warm explain incl. reading + validating the file",
+         timeit(lambda: explain_case(str(PLAN4)), rep, 20))], "ms")
+    table(f"validation of the facts of {len(raws)} example cases (per case)", [
+        ("validate_facts", [x / len(raws) for x in timeit(validate_raw, rep, 5)])], "µs")
+
+    # growth with records
+    grow = []
+    base_calls = prepare(str(CALLS))
+    for n in (1, 10, 100, 1000):
+        f = copy.deepcopy(base_calls.facts)
+        f["calls"] = [copy.deepcopy(base_calls.facts["calls"][i % 4]) for i in range(n)]
+        q = base_calls.__class__(**{**base_calls.__dict__, "facts": f})
+        grow.append((f"explain with {n} call records",
+                     timeit(lambda q=q: explain_result(q, evaluate(q.book, q.facts, q.as_of)),
+                            max(3, rep // 3), 1)))
+    table("growth with records", grow, "ms")
+
+    # cold start
+    exe = str(Path(sys.executable).parent / "yakkan")
+    args = [exe, "explain", str(PLAN4), "--format", "json"]
+    n = max(5, rep // 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "YAKKAN_CACHE": tmp}
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)  # fill the cache
+        table("cold start (fresh process)", [
+            ("python -c 'import pydantic, yaml, click' (baseline)",
+             cold([sys.executable, "-c", "import pydantic, yaml, click"], env, n)),
+            ("yakkan explain CASE --format json (cache warm)", cold(args, env, n)),
+            ("yakkan explain CASE --format json (cache off)",
+             cold(args, {**env, "YAKKAN_CACHE": "off"}, n))], "ms")
+
+
+def _decides(path: Path) -> bool:
+    import yaml
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return not (data.get("expect") or {}).get("error")
+
+
+def _raw(path: str) -> dict[str, Any]:
+    import yaml
+    return (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("facts") or {}
+
+
+if __name__ == "__main__":
+    print(f"bench_speed {dt.date.today()} · python {sys.version.split()[0]} · "
+          f"{os.cpu_count()} CPUs")
+    main()

@@ -1,0 +1,585 @@
+"""compiled: the decision program as generated Python — the fast backend.
+
+The tracing interpreter (`evaluate.py`) is the reference and the source of explanations; it
+walks the IR node by node and records what each ground read. Deciding a case does not need
+that record, so this backend turns the same program (`semantics/program.py`) into Python
+functions once per rulebook:
+
+* **straight-line code** — one function per outcome (and one for all of them) that reads the
+  facts it needs once, computes the definitions, the grounds (in dependency order) and the
+  decision rules, and returns every ground's applicability and each outcome's possible
+  values; `ops.py` gives each value operation the meaning the interpreter gives it;
+* **one function per ground** over the values of the others, so a changed case is re-decided
+  by re-running only the grounds that read a changed fact (and those citing them through
+  `holds`) — what the counterfactual search does thousands of times.
+
+The generated source is our code: every value that comes from a rule file — a literal, a
+fact's name, an enum member, a citation — is a constant in a table the functions index
+(`K[3]`); the source holds only our identifiers, operators and integers (a test tokenises
+it to prove that), and it is regenerated from the program in each process, never read back
+from disk. A construct the generator does not handle raises `NotCompilable` and the caller
+uses the interpreter; a differential test holds the two backends equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import graphlib
+from dataclasses import dataclass, field
+from typing import Any, assert_never
+
+from yakkan.engine.core import ir as I
+from yakkan.engine.core.builtins import call
+from yakkan.engine.core.values import ABSENT
+from yakkan.engine.runtime.ops import EvalError, arith, compare, fold, literal, possible
+from yakkan.engine.semantics.program import (
+    UNDETERMINED,
+    DecisionProgram,
+    direct_reads,
+    ground_parts,
+    program_of,
+)
+from yakkan.engine.semantics.resolve import Rulebook
+
+__all__ = ["Compiled", "Decided", "NotCompilable", "compiled_of"]
+
+# types whose comparison Python's own operators perform exactly as `ops.compare` does
+# (everything but durations; an enum's values are its members' names)
+_INDIRECT_TYPES = {"duration", "any", "list", "record", "outcome"}
+_PY_OP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class NotCompilable(Exception):
+    """The program uses something the generator does not handle (the interpreter does)."""
+
+
+@dataclass(slots=True)
+class Decided:
+    """One outcome as the compiled backend decides it: the same value, possible values,
+    applying grounds (not set aside), undetermined grounds and missing facts as the
+    interpreter's `OutcomeResult` (ground keys; `Compiled.citation` names them)."""
+
+    name: str
+    value: str
+    possible: tuple[str, ...]
+    applying: tuple[str, ...]
+    undetermined: tuple[str, ...]
+    missing: tuple[str, ...]
+    open: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+
+def _truth(v: Any) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    raise EvalError(f"a condition gave {v!r}, not true/false")
+
+
+# what generated code may name besides its constant table
+_RUNTIME: dict[str, Any] = {
+    "ABSENT": ABSENT, "_cmp": compare, "_arith": arith, "_call": call, "_fold": fold,
+    "_truth": _truth, "isinstance": isinstance, "dict": dict,
+}
+
+
+# ---- the generator ----------------------------------------------------------------------------
+
+@dataclass
+class _Fn:
+    """The source of one generated function being built."""
+
+    name: str
+    params: str
+    lines: list[str] = field(default_factory=list)
+    facts: dict[tuple[str, ...], str] = field(default_factory=dict)  # path → local
+    prefixes: dict[tuple[str, ...], str] = field(default_factory=dict)
+    defs: dict[str, str] = field(default_factory=dict)  # definition → local
+    grounds: dict[str, str] = field(default_factory=dict)  # ground key → local
+    memo: dict[str, str] = field(default_factory=dict)  # node id → local (top level only)
+    n: int = 0
+
+    def tmp(self, prefix: str = "t") -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+
+class _Generator:
+    """Python source for a decision program: constants in `K`, no rule text in the code."""
+
+    def __init__(self, program: DecisionProgram):
+        self.p = program
+        self.K: list[Any] = []
+        self._kidx: dict[tuple[type, Any], int] = {}
+        self.fn: _Fn = _Fn("", "")
+        self.indent = 1
+        # what each ground and definition reads directly: facts, definitions, grounds
+        self.def_deps = {n: direct_reads(e) for n, e in program.definitions.items()}
+        self.ground_deps = {k: direct_reads(*ground_parts(g)) for k, g in program.grounds.items()}
+
+    # constants
+    def const(self, v: Any) -> str:
+        try:
+            key: tuple[type, Any] = (type(v), v)
+            hash(key)
+        except TypeError:
+            self.K.append(v)
+            return f"K[{len(self.K) - 1}]"
+        if key not in self._kidx:
+            self._kidx[key] = len(self.K)
+            self.K.append(v)
+        return f"K[{self._kidx[key]}]"
+
+    def maybe_none(self, v: str) -> bool:
+        """Whether a generated operand can be unknown (a constant other than None cannot)."""
+        if v.startswith("K[") and v.endswith("]"):
+            return self.K[int(v[2:-1])] is None
+        return v != "A"
+
+    def emit(self, line: str) -> None:
+        self.fn.lines.append("    " * self.indent + line)
+
+    def assign(self, expr: str) -> str:
+        t = self.fn.tmp()
+        self.emit(f"{t} = {expr}")
+        return t
+
+    # functions
+    def function(self, name: str, grounds: list[str], decisions: list[str],
+                 local_grounds: bool = True) -> str:
+        """A function computing `grounds` (in dependency order) and the decision rules of
+        `decisions`; other grounds it needs come from its argument `G`."""
+        self.fn = _Fn(name, "F, A, G")
+        self.indent = 1
+        for kind, item in self.plan(grounds):
+            if kind == "d":
+                v = self.expr(self.p.definitions[item], {})
+                self.fn.defs[item] = self.assign(v) if v.startswith("K[") else v
+                continue
+            g = self.p.grounds[item]
+            for part in (*g.when, *([g.requires] if g.requires is not None else []), *g.unless):
+                self.expr(part, {})  # evaluated as the interpreter does (errors alike)
+            local = self.fn.tmp("g")
+            self.emit(f"{local} = {self.truth_of(g.applies, {})}")
+            if not local_grounds:
+                self.emit(f"G[{self.const(item)}] = {local}")
+            self.fn.grounds[item] = local
+        outs: list[str] = []
+        for name_ in decisions:  # each decision rule's branch conditions
+            conds = [self.truth_of(b.cond, {}) for b in self.p.decisions[name_].rule.branches]
+            outs.append(_tuple(conds))
+        self.emit(f"return {_tuple([self.fn.grounds[k] for k in grounds])}, {_tuple(outs)}")
+        head = [f"def {name}({self.fn.params}):"]
+        head += ["    " + ln for ln in self._fact_reads()]
+        return "\n".join(head + self.fn.lines) + "\n"
+
+    def defs_for(self, grounds: list[str]) -> set[str]:
+        """The definitions computing `grounds` needs (through other definitions too)."""
+        need: set[str] = set()
+        stack = [d for k in grounds for d in self.ground_deps[k][1]]
+        while stack:
+            d = stack.pop()
+            if d not in need:
+                need.add(d)
+                stack.extend(self.def_deps[d][1])
+        return need
+
+    def plan(self, grounds: list[str]) -> list[tuple[str, str]]:
+        """Definitions and grounds in the order they can be computed: ("d", name) and
+        ("g", key) items; grounds outside `grounds` are inputs (read from `G`)."""
+        mine = set(grounds)
+        graph: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for k in grounds:
+            _f, ds, gs = self.ground_deps[k]
+            graph[("g", k)] = {("d", d) for d in ds} | {("g", x) for x in gs & mine}
+        for d in self.defs_for(grounds):
+            _f, ds, gs = self.def_deps[d]
+            graph[("d", d)] = {("d", x) for x in ds} | {("g", x) for x in gs & mine}
+        try:
+            return list(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError as err:
+            raise NotCompilable(f"a cycle among grounds and definitions: {err}") from err
+
+    def _fact_reads(self) -> list[str]:
+        out: list[str] = []
+        for prefix, local in self.fn.prefixes.items():
+            if len(prefix) == 1:
+                out.append(f"{local} = F.get({self.const(prefix[0])})")
+            else:
+                up = self.fn.prefixes[prefix[:-1]]
+                out.append(f"{local} = {up}.get({self.const(prefix[-1])}) "
+                           f"if isinstance({up}, dict) else None")
+        return out
+
+    def fact(self, path: tuple[str, ...]) -> str:
+        for i in range(1, len(path) + 1):
+            if path[:i] not in self.fn.prefixes:
+                self.fn.prefixes[path[:i]] = self.fn.tmp("f")
+        return self.fn.prefixes[path]
+
+    def truth_of(self, e: I.Expr, env: dict[str, str]) -> str:
+        v = self.expr(e, env)
+        return v if e.ty == "bool" else self.assign(f"_truth({v})")
+
+    def expr(self, e: I.Expr, env: dict[str, str]) -> str:
+        """A Python expression (a local or a constant) holding `e`'s value; the statements
+        computing it are emitted first. A node shared by two parts of a ground (its `when`
+        and its applicability) is computed once."""
+        nid = e.nid if not env and self.indent == 1 else None
+        if nid is not None and nid in self.fn.memo:
+            return self.fn.memo[nid]
+        v = self._expr(e, env)
+        if nid is not None:
+            self.fn.memo[nid] = v
+        return v
+
+    def _expr(self, e: I.Expr, env: dict[str, str]) -> str:
+        match e:
+            case I.Lit():
+                return self.const(literal(e))
+            case I.Ref():
+                return self.ref(e, env)
+            case I.BoolOp():
+                vs = [self.truth_of(x, env) for x in e.operands]
+                stop, other = ("False", "True") if e.op == "and" else ("True", "False")
+                hit = " or ".join(f"{v} is {stop}" for v in vs)
+                unk = " or ".join(f"{v} is None" for v in vs)
+                return self.assign(f"{stop} if ({hit}) else (None if ({unk}) else {other})")
+            case I.Not():
+                v = self.truth_of(e.operand, env)
+                return self.assign(f"None if {v} is None else not {v}")
+            case I.Compare():
+                a, b = self.expr(e.left, env), self.expr(e.right, env)
+                op = self.const(e.op)
+                if e.left.ty == e.right.ty and e.left.ty not in _INDIRECT_TYPES \
+                        and e.left.ty is not None:
+                    fast = f"(_cmp({op}, {a}, {b}) if ({a} is ABSENT or {b} is ABSENT) " \
+                           f"else ({a} {_PY_OP[e.op]} {b}))"
+                else:
+                    fast = f"_cmp({op}, {a}, {b})"
+                unknown = " or ".join(f"{v} is None" for v in (a, b) if self.maybe_none(v))
+                return self.assign(f"None if ({unknown}) else {fast}" if unknown else fast)
+            case I.MemberOf():
+                a = self.expr(e.operand, env)
+                opts = [self.expr(o, env) for o in e.options]
+                known = self.assign(f"[o for o in ({', '.join(opts)},) if o is not None]")
+                some_unknown = " or ".join(f"{o} is None" for o in opts)
+                return self.assign(f"None if {a} is None else (True if {a} in {known} else "
+                                   f"(None if ({some_unknown}) else False))")
+            case I.Arith():
+                a, b = self.expr(e.left, env), self.expr(e.right, env)
+                return self.assign(
+                    f"None if ({a} is None or {b} is None) else (ABSENT if ({a} is ABSENT or "
+                    f"{b} is ABSENT) else _arith({self.const(e.op)}, {a}, {b}))")
+            case I.Neg():
+                v = self.expr(e.operand, env)
+                return self.assign(f"{v} if ({v} is None or {v} is ABSENT) else -{v}")
+            case I.Call():
+                args = [self.expr(a, env) for a in e.args]
+                return self.assign(f"_call({self.const(e.fn)}, [{', '.join(args)}])")
+            case I.Quant():
+                return self.quant(e, env)
+            case I.Holds():
+                if e.lowered is None:
+                    return "None"
+                return self.truth_of(e.lowered, env)
+            case I.IfThen():
+                c = self.truth_of(e.cond, env)
+                out = self.fn.tmp()
+                self.emit(f"if {c} is None:")
+                self.emit(f"    {out} = None")
+                self.emit(f"elif {c}:")
+                self.indent += 1
+                self.emit(f"{out} = {self.expr(e.then, env)}")
+                self.indent -= 1
+                self.emit("else:")
+                self.indent += 1
+                self.emit(f"{out} = {self.expr(e.orelse, env)}")
+                self.indent -= 1
+                return out
+            case I.Applies():
+                local = self.fn.grounds.get(e.ground)
+                return local if local is not None else self.assign(f"G[{self.const(e.ground)}]")
+            case I.Priority():
+                raise NotCompilable("a decision rule inside an expression")
+            case _:
+                assert_never(e)
+
+    def ref(self, e: I.Ref, env: dict[str, str]) -> str:
+        r = e.resolved
+        if r == "var" or (r is None and e.path[0] in env):
+            if e.path[0] not in env:
+                return "None"
+            v = env[e.path[0]]
+            for p in e.path[1:]:
+                v = self.assign(f"{v}.get({self.const(p)}) if isinstance({v}, dict) else None")
+            return v
+        name = ".".join(e.path)
+        if r == "fact":
+            return self.fact(tuple(e.path))
+        if r == "definition":
+            if name not in self.fn.defs:
+                raise NotCompilable(f"definition {name} used before it is computed")
+            return self.fn.defs[name]
+        if r == "enum":
+            return self.const(e.path[0])
+        if r == "builtin" and name == "as_of":
+            return "A"
+        return "None"
+
+    def quant(self, e: I.Quant, env: dict[str, str]) -> str:
+        src = self.expr(e.source, env)
+        out, items, res, rec = (self.fn.tmp("q"), self.fn.tmp("s"), self.fn.tmp("r"),
+                                self.fn.tmp("x"))
+        early = e.q in ("count", "sum", "min", "max")
+        self.emit(f"{out} = None")
+        self.emit(f"if {src} is not None:")
+        self.indent += 1
+        self.emit(f"{items} = () if {src} is ABSENT else {src}")
+        self.emit(f"{res} = []")
+        self.emit(f"for {rec} in {items}:")
+        self.indent += 1
+        inner = {**env, e.var: rec}
+        if e.where is not None:
+            w = self.truth_of(e.where, inner)
+            self.emit(f"if {w} is None:")
+            self.emit(f"    {res} = None" if early else f"    {res}.append(None)")
+            self.emit("    break" if early else "    continue")
+            self.emit(f"if not {w}:")
+            self.emit("    continue")
+        body = self.expr(e.body, inner) if e.body is not None else "True"
+        self.emit(f"{res}.append({body})")
+        self.indent -= 1
+        self.emit(f"if {res} is not None:")
+        self.emit(f"    {out} = _fold({self.const(e.q)}, {e.body is not None}, {res})")
+        self.indent -= 1
+        return out
+
+
+# ---- the compiled program ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where one outcome's grounds stand in a generated function's result."""
+
+    name: str
+    at: int  # the index of its branch conditions in the result
+    rest: tuple[tuple[str, int], ...]  # (ground key, index) of the grounds but the base ones
+    set_aside: tuple[tuple[int, int, str], ...]  # (overrider, overridden index, overridden key)
+    rule: I.Priority
+    values: tuple[str, ...]
+    branch_grounds: tuple[tuple[str, ...], ...]  # the grounds each branch's condition reads
+
+    @staticmethod
+    def of(program: DecisionProgram, name: str, grounds: list[str], at: int) -> _Layout:
+        d = program.decisions[name]
+        idx = {k: i for i, k in enumerate(grounds)}
+        return _Layout(
+            name, at, tuple((k, idx[k]) for k in d.grounds if k not in d.base),
+            tuple((idx[w], idx[k], k) for w, k in d.overrides) if d.kind == "effect" else (),
+            d.rule, tuple(b.value for b in d.rule.branches),
+            tuple(tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
+                  for b in d.rule.branches))
+
+    def decided(self, gv: tuple[bool | None, ...], conds: tuple[bool | None, ...],
+                facts: dict[str, Any], program: DecisionProgram) -> Decided:
+        values = possible(conds, self.values, self.rule.default)
+        value = values[0] if len(values) == 1 else UNDETERMINED
+        if self.set_aside:
+            aside = {k for w, i, k in self.set_aside if gv[w] is True and gv[i] is True}
+            applying = tuple(k for k, i in self.rest if gv[i] is True and k not in aside)
+        else:
+            applying = tuple([k for k, i in self.rest if gv[i] is True])
+        unknown = tuple([k for k, i in self.rest if gv[i] is None])
+        if value != UNDETERMINED:
+            return Decided(self.name, value, values, applying, unknown, ())
+        g = {k: gv[i] for k, i in self.rest}
+        missing: dict[str, None] = {}
+        open_: list[tuple[str, tuple[str, ...]]] = []
+        for v, branch, c in zip(self.values, self.branch_grounds, conds, strict=True):
+            if c is False:
+                continue
+            keys = () if c is True else tuple(k for k in branch if g.get(k, True) is None)
+            open_.append((v, keys))
+            for k in keys:
+                for path in program.reads[k]:
+                    if path not in missing and _get(facts, path) is None:
+                        missing[path] = None
+            if c is True:
+                break
+        else:
+            open_.append((self.rule.default, ()))
+        return Decided(self.name, value, values, applying, unknown, tuple(missing),
+                       tuple(open_))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    fn: Any
+    grounds: tuple[str, ...]
+    layouts: dict[str, _Layout]
+
+
+class Compiled:
+    """A rulebook's decision program as Python functions (see the module docstring)."""
+
+    def __init__(self, book: Rulebook):
+        self.book = book
+        self.program = program_of(book)
+        p = self.program
+        gen = _Generator(p)
+        self._gen = gen
+        # the grounds each ground cites (`holds`), directly or through a definition
+        deps: dict[str, set[str]] = {}
+        self.reads: dict[str, set[str]] = {}  # facts each reads, through definitions too
+        for k in p.grounds:
+            facts, _d, gs = gen.ground_deps[k]
+            for d in gen.defs_for([k]):
+                facts = facts | gen.def_deps[d][0]
+                gs = gs | gen.def_deps[d][2]
+            deps[k], self.reads[k] = gs, facts
+        self.deps = deps
+        try:
+            self.order: list[str] = list(graphlib.TopologicalSorter(deps).static_order())
+        except graphlib.CycleError as err:
+            raise NotCompilable(f"grounds cite each other in a cycle: {err}") from err
+        self.index = {k: i for i, k in enumerate(self.order)}
+        self.outcomes = list(p.decisions)
+        self.citers: dict[str, set[str]] = {k: set() for k in self.order}
+        for k, ds in deps.items():
+            for d in ds:
+                self.citers[d].add(k)
+        self.sources: dict[str, str] = {}
+        self._fns: dict[str, _Entry] = {}
+        self._ground_fns: dict[str, Any] = {}
+        self._conds: dict[str, _Entry] = {}
+
+    # building
+    def _load(self, name: str, source: str) -> Any:
+        """Compile one generated function (our source; constants only through `K`)."""
+        self.sources[name] = source
+        ns: dict[str, Any] = {**_RUNTIME, "K": tuple(self._gen.K)}
+        code = compile(source, f"<yakkan compiled {self.book.doc.header.id}:{name}>", "exec")
+        exec(code, ns)  # our generated source (see the module docstring), never rule text
+        return ns[name]
+
+    def _closure(self, grounds: list[str]) -> list[str]:
+        need: set[str] = set()
+        stack = list(grounds)
+        while stack:
+            k = stack.pop()
+            if k not in need:
+                need.add(k)
+                stack.extend(self.deps[k])
+        return sorted(need, key=self.index.__getitem__)
+
+    def function(self, outcome: str | None) -> _Entry:
+        """The straight-line function for one outcome (None: all of them)."""
+        key = outcome or "*"
+        if key not in self._fns:
+            outs = self.outcomes if outcome is None else [outcome]
+            grounds = self._closure([k for o in outs for k in self.program.decisions[o].grounds])
+            name = "decide_all" if outcome is None else f"decide_{self.outcomes.index(outcome)}"
+            fn = self._load(name, self._gen.function(name, grounds, outs))
+            self._fns[key] = _Entry(fn, tuple(grounds), {
+                o: _Layout.of(self.program, o, grounds, i) for i, o in enumerate(outs)})
+        return self._fns[key]
+
+    def ground_fn(self, key: str) -> Any:
+        """A function computing one ground over `G` (the values of the grounds it cites)."""
+        if key not in self._ground_fns:
+            name = f"ground_{self.index[key]}"
+            src = self._gen.function(name, [key], [], local_grounds=False)
+            self._ground_fns[key] = self._load(name, src)
+        return self._ground_fns[key]
+
+    # running
+    def run(self, facts: dict[str, Any], as_of: dt.date, outcome: str | None = None) -> \
+            tuple[_Entry, tuple[bool | None, ...], tuple[tuple[bool | None, ...], ...]]:
+        """The raw values: every needed ground's applicability (in `entry.grounds` order)
+        and each decision rule's branch conditions."""
+        entry = self.function(outcome)
+        try:
+            gv, cv = entry.fn(facts, as_of, None)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        return entry, gv, cv
+
+    def decide(self, facts: dict[str, Any], as_of: dt.date,
+               outcomes: list[str] | None = None) -> dict[str, Decided]:
+        """The outcomes (all, or the named ones) of one case, with their grounds."""
+        one = outcomes[0] if outcomes is not None and len(outcomes) == 1 else None
+        entry, gv, cv = self.run(facts, as_of, one)
+        out: dict[str, Decided] = {}
+        for n in outcomes if outcomes is not None else self.outcomes:
+            lay = entry.layouts[n]
+            out[n] = lay.decided(gv, cv[lay.at], facts, self.program)
+        return out
+
+    def ground_values(self, facts: dict[str, Any], as_of: dt.date,
+                      outcome: str | None = None) -> dict[str, bool | None]:
+        """Ground key → applicability, for the grounds `outcome` (or every outcome) needs."""
+        entry, gv, _cv = self.run(facts, as_of, outcome)
+        return dict(zip(entry.grounds, gv, strict=True))
+
+    # incremental
+    def affected(self, paths: set[str]) -> list[str]:
+        """The grounds to re-run when the facts at `paths` change: those reading one of
+        them, and those citing an affected ground (dependency order)."""
+        hit = {k for k in self.order if self.reads[k] & paths}
+        stack = list(hit)
+        while stack:
+            for c in self.citers[stack.pop()]:
+                if c not in hit:
+                    hit.add(c)
+                    stack.append(c)
+        return sorted(hit, key=self.index.__getitem__)
+
+    def redecide(self, outcome: str, base: dict[str, bool | None], facts: dict[str, Any],
+                 as_of: dt.date, grounds: list[str]) -> tuple[str, ...]:
+        """The possible values of `outcome` for changed `facts`, re-running only `grounds`
+        (from `affected`) over the ground values `base` of the unchanged case."""
+        g = dict(base)
+        try:
+            for k in grounds:
+                if k in g:
+                    self.ground_fn(k)(facts, as_of, g)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        entry = self.conds_fn(outcome)
+        lay = entry.layouts[outcome]
+        return possible(entry.fn(facts, as_of, g)[1][0], lay.values, lay.rule.default)
+
+    def conds_fn(self, outcome: str) -> _Entry:
+        """A function computing one decision rule's branch conditions over `G`."""
+        if outcome not in self._conds:
+            name = f"conds_{self.outcomes.index(outcome)}"
+            fn = self._load(name, self._gen.function(name, [], [outcome]))
+            self._conds[outcome] = _Entry(fn, (), {outcome: _Layout.of(
+                self.program, outcome, list(self.program.decisions[outcome].grounds), 0)})
+        return self._conds[outcome]
+
+    def citation(self, key: str) -> str:
+        return self.program.grounds[key].citation
+
+
+def _get(facts: dict[str, Any], path: str) -> Any:
+    node: Any = facts
+    for p in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(p)
+        if node is None:
+            return None
+    return node
+
+
+def compiled_of(book: Rulebook) -> Compiled:
+    """The rulebook's compiled program, built once per process and kept with it."""
+    c = book.cache.get("compiled")
+    if not isinstance(c, Compiled):
+        c = Compiled(book)
+        book.cache["compiled"] = c
+    return c
