@@ -258,5 +258,34 @@ def lsp() -> None:
     run(run_lsp)
 
 
+@main.command()
+@click.argument("doc")
+@click.argument("input_path", metavar="INPUT", required=False)
+@click.option("-o", "--output", default=None,
+              help="the output table (.parquet, .csv or .jsonl); with --compare, the rows "
+                   "whose outcome changes")
+@click.option("--as-of", type=DATE, default=None,
+              help="evaluation date of rows without an as_of column (default: today)")
+@click.option("--outcome", "outcomes", multiple=True, help="only this outcome (repeatable)")
+@click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb",
+              show_default=True, help="DuckDB (SQL, embedded) or the compiled Python backend")
+@click.option("--errors", default=None, metavar="FILE",
+              help="also write the rejected rows (with their error) to this table")
+@click.option("--template", default=None, metavar="FILE",
+              help="write an empty input table with every column for DOC, and list them")
+@click.option("--compare", nargs=2, type=DATE, default=None, metavar="FROM TO",
+              help="decide each row under the versions in force on FROM and on TO; report "
+                   "the rows whose outcome changes")
+@click.option("--top", type=int, default=10, show_default=True,
+              help="rows in the summary's tables of grounds and missing facts")
+def batch(doc: str, input_path: str | None, output: str | None, as_of: dt.date | None,
+          outcomes: tuple[str, ...], engine: str, errors: str | None, template: str | None,
+          compare: tuple[dt.date, dt.date] | None, top: int) -> None:
+    """Decide every row of a table (Parquet, CSV, JSON Lines): one output row per input row."""
+    from yakkan.cli.batch import run_batch_cmd
+    run(lambda: run_batch_cmd(doc, input_path, output, as_of, list(outcomes), engine, errors,
+                              template, compare, top))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
