@@ -346,3 +346,36 @@ def test_absence_in_csv_is_the_absent_column(tmp_path: Path) -> None:
     # absence and unknown differ somewhere: the test can tell them apart
     assert {k: v for k, v in a[0].items() if k != "row"} != \
         {k: v for k, v in a[1].items() if k != "row"}
+
+
+def test_parquet_goes_through_duckdb_with_every_check_in_sql(tmp_path: Path) -> None:
+    """The Parquet path never decides a bad row and never drops one: an enum typo, a
+    negative count, a value with its `__absent` flag, a date no version covers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    good = {"id": "ok", "as_of": dt.date(2023, 5, 1), "service.kind": "type2",
+            "service.terminates_at_carrier": True, "service.docomo_corporate_contract": True,
+            "applicant.duns_issued": False, "contract.terminated_on": None,
+            "contract.terminated_on__absent": True}
+    rows = [good, {**good, "id": "typo", "service.kind": "type9"},
+            {**good, "id": "both", "contract.terminated_on": dt.date(2023, 5, 2)},
+            {**good, "id": "old", "as_of": dt.date(2000, 1, 1)}]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), src)
+    res = _run("denwa", str(src), "-o", str(tmp_path / "out.jsonl"), "--outcome", "application")
+    assert res.exit_code == 0, res.output
+    got = _read_jsonl(tmp_path / "out.jsonl")
+    assert [g["id"] for g in got] == ["ok", "typo", "both", "old"]
+    assert got[0]["error_code"] is None
+    assert got[0]["application.value"] == "may_refuse"  # no D-U-N-S number: 第14条の65第2項第6号
+    assert "第14条の65第2項第6号" in got[0]["application.grounds"]
+    assert got[1]["error_code"] == "case.invalid-fact" and "service.kind" in \
+        got[1]["error_message"]
+    assert got[2]["error_code"] == "case.invalid-fact" and "__absent" in got[2]["error_message"]
+    assert got[3]["error_code"] == "eval.no-version-in-force"
+    assert all(g["application.value"] is None for g in got[1:])
+    assert res.output.startswith("4 rows: 1 decided, 0 with an undetermined outcome, 3 rejected")
+    # a column of the wrong kind is a diagnostic for the whole file
+    pq.write_table(pa.table({"applicant.duns_issued": ["yes"]}), tmp_path / "bad.parquet")
+    res = _run("denwa", str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "o.parquet"))
+    assert res.exit_code == 2 and "batch.column-type" in res.output, res.output

@@ -41,39 +41,22 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.numerals import parse_date
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
+from yakkan.engine.features.tables import Summary, format_of
 from yakkan.engine.runtime.case import ABSENT_OK, facts_dict, facts_model
 from yakkan.engine.runtime.compiled import compiled_of
 from yakkan.engine.runtime.sql import ABSENT_SUFFIX, AS_OF, DUCKDB, compile_sql, sql_type
-from yakkan.engine.semantics.program import UNDETERMINED
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
 from yakkan.engine.syntax.load import select_version
 
 CHUNK = 50_000
-# values that do not go against the case (no ground to count among refusals)
-FAVOURABLE = ("accept", "approve", "not_applicable", UNDETERMINED)
-FORMATS = ("parquet", "csv", "jsonl")
 ENGINES = ("duckdb", "python")
-
-
-def format_of(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    raise YakkanError([Diagnostic(
-        code="batch.format", message=f"cannot tell the format of {path}",
-        hint="name it .parquet, .csv or .jsonl")])
 
 
 # ---- the layout ---------------------------------------------------------------------------
@@ -370,66 +353,6 @@ def _jsonish(v: Any) -> Any:
 
 # ---- deciding -------------------------------------------------------------------------------
 
-@dataclass
-class Summary:
-    """The counts of a run — rows in = decided + undetermined + rejected — and what decided
-    them: each outcome's values, the grounds that applied where an outcome went against the
-    case, and the facts most often missing."""
-
-    rows: int = 0
-    decided: int = 0
-    undetermined: int = 0
-    rejected: int = 0
-    values: Counter[tuple[str, str]] = field(default_factory=Counter)
-    grounds: Counter[tuple[str, str]] = field(default_factory=Counter)
-    missing: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-
-    def add(self, rec: dict[str, Any], names: list[str]) -> None:
-        self.rows += 1
-        if rec["error_code"] is not None:
-            self.rejected += 1
-            self.errors[rec["error_code"]] += 1
-            return
-        open_ = False
-        for o in names:
-            v = rec.get(f"{o}.value")
-            if v is None:  # not an outcome of this row's version
-                continue
-            self.values[(o, v)] += 1
-            open_ = open_ or v == UNDETERMINED
-            if v not in FAVOURABLE:
-                for c in rec.get(f"{o}.grounds") or []:
-                    self.grounds[(o, c)] += 1
-            for m in rec.get(f"{o}.missing") or []:
-                self.missing[m] += 1
-        if open_:
-            self.undetermined += 1
-        else:
-            self.decided += 1
-
-    def line(self) -> str:
-        return (f"{self.rows} rows: {self.decided} decided, {self.undetermined} with an "
-                f"undetermined outcome, {self.rejected} rejected")
-
-    def text(self, top: int = 10) -> str:
-        out = [self.line()]
-        if self.values:
-            out.append("\noutcomes:")
-            for (o, v), n in sorted(self.values.items()):
-                out.append(f"  {o} = {v}: {n}")
-        if self.grounds:
-            out.append(f"\nmost frequent grounds against the case (top {top}):")
-            out += [f"  {n:>8}  {o}: {c}" for (o, c), n in self.grounds.most_common(top)]
-        if self.missing:
-            out.append(f"\nmost often missing facts (top {top}):")
-            out += [f"  {n:>8}  {m}" for m, n in self.missing.most_common(top)]
-        if self.errors:
-            out.append("\nrejected rows by error:")
-            out += [f"  {n:>8}  {code}" for code, n in self.errors.most_common()]
-        return "\n".join(out)
-
-
 def validate(row: Row, lay: Layout, default_as_of: dt.date) -> tuple[Rulebook | None, Row]:
     """The version in force for the row, and the row with its facts validated."""
     if row.error is not None:
@@ -552,6 +475,13 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
                                           hint=did_you_mean(o, names)) for o in bad])
         names = [o for o in names if o in outcomes]
     default = as_of or dt.date.today()
+    if engine == "duckdb" and format_of(input_path) == "parquet":
+        from yakkan.engine.features.batch_native import native_batch
+        summary: Summary = native_batch(lay, input_path, output_path, names, default,
+                                        errors_path)
+        if progress is not None:
+            progress(summary.rows)
+        return summary
     eng = Engine(engine, lay, names)
     cols = output_columns(lay, names)
     summary = Summary()
