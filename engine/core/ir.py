@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Span(BaseModel):
     """Where a node stands in its source file (1-based lines and columns, in characters)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     file: str
     line: int
@@ -36,7 +36,7 @@ class Span(BaseModel):
 class Node(BaseModel):
     """Base of every AST and IR node: a source span that equality and dumps ignore."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=False)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=False, defer_build=True)
 
     span: Span | None = Field(default=None, exclude=True, repr=False)
     # set by the compile pass (`semantics/program.py`) on the program's own copy of a tree:
@@ -239,9 +239,8 @@ Expr = Annotated[
 ExprNode = (Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds
             | IfThen | Applies | Priority)
 
-for _m in (FieldDecl, YType, Not, BoolOp, Compare, MemberOf, Arith, Neg, Call, Quant, IfThen,
-           Holds, Branch, Priority):
-    _m.model_rebuild()
+# every model's validator is built on first use (`defer_build`), not at import: a command
+# that reads a cached rulebook and never validates an IR node does not pay for it
 
 
 def children(e: Any) -> list[Any]:

@@ -230,5 +230,3 @@ class Document(Node):
             yield parents, u
             stack.extend(((*parents, u), c) for c in reversed(u.children))
 
-
-Unit.model_rebuild()
