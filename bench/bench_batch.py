@@ -138,11 +138,13 @@ def main() -> None:
                 .to_arrow_table().to_pylist()
             cases = [facts_of_row(r, book) for r in rows]
             c = compiled_of(book)
-            loops = {
-                "interpreter loop": lambda: [evaluate(book, f, AS_OF, outcomes=[OUTCOME])
-                                             for f in cases],
-                "compiled Python loop": lambda: [c.decide(f, AS_OF, [OUTCOME]) for f in cases],
-                "plain Python (hand-written)": lambda: [hand_written(f) for f in cases],
+            loops: dict[str, Any] = {
+                "interpreter loop": lambda cases=cases: [
+                    evaluate(book, f, AS_OF, outcomes=[OUTCOME]) for f in cases],
+                "compiled Python loop": lambda cases=cases, c=c: [
+                    c.decide(f, AS_OF, [OUTCOME]) for f in cases],
+                "plain Python (hand-written)": lambda cases=cases: [
+                    hand_written(f) for f in cases],
             }
             rates: dict[str, float] = {}
             for name, fn in loops.items():

@@ -267,8 +267,9 @@ def lsp() -> None:
 @click.option("--as-of", type=DATE, default=None,
               help="evaluation date of rows without an as_of column (default: today)")
 @click.option("--outcome", "outcomes", multiple=True, help="only this outcome (repeatable)")
-@click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb",
-              show_default=True, help="DuckDB (SQL, embedded) or the compiled Python backend")
+@click.option("--engine", type=click.Choice(["duckdb", "python", "spark"]), default="duckdb",
+              show_default=True, help="DuckDB (SQL, embedded), the compiled Python backend, "
+                                      "or Spark SQL (pip install 'yakkan[spark]')")
 @click.option("--errors", default=None, metavar="FILE",
               help="also write the rejected rows (with their error) to this table")
 @click.option("--template", default=None, metavar="FILE",

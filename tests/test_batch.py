@@ -379,3 +379,35 @@ def test_parquet_goes_through_duckdb_with_every_check_in_sql(tmp_path: Path) -> 
     pq.write_table(pa.table({"applicant.duns_issued": ["yes"]}), tmp_path / "bad.parquet")
     res = _run("denwa", str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "o.parquet"))
     assert res.exit_code == 2 and "batch.column-type" in res.output, res.output
+
+
+# ---- Spark (pytest -m spark: needs pyspark and Java; .ci/run installs both) -----------------
+
+@pytest.mark.spark
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_spark_decides_as_duckdb_on_a_sample(book: Rulebook) -> None:
+    rng = random.Random(f"spark{book.doc.header.id}{book.doc.header.version}")
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    lay = Layout.of(book.doc.header.id)
+    names = list(all_outcomes(lay))
+    rows = [Row(i, i, as_of, random_facts(rng, book, as_of)) for i in range(400)]
+    duck = Engine("duckdb", lay, names).decide(book, rows)
+    spark = Engine("spark", lay, names).decide(book, rows)
+    assert len(spark) == len(duck) == len(rows)
+    diffs = [(r.row, k, s[k], d[k]) for r, s, d in zip(rows, spark, duck, strict=True)
+             for k in d if s[k] != d[k]]
+    assert diffs == [], f"Spark ≠ DuckDB on {len(diffs)}, e.g. {diffs[:3]}"
+
+
+@pytest.mark.spark
+def test_spark_engine_from_the_command_line(tmp_path: Path) -> None:
+    rows = [r for _, r in example_rows("denwa")]
+    src = tmp_path / "in.jsonl"
+    _write_jsonl(src, rows)
+    outs = []
+    for eng in ("duckdb", "spark"):
+        out = tmp_path / f"{eng}.jsonl"
+        res = _run("denwa", str(src), "-o", str(out), "--engine", eng)
+        assert res.exit_code == 0, res.output
+        outs.append(_read_jsonl(out))
+    assert outs[0] == outs[1]

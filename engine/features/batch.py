@@ -50,13 +50,41 @@ from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.tables import Summary, format_of
 from yakkan.engine.runtime.case import ABSENT_OK, facts_dict, facts_model
 from yakkan.engine.runtime.compiled import compiled_of
-from yakkan.engine.runtime.sql import ABSENT_SUFFIX, AS_OF, DUCKDB, compile_sql, sql_type
+from yakkan.engine.runtime.sql import (
+    ABSENT_SUFFIX,
+    AS_OF,
+    DUCKDB,
+    SPARK,
+    compile_sql,
+    sql_type,
+)
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
 from yakkan.engine.syntax.load import select_version
 
 CHUNK = 50_000
-ENGINES = ("duckdb", "python")
+ENGINES = ("duckdb", "python", "spark")
+
+
+def spark_session() -> Any:
+    """The Spark session `--engine spark` runs on: the active one (a cluster's, when yakkan
+    runs inside a Spark job), else a local one. Needs `pip install 'yakkan[spark]'` and Java."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise YakkanError([Diagnostic(
+            code="batch.no-spark", message="--engine spark needs pyspark",
+            hint="pip install 'yakkan[spark]' (and a Java 17 runtime)")]) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    spark = (SparkSession.builder.master("local[*]").appName("yakkan")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.ansi.enabled", "false")
+             .config("spark.sql.legacy.sizeOfNull", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 # ---- the layout ---------------------------------------------------------------------------
@@ -433,25 +461,46 @@ class Engine:
                     rec[f"{o}.missing"] = list(d.missing)
                 out.append(rec)
             return out
+        if self.kind == "spark":
+            return self._spark(book, rows, mine)
         return self._duckdb(book, rows, mine)
 
-    def _duckdb(self, book: Rulebook, rows: list[Row], mine: list[str]) -> list[dict[str, Any]]:
-        import duckdb
+    def _table(self, book: Rulebook, rows: list[Row]) -> Any:
+        """The rows in the canonical layout, as an Arrow table."""
         import pyarrow as pa
-        if self._con is None:
-            self._con = duckdb.connect()
-        key = f"{book.doc.header.version}"
-        if key not in self._sql:
-            self._sql[key] = compile_sql(book, DUCKDB, mine).query("__input")
-        schema = self.lay.arrow_schema(book)
         recs = []
         for i, r in enumerate(rows):
             rec = canonical_row(r.raw, book)
             rec["__row"] = i
             rec[AS_OF] = r.as_of
             recs.append(rec)
-        table = pa.Table.from_pylist(recs, schema=schema)
-        self._con.register("__input", table)
+        return pa.Table.from_pylist(recs, schema=self.lay.arrow_schema(book))
+
+    def _spark(self, book: Rulebook, rows: list[Row], mine: list[str]) -> list[dict[str, Any]]:
+        """Spark SQL (local mode here; a cluster's session the same way): the rows go to Spark
+        as Parquet, the program as Spark SQL from the same compiler (`runtime/sql.SPARK`)."""
+        import tempfile
+
+        import pyarrow.parquet as pq
+        spark = spark_session()
+        key = f"spark:{book.doc.header.version}"
+        if key not in self._sql:
+            self._sql[key] = compile_sql(book, SPARK, mine).query("__input")
+        with tempfile.TemporaryDirectory() as tmp:
+            pq.write_table(self._table(book, rows), f"{tmp}/rows.parquet")
+            spark.read.parquet(f"{tmp}/rows.parquet").createOrReplaceTempView("__input")
+            got = [r.asDict(recursive=True) for r in spark.sql(self._sql[key]).collect()]
+        got.sort(key=lambda g: g["__row"])
+        return [{k: v for k, v in g.items() if k not in ("__row", AS_OF)} for g in got]
+
+    def _duckdb(self, book: Rulebook, rows: list[Row], mine: list[str]) -> list[dict[str, Any]]:
+        import duckdb
+        if self._con is None:
+            self._con = duckdb.connect()
+        key = f"{book.doc.header.version}"
+        if key not in self._sql:
+            self._sql[key] = compile_sql(book, DUCKDB, mine).query("__input")
+        self._con.register("__input", self._table(book, rows))
         try:
             res = self._con.sql(self._sql[key]).to_arrow_table()
         finally:

@@ -82,8 +82,8 @@ class Dialect:
         return q + name.replace(q, q + q) + q
 
     def string(self, s: str) -> str:
-        if self.backslash_escapes:
-            s = s.replace("\\", "\\\\")
+        if self.backslash_escapes:  # Spark: 'a''b' is two literals ('ab'); escape instead
+            return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return "'" + s.replace("'", "''") + "'"
 
     def lam(self, var: str, body: str) -> str:
@@ -557,8 +557,9 @@ class _Compiler:
                 return SV(f"(CASE WHEN {a.v} IS NULL THEN NULL ELSE TRUE END)")
             return SV(f"(CASE WHEN {a.absent} THEN FALSE WHEN {a.v} IS NULL THEN NULL "
                       "ELSE TRUE END)")
-        if fn == "len":
-            return SV(f"{self.d.length}({args[0].v})")
+        if fn == "len":  # (Spark's size(NULL) is -1, not unknown: guard it)
+            a = args[0].v
+            return SV(f"(CASE WHEN {a} IS NULL THEN NULL ELSE {self.d.length}({a}) END)")
         if fn == "add_days":
             return self._strict(self.d.add_days(args[0].v, args[1].v), args)
         if fn == "days_between":
@@ -640,7 +641,7 @@ class _Compiler:
                 if body.absent is not None else selected)
         values = f"{d.transform}({kept}, {d.lam(x, body.v)})"
         if q == "sum":
-            zero = "0" if e.body is not None and e.body.ty == "int" else \
+            zero = "CAST(0 AS BIGINT)" if e.body is not None and e.body.ty == "int" else \
                 f"CAST(0 AS {DECIMAL})"
             agg = d.sum(values, zero)
         else:
