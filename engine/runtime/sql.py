@@ -558,8 +558,8 @@ class _Compiler:
             return SV(f"(CASE WHEN {a.absent} THEN FALSE WHEN {a.v} IS NULL THEN NULL "
                       "ELSE TRUE END)")
         if fn == "len":  # (Spark's size(NULL) is -1, not unknown: guard it)
-            a = args[0].v
-            return SV(f"(CASE WHEN {a} IS NULL THEN NULL ELSE {self.d.length}({a}) END)")
+            xs = args[0].v
+            return SV(f"(CASE WHEN {xs} IS NULL THEN NULL ELSE {self.d.length}({xs}) END)")
         if fn == "add_days":
             return self._strict(self.d.add_days(args[0].v, args[1].v), args)
         if fn == "days_between":
