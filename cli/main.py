@@ -96,10 +96,13 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @format_option("text", "json")
-def check(paths: tuple[str, ...], fmt: str) -> None:
+@click.option("--static/--no-static", default=True, show_default=True,
+              help="also run the static checks (z3): dead or always-true conditions, "
+                   "overlapping alternatives, conflicting rules — each with a witness case")
+def check(paths: tuple[str, ...], fmt: str, static: bool) -> None:
     """Parse, resolve and check clause files, folders or bundled documents (e.g. `clauses`)."""
     from yakkan.cli.check import run_check
-    run(lambda: run_check(list(paths), fmt))
+    run(lambda: run_check(list(paths), fmt, static))
 
 
 @main.command(name="fmt")

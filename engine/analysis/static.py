@@ -1,0 +1,228 @@
+"""static: drafting defects the engine finds by itself — z3 over the decision program.
+
+Each check asks the solver a question about every case at once, and each finding carries a
+witness case (facts a user can put in a case file and run) that the interpreter confirms
+before it is reported:
+
+* `static.dead` — a provision's condition can never hold: no case makes the ground apply
+  (no witness can exist; the finding says which condition);
+* `static.always` — a condition that holds in every case where all its facts are known:
+  the condition decides nothing (witness: none exists the other way; reported as info);
+* `static.overlap` — classifications a table presents side by side (第4条の4の4's
+  プラン1…プラン4) that one case can satisfy at once, where neither is defined from the
+  other; the witness is such a case;
+* `static.conflict` — two grounds of one outcome with opposite effects (a duty and an
+  exemption; a prohibition and a permission; a refusal and an acceptance) that can apply to
+  the same case while neither says it prevails (「…にかかわらず」); the engine then applies
+  its force order, which the text does not state. The witness is such a case.
+
+Dates are compared as of the version's first day in force (the solver fixes `as_of`);
+observed absence is not modelled (see `smt.SEMANTICS_NOTE`), so witnesses state values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from yakkan.engine.analysis.smt import (
+    SV,
+    Encoder,
+    FactSpace,
+    Unsupported,
+    fresh_context,
+    is_false,
+    is_true,
+    nest,
+)
+from yakkan.engine.core import ir as I
+from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.semantics.program import Ground, program_of
+from yakkan.engine.semantics.resolve import Rulebook
+
+OPPOSITE = ({"duty", "exemption"}, {"prohibition", "permission"})
+AGAINST = ("refuse", "may_refuse")
+TIMEOUT_MS = 5_000
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    pids: list[str]
+    citations: list[str]
+    witness: dict[str, Any] | None = None  # nested case facts
+    severity: str = "warning"
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        from yakkan.engine.core.values import case_jsonable
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "citations": self.citations, "provisions": self.pids,
+                "witness": None if self.witness is None else case_jsonable(self.witness),
+                "notes": self.notes}
+
+
+class _Encoder(Encoder):
+    """The encoder over the program's definitions (their `holds` lowered to the grounds
+    they cite), as every backend reads them."""
+
+    def definition(self, name: str) -> SV:
+        if name in self.defs:
+            return self.defs[name]
+        if name in self.in_progress:
+            raise Unsupported(f"definition `{name}` depends on itself")
+        self.in_progress.add(name)
+        try:
+            v = self.ev(self.program.definitions[name], {})
+        finally:
+            self.in_progress.discard(name)
+        self.defs[name] = v
+        return v
+
+
+def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]:
+    """Every static finding for one version, in document order."""
+    when = as_of or book.doc.header.effective_from or dt.date.today()
+    out: list[Finding] = []
+    with fresh_context():
+        space = FactSpace([book])
+        enc = _Encoder(space, book, when)
+        prog = program_of(book)
+        for g in prog.grounds.values():
+            if g.via is not None:
+                continue  # 準用: the imported ground is checked where it stands
+            out += _dead_or_always(book, space, enc, g, when)
+        out += _overlaps(book, space, enc, when)
+        out += _conflicts(book, space, enc, when)
+    order = {pid: i for i, pid in enumerate(book.order)}
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
+    unique = []
+    for f in out:  # two rules of one provision: one finding
+        if (f.code, tuple(f.pids), f.message) not in seen:
+            seen.add((f.code, tuple(f.pids), f.message))
+            unique.append(f)
+    return sorted(unique, key=lambda f: (order.get(f.pids[0], 0), f.code))
+
+
+def _solver(space: FactSpace) -> z3.Solver:
+    s = z3.Solver(ctx=space_ctx())
+    s.set("timeout", TIMEOUT_MS)
+    s.add(*space.constraints)
+    return s
+
+
+def space_ctx() -> z3.Context:
+    from yakkan.engine.analysis.smt import ctx
+    return ctx()
+
+
+def _has_condition(g: Ground) -> bool:
+    return any(not (isinstance(w, I.Lit) and w.value is True) for w in g.when) or \
+        bool(g.unless) or (g.force == "requirement" and g.requires is not None)
+
+
+def _dead_or_always(book: Rulebook, space: FactSpace, enc: Encoder, g: Ground,
+                    when: dt.date) -> list[Finding]:
+    if not _has_condition(g):
+        return []
+    try:
+        v = enc.applies(g)
+    except Unsupported:
+        return []
+    s = _solver(space)
+    s.add(is_true(v))
+    r = s.check()
+    if r == z3.unsat:
+        return [Finding("static.dead", f"{g.citation}: the condition can never hold — no "
+                        "case makes this provision apply", [g.id], [g.citation])]
+    s = _solver(space)
+    s.add(*space.complete())
+    s.add(is_false(v))
+    if s.check() == z3.unsat:
+        return [Finding("static.always", f"{g.citation}: the condition holds in every case "
+                        "whose facts are known — it decides nothing", [g.id], [g.citation],
+                        severity="info")]
+    return []
+
+
+def _witness(space: FactSpace, s: z3.Solver) -> dict[str, Any] | None:
+    if s.check() != z3.sat:
+        return None
+    return nest(space.decode(s.model()))
+
+
+def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> list[Finding]:
+    out: list[Finding] = []
+    prog = program_of(book)
+    for pid, names in prog.class_groups.items():
+        uses = {n: {".".join(r.path) for r in I.walk(prog.definitions[n])
+                    if isinstance(r, I.Ref) and r.resolved == "definition"} for n in names}
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if a in uses[b] or b in uses[a]:
+                    continue  # one is defined from the other (プラン4 is 「プラン2のうち」)
+                try:
+                    va, vb = enc.definition(a), enc.definition(b)
+                except Unsupported:
+                    continue
+                s = _solver(space)
+                s.add(is_true(va), is_true(vb))
+                w = _witness(space, s)
+                if w is None:
+                    continue
+                r = evaluate(book, w, when)
+                if not (r.definitions.get(a) is True and r.definitions.get(b) is True):
+                    continue  # not confirmed by the interpreter: not reported
+                la = book.definitions[a][0].label or a
+                lb = book.definitions[b][0].label or b
+                out.append(Finding(
+                    "static.overlap", f"{book.cite(pid)}: one case can be both 「{la}」 and "
+                    f"「{lb}」 — the text presents them as alternatives but does not make them "
+                    "exclusive", [pid], [book.cite(pid)], w))
+    return out
+
+
+def _conflicts(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> \
+        list[Finding]:
+    out: list[Finding] = []
+    prog = program_of(book)
+    for name, d in prog.decisions.items():
+        gs = [prog.grounds[k] for k in d.grounds if prog.grounds[k].via is None]
+        stated = {frozenset(p) for p in d.overrides}
+        for i, a in enumerate(gs):
+            for b in gs[i + 1:]:
+                if not _opposite(a.force, b.force) or frozenset((a.key, b.key)) in stated:
+                    continue
+                if a.rule_pid == b.rule_pid:
+                    continue  # one provision states both (「次の場合を除いて、承認します」)
+                try:
+                    va, vb = enc.applies(a), enc.applies(b)
+                except Unsupported:
+                    continue
+                s = _solver(space)
+                s.add(is_true(va), is_true(vb))
+                w = _witness(space, s)
+                if w is None:
+                    continue
+                res = evaluate(book, w, when, outcomes=[name]).outcomes[name]
+                applying = {r.ground.key for r in (*res.grounds, *res.base)}
+                if not {a.key, b.key} <= applying | {r.ground.key for r in res.not_applicable
+                                                     if r.applies is True}:
+                    continue  # not confirmed by the interpreter
+                out.append(Finding(
+                    "static.conflict", f"{a.citation} ({a.force}) and {b.citation} "
+                    f"({b.force}) can apply to the same case and neither says it prevails; "
+                    f"the engine decides {name} by its force order, which the text does not "
+                    "state", [a.id, b.id], [a.citation, b.citation], w))
+    return out
+
+
+def _opposite(f1: str, f2: str) -> bool:
+    if any({f1, f2} == pair for pair in OPPOSITE):
+        return True
+    return (f1 in AGAINST and f2 in ("accept", "approve")) or \
+        (f2 in AGAINST and f1 in ("accept", "approve"))

@@ -1,0 +1,100 @@
+"""Static checks (`engine/analysis/static.py`): defects the engine finds by itself, with
+witnesses the interpreter confirms — on a fixture that has one defect of each kind, and on
+the bundled 電話等サービス契約約款."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from yakkan.cli.main import main
+from yakkan.engine.analysis.static import static_checks
+from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.semantics.pipeline import analyse
+from yakkan.engine.semantics.program import program_of
+from yakkan.engine.semantics.rulebooks import rulebook_for
+from yakkan.engine.syntax.load import load_file
+
+FIXTURE = """document fixture "静的検査の試験用約款" {
+  version "1"
+  effective 2020-01-01
+}
+
+fact a: bool "事実A"
+fact b: bool "事実B"
+fact kind: enum { k1 "種類1", k2 "種類2" } "種類"
+
+article 1 "責任" {
+  paragraph 1 {
+    text "Aのときは、当社は責任を負います。"
+    rule liability: duty when a
+  }
+  paragraph 2 {
+    text "Bのときは、当社は責任を負いません。"
+    rule liability: exemption when b
+  }
+  paragraph 3 {
+    text "前2項の規定にかかわらず、Aであり、かつ、Aでないときは、当社は責任を負いません。"
+    notwithstanding 「前2項」
+    rule liability: exemption when a and not a
+  }
+  paragraph 4 {
+    text "種類1又は種類2のときは、届け出るものとします。"
+    rule notice: duty when kind == k1 or kind == k2
+  }
+}
+"""
+
+
+def _book(tmp_path: Path):  # type: ignore[no-untyped-def]
+    f = tmp_path / "fixture.yk"
+    f.write_text(FIXTURE, encoding="utf-8")
+    src = load_file(str(f))
+    assert src.doc is not None, src.diagnostics
+    book, diags = analyse(src.doc)
+    assert not [d for d in diags if d.severity == "error"], diags
+    program_of(book)
+    return f, book
+
+
+def test_each_kind_of_defect_is_found_with_a_witness(tmp_path: Path) -> None:
+    _f, book = _book(tmp_path)
+    found = {(x.code, tuple(x.citations)) for x in static_checks(book)}
+    assert ("static.dead", ("第1条第3項",)) in found
+    assert ("static.always", ("第1条第4項",)) in found
+    assert ("static.conflict", ("第1条第1項", "第1条第2項")) in found
+    # 第3項 overrides the others (「前2項の規定にかかわらず」): no conflict is claimed for it
+    assert not any(c == "static.conflict" and "第1条第3項" in cites for c, cites in found)
+    conflict = next(x for x in static_checks(book) if x.code == "static.conflict")
+    assert conflict.witness is not None
+    r = evaluate(book, conflict.witness, dt.date(2020, 1, 1)).outcomes["liability"]
+    assert {g.ground.citation for g in r.grounds} >= {"第1条第1項"}  # the duty applies
+
+
+def test_the_bundled_plans_overlap_and_the_witness_shows_it() -> None:
+    book = rulebook_for("denwa", dt.date(2023, 4, 17))
+    overlaps = [x for x in static_checks(book) if x.code == "static.overlap"]
+    assert overlaps, "プラン2 and プラン3 can hold at once (第4条の4の4第1項)"
+    for x in overlaps:
+        assert x.witness is not None
+        defs = evaluate(book, x.witness, dt.date(2023, 4, 17)).definitions
+        assert sum(1 for n in ("plan1", "plan2", "plan3", "plan4") if defs.get(n) is True) >= 2
+
+
+def test_yakkan_check_reports_them_as_diagnostics_and_json(tmp_path: Path) -> None:
+    f, _ = _book(tmp_path)
+    r = CliRunner().invoke(main, ["check", str(f)])
+    assert r.exit_code == 0, r.output  # warnings, not errors
+    assert "warning[static.dead]" in r.output and "warning[static.conflict]" in r.output
+    assert "a case that shows it" in r.output
+    r = CliRunner().invoke(main, ["check", str(f), "--format", "json"])
+    data = json.loads(r.output)
+    codes = {x["code"] for x in data["static"]}
+    assert {"static.dead", "static.always", "static.conflict"} <= codes
+    assert all(x["witness"] is not None for x in data["static"]
+               if x["code"] == "static.conflict")
+    r = CliRunner().invoke(main, ["check", str(f), "--no-static"])
+    assert "static." not in r.output
