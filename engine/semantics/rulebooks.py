@@ -2,6 +2,10 @@
 
 Resolution errors in a rule file make it unusable for evaluation (exit 2 with the
 diagnostics); warnings (drafting slips) do not.
+
+The disk cache keeps the compiled rulebooks of a document's files as checked JSON data
+(`cache.py`: nothing in it can run code); an entry that is missing, foreign, altered or does
+not validate is ignored, rebuilt and overwritten, so it never changes an answer.
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ import datetime as dt
 import functools
 import hashlib
 import os
-import pickle
 from importlib import resources
 from pathlib import Path
 
 from yakkan.engine.core.diagnostics import YakkanError
+from yakkan.engine.semantics import cache
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.load import (
     Source,
     ensure_clean,
@@ -26,11 +31,11 @@ from yakkan.engine.syntax.load import (
     source_of,
 )
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 1: pickled rulebooks (never read: a pickle can run code)
 
 
 def cache_dir() -> Path | None:
-    """Where compiled rulebooks are kept (`YAKKAN_CACHE`, else ~/.cache/yakkan); `YAKKAN_CACHE=off`
+    """Where the rulebook cache is kept (`YAKKAN_CACHE`, else ~/.cache/yakkan); `YAKKAN_CACHE=off`
     disables the cache. Entries are keyed by the content hash of the grammar, the engine's
     code and every rule file, so an edited file is never served stale."""
     env = os.environ.get("YAKKAN_CACHE")
@@ -56,31 +61,84 @@ def _key(files: list[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+def entry_path(where: Path, files: list[tuple[str, str]]) -> Path:
+    """The cache entry for these rule files ((path, text) pairs) in the cache folder `where`."""
+    return where / f"{_key(files)}{cache.SUFFIX}"
+
+
+class _Versions:
+    """The versions of one document, in file order: their headers, and each version's
+    rulebook once it is asked for — compiled (a cold run), or read from the cache entry.
+
+    When the entry cannot be read, or a version in it does not decode, it is set aside: every
+    version is compiled from the files (an error there is the cold run's error) and the entry
+    overwritten. Versions already handed out stay as they are: they are the same rulebooks,
+    built from the same texts."""
+
+    def __init__(self, texts: list[tuple[str, str]], entry: Path | None, key: str):
+        self.texts, self.entry, self.key = texts, entry, key
+        self.books: list[Rulebook | None] = [None] * len(texts)
+        self.stored = _stored(entry, key, texts) if entry is not None else None
+        if self.stored is not None:
+            self.headers = list(self.stored.headers)
+        else:
+            self._rebuild()
+
+    def book(self, i: int) -> Rulebook:
+        b = self.books[i]
+        if b is None and self.stored is not None:
+            try:
+                b = self.books[i] = self.stored.rulebook(i)
+            except Exception:  # anything a foreign entry provokes: rebuild, below
+                b = None
+        if b is None:
+            self._rebuild()
+            b = self.books[i]
+            assert b is not None
+        return b
+
+    def all(self) -> list[Rulebook]:
+        return [self.book(i) for i in range(len(self.books))]
+
+    def _rebuild(self) -> None:
+        books = _compile([source_of(p, t) for p, t in self.texts])
+        self.books = [o if o is not None else b for o, b in zip(self.books, books, strict=True)]
+        self.headers = [b.doc.header for b in books]
+        self.stored = None
+        if self.entry is not None:
+            try:
+                cache.write_entry(self.entry, self.key, cache.dump_rulebooks(books))
+            except (OSError, TypeError, ValueError, RecursionError):
+                pass  # a read-only home (or a rulebook the cache cannot hold): no entry
+
+
 @functools.cache
-def _resolved_versions(doc: str) -> tuple[Rulebook, ...]:
+def _resolved_versions(doc: str) -> _Versions:
     paths = expand_paths([doc])
     texts = [(str(p), read_text(p, str(p))) for p in paths]
     where = cache_dir()
-    entry = where / f"{_key(texts)}.pickle" if where else None
-    if entry is not None and entry.exists():
-        try:
-            with entry.open("rb") as f:
-                books = pickle.load(f)
-            if isinstance(books, tuple):
-                return books
-        except Exception:  # a damaged or foreign entry: rebuild it
-            pass
-    books = _compile([source_of(p, t) for p, t in texts])
-    if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(books, f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(entry)
-        except OSError:  # a read-only home: run without the cache
-            pass
-    return books
+    key = _key(texts) if where is not None else ""
+    return _Versions(texts, where / f"{key}{cache.SUFFIX}" if where is not None else None, key)
+
+
+def _stored(entry: Path, key: str, texts: list[tuple[str, str]]) -> cache.Stored | None:
+    """The entry's versions, or None when it is missing or not sound: one per rule file, in
+    order, each compiled from that file's text as it is now."""
+    payload = cache.read_entry(entry, key)
+    if payload is None:
+        return None
+    try:
+        stored = cache.Stored(payload)
+    except Exception:  # anything a foreign entry provokes: ignore it, rebuild
+        return None
+    if stored.digests != [_digest(t) for _, t in texts]:
+        return None
+    return stored
+
+
+def _digest(text: str) -> str:
+    """The content hash `Source.digest` gives the text `source_of` reads (BOM dropped)."""
+    return Source("", text[1:] if text.startswith("\ufeff") else text, None).digest
 
 
 def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
@@ -93,19 +151,24 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     digests = [s.digest for s in sources if s.doc is not None]  # in the order of `books`
     for b, digest in zip(books, digests, strict=True):
         b.source_digest = digest  # the rule file's content hash
-        b.cache.clear()  # derived forms (the graph) are rebuilt on demand, never pickled
+        b.cache.clear()  # derived forms (the graph) are rebuilt on demand
         program_of(b)  # the decision program is kept with the rulebook
     return books
 
 
 def versions(doc: str) -> list[Rulebook]:
     """Every encoded version of `doc` (id, folder or file), resolved, oldest first."""
-    return sorted(_resolved_versions(doc),
+    return sorted(_resolved_versions(doc).all(),
                   key=lambda b: b.doc.header.effective_from or dt.date.min)
 
 
 def rulebook_for(doc: str, as_of: dt.date | None) -> Rulebook:
-    """The version in force on `as_of` (the newest when None); an error if none is."""
-    books = versions(doc)
-    chosen = select_version([b.doc for b in books], as_of)
-    return next(b for b in books if b.doc is chosen)
+    """The version in force on `as_of` (the newest when None); an error if none is. Only that
+    version is read from the cache."""
+    v = _resolved_versions(doc)
+    order = sorted(range(len(v.headers)),
+                   key=lambda i: v.headers[i].effective_from or dt.date.min)
+    # `select_version` reads only the headers: it is given them without the rest
+    shown = [A.Document.model_construct(header=v.headers[i]) for i in order]
+    chosen = select_version(shown, as_of)
+    return v.book(next(i for i, d in zip(order, shown, strict=True) if d is chosen))
