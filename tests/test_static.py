@@ -98,3 +98,19 @@ def test_yakkan_check_reports_them_as_diagnostics_and_json(tmp_path: Path) -> No
                if x["code"] == "static.conflict")
     r = CliRunner().invoke(main, ["check", str(f), "--no-static"])
     assert "static." not in r.output
+
+
+def test_a_call_priced_by_two_tariff_rows_is_found_and_the_witness_prices_it_twice() -> None:
+    """プラン2 and プラン3 can hold at once (the overlap above), so a call of a プラン2 コース1
+    service that is also プラン3 falls under 料金表第1表第2 1(21)イ(ア) and (イ) alike."""
+    from yakkan.engine.features.charges import compute_charges
+    when = dt.date(2023, 4, 17)
+    book = rulebook_for("denwa", when)
+    found = [x for x in static_checks(book) if x.code == "static.double-charge"]
+    assert found, "the two call rows can price one call"
+    x = found[0]
+    assert x.witness is not None and x.witness.get("calls")
+    report = compute_charges(book, x.witness, when)
+    priced = [ln.name for ln in report.lines if ln.status == "charged"
+              and ln.amount is not None and ln.amount > 0 and ln.name.startswith("call_")]
+    assert len(x.witness["calls"]) == 1 and len(priced) >= 2, priced  # one call, two prices

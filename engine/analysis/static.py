@@ -11,6 +11,9 @@ before it is reported:
 * `static.overlap` — classifications a table presents side by side (第4条の4の4's
   プラン1…プラン4) that one case can satisfy at once, where neither is defined from the
   other; the witness is such a case;
+* `static.double-charge` — two charges (tariff rows) that can both price the same record
+  of a list (one call, one line) in the same case: both their conditions hold and the
+  record passes both `where`s; the witness is such a case with one record;
 * `static.conflict` — two grounds of one outcome with opposite effects (a duty and an
   exemption; a prohibition and a permission; a refusal and an acceptance) that can apply to
   the same case while neither says it prevails (「…にかかわらず」); the engine then applies
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import z3
@@ -97,6 +101,7 @@ def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]
                 continue  # 準用: the imported ground is checked where it stands
             out += _dead_or_always(book, space, enc, g, when)
         out += _overlaps(book, space, enc, when)
+        out += _double_charges(book, space, enc, when)
         out += _conflicts(book, space, enc, when)
     order = {pid: i for i, pid in enumerate(book.order)}
     seen: set[tuple[str, tuple[str, ...], str]] = set()
@@ -149,9 +154,20 @@ def _dead_or_always(book: Rulebook, space: FactSpace, enc: Encoder, g: Ground,
     return []
 
 
-def _witness(space: FactSpace, s: z3.Solver) -> dict[str, Any] | None:
+def _witness(space: FactSpace, s: z3.Solver, when: dt.date | None = None) -> \
+        dict[str, Any] | None:
+    """A readable case satisfying the solver's constraints: fewest facts stated, dates near
+    the version's first day, numbers near zero (z3 Optimize over the same constraints)."""
     if s.check() != z3.sat:
         return None
+    opt = z3.Optimize(ctx=space_ctx())
+    opt.set("timeout", TIMEOUT_MS)
+    opt.add(*s.assertions())
+    opt.minimize(space.cost())
+    if when is not None:
+        opt.minimize(space.closeness(when))
+    if opt.check() == z3.sat:
+        return nest(space.decode(opt.model()))
     return nest(space.decode(s.model()))
 
 
@@ -171,7 +187,7 @@ def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> 
                     continue
                 s = _solver(space)
                 s.add(is_true(va), is_true(vb))
-                w = _witness(space, s)
+                w = _witness(space, s, when)
                 if w is None:
                     continue
                 r = evaluate(book, w, when)
@@ -205,7 +221,7 @@ def _conflicts(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) ->
                     continue
                 s = _solver(space)
                 s.add(is_true(va), is_true(vb))
-                w = _witness(space, s)
+                w = _witness(space, s, when)
                 if w is None:
                     continue
                 res = evaluate(book, w, when, outcomes=[name]).outcomes[name]
@@ -226,3 +242,76 @@ def _opposite(f1: str, f2: str) -> bool:
         return True
     return (f1 in AGAINST and f2 in ("accept", "approve")) or \
         (f2 in AGAINST and f1 in ("accept", "approve"))
+
+
+def _sum_over(e: I.Expr | None) -> I.Quant | None:
+    """The first `sum(r in list: … where …)` in an amount."""
+    if e is None:
+        return None
+    return next((n for n in I.walk(e) if isinstance(n, I.Quant) and n.q == "sum"), None)
+
+
+def _renamed(e: I.Expr | None, old: str, new: str) -> I.Expr | None:
+    """A copy of `e` whose bound variable `old` is called `new`."""
+    if e is None:
+        return None
+    c = e.model_copy(deep=True)
+    for n in I.walk(c):
+        if isinstance(n, I.Ref) and n.path and n.path[0] == old and \
+                n.resolved in ("var", None):
+            n.path = [new, *n.path[1:]]
+            n.resolved = "var"
+    return c
+
+
+def _double_charges(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> \
+        list[Finding]:
+    from yakkan.engine.runtime.evaluate import Evaluator
+    out: list[Finding] = []
+    prog = program_of(book)
+    items = [(pid, name, ch, _sum_over(ch.amount)) for (pid, name), ch in prog.charges.items()]
+    items = [x for x in items if x[3] is not None]
+    true = I.Lit(type="bool", value=True, ty="bool")
+    for i, (p1, n1, c1, q1) in enumerate(items):
+        for p2, n2, c2, q2 in items[i + 1:]:
+            assert q1 is not None and q2 is not None
+            if q1.source.path != q2.source.path or c1.payer != c2.payer:
+                continue
+            var = "__record"
+            w1 = _renamed(q1.where, q1.var, var) or true
+            w2 = _renamed(q2.where, q2.var, var) or true
+            both = I.Quant(q="any", var=var, source=q1.source.model_copy(deep=True),
+                           where=w1, body=w2, ty="bool")
+            parts: list[I.Expr] = [both, *(x for x in (c1.when, c2.when) if x is not None)]
+            # a witness worth reading prices the record at more than nothing on both rows
+            for body, q in ((q1.body, q1), (q2.body, q2)):
+                b = _renamed(body, q.var, var)
+                if b is not None:
+                    zero = I.Lit(type="money", value=Decimal(0), ty="money")
+                    pos = I.Compare(op=">", left=b, right=zero, ty="bool")
+                    parts.append(I.Quant(q="any", var=var, source=q.source.model_copy(deep=True),
+                                         where=w1, body=I.BoolOp(op="and", operands=[w2, pos],
+                                                                 ty="bool"), ty="bool"))
+            try:
+                vs = [enc.truth(enc.ev(x, {})) for x in parts]
+            except Unsupported:
+                continue
+            s = _solver(space)
+            s.add(*[is_true(v) for v in vs])
+            w = _witness(space, s, when)
+            if w is None:
+                continue
+            ev = Evaluator(book, w, when)
+            try:
+                confirmed = all(ev.ev(x, {}) is True for x in parts)
+            except Exception:
+                confirmed = False
+            if not confirmed:
+                continue
+            l1, l2 = c1.label or n1, c2.label or n2
+            list_name = ".".join(q1.source.path)
+            out.append(Finding(
+                "static.double-charge", f"{book.cite(p1)} 「{l1}」 and {book.cite(p2)} "
+                f"「{l2}」 can both price the same record of {list_name} in one case",
+                [p1, p2], [book.cite(p1), book.cite(p2)], w))
+    return out

@@ -527,7 +527,7 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
     if engine == "duckdb" and format_of(input_path) == "parquet":
         from yakkan.engine.features.batch_native import native_batch
         summary: Summary = native_batch(lay, input_path, output_path, names, default,
-                                        errors_path)
+                                        errors_path, progress=progress is not None)
         if progress is not None:
             progress(summary.rows)
         return summary

@@ -68,11 +68,14 @@ def _accepts(base: str, actual: str) -> bool:
 
 
 def native_batch(lay: Any, input_path: str, output_path: str | None, names: list[str],
-                 default_as_of: dt.date, errors_path: str | None) -> Summary:
-    """Decide a Parquet table in DuckDB; write the output; return the batch `Summary`."""
+                 default_as_of: dt.date, errors_path: str | None,
+                 progress: bool = False) -> Summary:
+    """Decide a Parquet table in DuckDB; write the output; return the batch `Summary`.
+    With `progress` (a terminal), DuckDB's own progress bar shows how far each pass is."""
     import duckdb
 
     con = duckdb.connect()
+    con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}").fetchall()
     src = f"read_parquet({_lit(input_path)}, file_row_number = true)"
     try:
         cols = [_Col(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}")
