@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -63,3 +64,27 @@ def test_cli_trace_json_round_trips() -> None:
     r = CliRunner().invoke(main, ["explain", str(CASES / "denwa-plan4-no-duns.yaml"),
                                   "--trace"])
     assert r.exit_code == 2 and "usage.trace-needs-json" in r.output
+
+
+def test_charges_continue_the_case_evaluation_in_the_same_trace(monkeypatch: Any) -> None:
+    """The charge lines are read by the case's own interpreter: no second Evaluator, and
+    their steps are events of the one trace, under `charge:<provision>:<name>`."""
+    from yakkan.engine.features import charges as C
+    from yakkan.engine.features.explain import prepare
+    from yakkan.engine.runtime import evaluate as E
+    p = prepare(str(CASES / "charge-denwa-course2-calls-old.yaml"))
+    result = E.evaluate(p.book, p.facts, p.as_of, trace=True)
+    made = []
+    real_init = E.Evaluator.__init__
+
+    def counting(self: Any, *a: Any, **k: Any) -> None:
+        made.append(1)
+        real_init(self, *a, **k)
+
+    monkeypatch.setattr(C.Evaluator, "__init__", counting)
+    report = C.compute_charges(p.book, p.facts, p.as_of, result)
+    assert made == []  # no second interpreter
+    assert report.line("call_charge_b").amount == 80  # the same answer as ever
+    assert result.trace is not None
+    parents = {e.parent for e in result.trace.events if e.parent}
+    assert any(x.startswith("charge:") and x.endswith(":call_charge_b") for x in parents)

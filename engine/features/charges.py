@@ -1,7 +1,9 @@
 """charges: a Rulebook and a case → priced lines, subtotals, tax and total, each explained.
 
 Every `charge` of the version in force is evaluated with the interpreter of
-`yakkan.engine.runtime.evaluate` (one `Evaluator`, its records reset per line, as for a ground): what
+`yakkan.engine.runtime.evaluate` (the case's own `Evaluator` when its evaluated `Result` is given —
+so the charge lines' steps join the same typed trace, under `charge:<provision>:<name>` — its
+records reset per line, as for a ground): what
 it recorded (`values`, `read_facts`, `read_defs`) is the line's justification, never a second
 computation.
 
@@ -286,14 +288,23 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
     """
     if result is not None and (result.book is not book or result.as_of != as_of):
         raise ValueError("the result is of another rulebook or date than the charges")
-    ev = Evaluator(book, restore_durations(facts), as_of)
+    restored = restore_durations(facts)
+    if result is not None and result.evaluator is not None and restored == result.facts:
+        ev = result.evaluator  # continue the case's evaluation: one trace, nothing twice
+    else:
+        ev = Evaluator(book, restored, as_of)
     report = ChargeReport(book, as_of)
-    for pid in book.order:
-        prov = book.provisions[pid]
-        if prov.unit.status != "encoded":
-            continue
-        for ch in prov.unit.charges:  # the program's copy: its nodes carry stable ids
-            report.lines.append(_line(book, ev, pid, ev.program.charges[(pid, ch.name)]))
+    outer = ev.parent
+    try:
+        for pid in book.order:
+            prov = book.provisions[pid]
+            if prov.unit.status != "encoded":
+                continue
+            for ch in prov.unit.charges:  # the program's copy: its nodes carry stable ids
+                ev.parent = f"charge:{pid}:{ch.name}"  # its steps, under the charge line
+                report.lines.append(_line(book, ev, pid, ev.program.charges[(pid, ch.name)]))
+    finally:
+        ev.parent = outer
     return report
 
 

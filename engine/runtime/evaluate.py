@@ -117,6 +117,10 @@ class Result:
     # every definition the evaluation computed (those the outcomes read, and the program's
     # side-by-side classifications), by name
     definitions: dict[str, Any] = field(default_factory=dict)
+    # the interpreter that produced this result, with what it computed (definitions,
+    # grounds): later readers of the same case — the charges — continue it, so their steps
+    # join the same trace and nothing is evaluated twice
+    evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
 
 
 def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
@@ -431,7 +435,7 @@ def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
         for names in ev.program.class_groups.values():
             for n in names:
                 ev.definition(n)
-    return Result(book, as_of, out, facts, tr, dict(ev.defs))
+    return Result(book, as_of, out, facts, tr, dict(ev.defs), ev)
 
 
 # ---- what the grounds compare facts with (for counterfactuals and exhaustive search) -----------
