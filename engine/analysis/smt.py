@@ -558,8 +558,9 @@ class Encoder:
             raise Unsupported(f"definition `{name}` depends on itself")
         self.in_progress.add(name)
         try:
-            d, _ = self.book.definitions[name]
-            v = self.ev(d.expr, {})
+            # the program's copy: its `holds` lowered to the grounds it cites, as every
+            # backend reads it (the source expression's `holds` has no lowered form)
+            v = self.ev(self.program.definitions[name], {})
         finally:
             self.in_progress.discard(name)
         self.defs[name] = v

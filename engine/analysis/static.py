@@ -33,7 +33,6 @@ from typing import Any
 import z3
 
 from yakkan.engine.analysis.smt import (
-    SV,
     Encoder,
     FactSpace,
     Unsupported,
@@ -70,31 +69,13 @@ class Finding:
                 "notes": self.notes}
 
 
-class _Encoder(Encoder):
-    """The encoder over the program's definitions (their `holds` lowered to the grounds
-    they cite), as every backend reads them."""
-
-    def definition(self, name: str) -> SV:
-        if name in self.defs:
-            return self.defs[name]
-        if name in self.in_progress:
-            raise Unsupported(f"definition `{name}` depends on itself")
-        self.in_progress.add(name)
-        try:
-            v = self.ev(self.program.definitions[name], {})
-        finally:
-            self.in_progress.discard(name)
-        self.defs[name] = v
-        return v
-
-
 def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]:
     """Every static finding for one version, in document order."""
     when = as_of or book.doc.header.effective_from or dt.date.today()
     out: list[Finding] = []
     with fresh_context():
         space = FactSpace([book])
-        enc = _Encoder(space, book, when)
+        enc = Encoder(space, book, when)
         prog = program_of(book)
         for g in prog.grounds.values():
             if g.via is not None:
