@@ -411,3 +411,26 @@ def test_spark_engine_from_the_command_line(tmp_path: Path) -> None:
         assert res.exit_code == 0, res.output
         outs.append(_read_jsonl(out))
     assert outs[0] == outs[1]
+
+
+def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:
+    """A missing input, a table that is not UTF-8, an output folder that does not exist, a
+    file that is not Parquet: each a diagnostic and exit 2, never a traceback (exit 70)."""
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"id": 1}\n', encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id\n\xff\xfe\n")
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("not parquet", encoding="utf-8")
+    cases = [
+        ([str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl")], "io.missing"),
+        ([str(bad), "-o", str(tmp_path / "o.jsonl")], "io.not-utf8"),
+        ([str(one), "-o", str(tmp_path / "no" / "o.jsonl")], "io.unwritable"),
+        ([str(one), "-o", str(tmp_path / "no" / "o.parquet")], "io.unwritable"),
+        ([str(fake), "-o", str(tmp_path / "o.jsonl")], "batch.unreadable"),
+        ([str(one), "-o", str(tmp_path / "o.txt")], "batch.format"),
+    ]
+    for args, code in cases:
+        r = _run("denwa", *args)
+        assert r.exit_code == 2, (code, r.output)
+        assert code in r.output and "Traceback" not in r.output, r.output

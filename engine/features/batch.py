@@ -37,10 +37,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
@@ -243,14 +245,33 @@ class Row:
     error: tuple[str, str] | None = None
 
 
+def check_input(path: str) -> None:
+    """An input table that exists and is a readable file, or a diagnostic (exit 2)."""
+    p = Path(path)
+    problem = ("does not exist" if not p.exists() else "is not a file" if not p.is_file()
+               else "cannot be read" if not os.access(p, os.R_OK) else None)
+    if problem is not None:
+        raise YakkanError([Diagnostic(code="io.missing", message=f"`{path}` {problem}",
+                                      hint="give the path of a .parquet, .csv or .jsonl file")])
+
+
 def read_rows(path: str, lay: Layout) -> Iterator[Row]:
     fmt = format_of(path)
-    if fmt == "jsonl":
-        yield from _jsonl(path, lay)
-    elif fmt == "csv":
-        yield from _csv(path, lay)
-    else:
-        yield from _parquet(path, lay)
+    try:
+        if fmt == "jsonl":
+            yield from _jsonl(path, lay)
+        elif fmt == "csv":
+            yield from _csv(path, lay)
+        else:
+            yield from _parquet(path, lay)
+    except UnicodeDecodeError as err:
+        raise YakkanError([Diagnostic(
+            code="io.not-utf8", message=f"{path}: not UTF-8 text (byte {err.start})",
+            hint="save the table as UTF-8")]) from None
+    except OSError as err:
+        raise YakkanError([Diagnostic(
+            code="io.unreadable", message=f"cannot read `{path}`: {err.strerror or err}")]) \
+            from None
 
 
 def _nest(flat: dict[str, Any], lay: Layout) -> dict[str, Any]:
@@ -514,6 +535,7 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
               engine: str = "duckdb", errors_path: str | None = None,
               progress: Callable[[int], None] | None = None) -> Summary:
     """Decide every row of `input_path`; write the output table; return the counts."""
+    check_input(input_path)
     lay = Layout.of(doc)
     names = all_outcomes(lay)
     if outcomes:
@@ -605,12 +627,20 @@ class Writer:
         self._pq: Any = None
         self._f: Any = None
         self._csv: Any = None
-        if self.fmt == "jsonl":
-            self._f = open(path, "w", encoding="utf-8")
-        elif self.fmt == "csv":
-            self._f = open(path, "w", encoding="utf-8", newline="")
-            self._csv = csv.writer(self._f)
-            self._csv.writerow(columns)
+        try:
+            if self.fmt == "jsonl":
+                self._f = open(path, "w", encoding="utf-8")  # closed in close()
+            elif self.fmt == "csv":
+                self._f = open(path, "w", encoding="utf-8", newline="")
+                self._csv = csv.writer(self._f)
+                self._csv.writerow(columns)
+            else:  # Parquet is written at the first flush: check the place now
+                Path(path).touch()
+        except OSError as err:
+            raise YakkanError([Diagnostic(
+                code="io.unwritable", message=f"cannot write `{path}`: "
+                f"{err.strerror or type(err).__name__}",
+                hint="check that the folder exists and that you may write there")]) from None
 
     def add(self, rec: dict[str, Any]) -> None:
         if self.fmt == "jsonl":
@@ -727,6 +757,7 @@ def compare_batch(doc: str, input_path: str, output_path: str | None, before: dt
                   progress: Callable[[int], None] | None = None) -> Comparison:
     """Decide every row under the version in force on `before` and on `after`; write the
     rows whose outcome changes (with both values and both ground lists)."""
+    check_input(input_path)
     lay = Layout.of(doc)
     old, new = rulebook_for(doc, before), rulebook_for(doc, after)
     names = [o for o in all_outcomes(lay) if outcomes is None or o in outcomes]

@@ -81,9 +81,10 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
         cols = [_Col(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}")
                 .fetchall()]
     except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise YakkanError([Diagnostic(code="batch.unreadable",
                                       message=f"cannot read {input_path} as Parquet: "
-                                      f"{str(err)[:300]}")]) from None
+                                      f"{first[:300]}")]) from None
     have = {c.name: c for c in cols if c.name != "file_row_number"}
     lay.check_columns(list(have), input_path)
     bad = []
