@@ -27,16 +27,6 @@ BOOKS = [b for d in ("denwa", "rakuten-miitel") for b in versions(d)]
 CASES = 120
 
 
-def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def _no_absence(v: Any) -> bool:
     if v is ABSENT:
         return False
@@ -50,7 +40,7 @@ def _no_absence(v: Any) -> bool:
 @pytest.mark.parametrize("book", BOOKS, ids=[f"{b.doc.header.id}@{b.doc.header.version}"
                                             for b in BOOKS])
 def test_every_ground_agrees_with_the_interpreter(book: Rulebook) -> None:
-    from test_batch import random_facts  # the seeded generator of the batch tests
+    from test_batch import _flat, random_facts  # the seeded generator of the batch tests
     rng = random.Random(f"grounds{book.doc.header.id}{book.doc.header.version}")
     when = book.doc.header.effective_from or dt.date(2024, 1, 1)
     prog = program_of(book)

@@ -152,6 +152,19 @@ def _witness(space: FactSpace, s: z3.Solver, when: dt.date | None = None) -> \
     return nest(space.decode(s.model()))
 
 
+def _both(space: FactSpace, enc: Encoder, when: dt.date, encode: Any) -> \
+        dict[str, Any] | None:
+    """A witness case where both encoded conditions hold (`encode()` gives their SVs), or
+    None when there is none or the encoder cannot express them."""
+    try:
+        va, vb = encode()
+    except Unsupported:
+        return None
+    s = _solver(space)
+    s.add(is_true(va), is_true(vb))
+    return _witness(space, s, when)
+
+
 def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> list[Finding]:
     out: list[Finding] = []
     prog = program_of(book)
@@ -162,13 +175,8 @@ def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> 
             for b in names[i + 1:]:
                 if a in uses[b] or b in uses[a]:
                     continue  # one is defined from the other (プラン4 is 「プラン2のうち」)
-                try:
-                    va, vb = enc.definition(a), enc.definition(b)
-                except Unsupported:
-                    continue
-                s = _solver(space)
-                s.add(is_true(va), is_true(vb))
-                w = _witness(space, s, when)
+                w = _both(space, enc, when,
+                          lambda a=a, b=b: (enc.definition(a), enc.definition(b)))
                 if w is None:
                     continue
                 r = evaluate(book, w, when)
@@ -196,13 +204,7 @@ def _conflicts(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) ->
                     continue
                 if a.rule_pid == b.rule_pid:
                     continue  # one provision states both (「次の場合を除いて、承認します」)
-                try:
-                    va, vb = enc.applies(a), enc.applies(b)
-                except Unsupported:
-                    continue
-                s = _solver(space)
-                s.add(is_true(va), is_true(vb))
-                w = _witness(space, s, when)
+                w = _both(space, enc, when, lambda a=a, b=b: (enc.applies(a), enc.applies(b)))
                 if w is None:
                     continue
                 res = evaluate(book, w, when, outcomes=[name]).outcomes[name]

@@ -26,6 +26,7 @@ from yakkan.engine.runtime.evaluate import (
     compared_literals,
     evaluate,
 )
+from yakkan.engine.runtime.ops import fact_at
 from yakkan.engine.semantics.program import UNDETERMINED
 from yakkan.engine.semantics.resolve import Rulebook
 
@@ -76,12 +77,7 @@ def with_changes(facts: dict[str, Any], changes: tuple[tuple[str, Any], ...]) ->
 
 
 def get_path(facts: dict[str, Any], path: str) -> Any:
-    node: Any = facts
-    for p in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(p)
-    return node
+    return fact_at(facts, path.split("."))
 
 
 def _boundaries(book: Rulebook, path: str) -> list[Any]:

@@ -31,7 +31,7 @@ from typing import Any, assert_never
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
 from yakkan.engine.core.values import ABSENT
-from yakkan.engine.runtime.ops import EvalError, arith, compare, fold, literal, possible
+from yakkan.engine.runtime.ops import EvalError, arith, compare, fact_at, fold, literal, possible
 from yakkan.engine.semantics.program import (
     UNDETERMINED,
     DecisionProgram,
@@ -405,7 +405,7 @@ class _Layout:
             open_.append((v, keys))
             for k in keys:
                 for path in program.reads[k]:
-                    if path not in missing and _get(facts, path) is None:
+                    if path not in missing and fact_at(facts, path.split(".")) is None:
                         missing[path] = None
             if c is True:
                 break
@@ -563,17 +563,6 @@ class Compiled:
 
     def citation(self, key: str) -> str:
         return self.program.grounds[key].citation
-
-
-def _get(facts: dict[str, Any], path: str) -> Any:
-    node: Any = facts
-    for p in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(p)
-        if node is None:
-            return None
-    return node
 
 
 def compiled_of(book: Rulebook) -> Compiled:

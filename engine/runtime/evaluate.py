@@ -27,7 +27,16 @@ from typing import Any, assert_never
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
 from yakkan.engine.core.values import ABSENT
-from yakkan.engine.runtime.ops import EvalError, arith, compare, fold, kleene_and, literal, possible
+from yakkan.engine.runtime.ops import (
+    EvalError,
+    arith,
+    compare,
+    fact_at,
+    fold,
+    kleene_and,
+    literal,
+    possible,
+)
 from yakkan.engine.runtime.trace import EventKind, Trace
 from yakkan.engine.semantics.program import (
     UNDETERMINED,
@@ -155,14 +164,7 @@ class Evaluator:
 
     # facts
     def fact(self, path: list[str]) -> Any:
-        node: Any = self.facts
-        for p in path:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(p)
-            if node is None:
-                return None
-        return node
+        return fact_at(self.facts, path)
 
     def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
         match e:

@@ -17,6 +17,19 @@ from yakkan.engine.core.periods import Duration, add_months
 from yakkan.engine.core.values import ABSENT
 
 
+def fact_at(facts: Any, path: Sequence[str]) -> Any:
+    """The value at a fact path of a case (nested dicts), or None (unknown) where the case
+    says nothing."""
+    node = facts
+    for p in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(p)
+        if node is None:
+            return None
+    return node
+
+
 class EvalError(Exception):
     """A rule whose evaluation cannot proceed (e.g. adding a date to text): a rule bug."""
 
