@@ -10,6 +10,7 @@ full text used for substring checks.
     seed_text(doc, version)     normalize() of the whole document / one column of it
     printed_text(doc, version)  the same without the repairs of extraction slips
     unit_map(doc, version)      {path: SeedUnit}
+    seed_underlines(doc)        (line, text) of every underlined span (what a 現改比較表 marks)
     EXTRACTION_SLIPS            places where the seed's characters are extraction artefacts
     NUMBERING_ANOMALIES         units whose printed number is not their structural key
     DRAFTING_NOTES              oddities that are the document as printed (NOT corrected)
@@ -1375,6 +1376,31 @@ def seed_units(doc: str, version: str) -> list[SeedUnit]:
 
 def unit_map(doc: str, version: str) -> dict[UnitPath, SeedUnit]:
     return {u.path: u for u in _units(doc, version)}
+
+
+_UNDERLINE_MARK_RE = re.compile(r'<u>|</u>|<a href="#">|</a>')
+_UNDERLINE_LINK_RE = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(#\)")
+
+
+def seed_underlines(doc: str) -> list[tuple[int, str]]:
+    """Every underlined span of the document's seed, both columns: (line, normalize() of its
+    text). Underlines are ``<u>…</u>`` (nested ones count once), ``<a href="#">…</a>`` and
+    Markdown links ``[…](#)`` — how the 現改比較表 marks what changed."""
+    out: list[tuple[int, str]] = []
+    for n, line in enumerate(_lines(DOCUMENTS[doc][0]), 1):
+        for m in _UNDERLINE_LINK_RE.finditer(line):
+            out.append((n, normalize(m.group(1))))
+        depth, start = 0, 0
+        for m in _UNDERLINE_MARK_RE.finditer(line):
+            if m.group() in ("<u>", '<a href="#">'):
+                if depth == 0:
+                    start = m.end()
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    out.append((n, normalize(line[start:m.start()])))
+    return [(n, t) for n, t in out if t]
 
 
 @cache

@@ -54,7 +54,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 import z3
 
@@ -444,54 +444,58 @@ class Encoder:
         self.program = program_of(book)
 
     # expressions
-    def ev(self, e: Any, env: dict[str, Any]) -> SV:
-        k = e.kind
-        if k == "lit":
-            return self.lit(e)
-        if k == "ref":
-            return self.ref(e, env)
-        if k == "boolop":
-            vals = [self.truth(self.ev(x, env)) for x in e.operands]
-            return kleene_and(vals) if e.op == "and" else kleene_or(vals)
-        if k == "not":
-            return kleene_not(self.truth(self.ev(e.operand, env)))
-        if k == "compare":
-            a, b = self.ev(e.left, env), self.ev(e.right, env)
-            return SV("bool", z3.And(a.known, b.known), self.compare(e.op, a, b))
-        if k == "member":
-            a = self.ev(e.operand, env)
-            opts = [self.ev(o, env) for o in e.options]
-            hits = [z3.And(o.known, self.compare("==", a, o)) for o in opts]
-            hit = z3.Or(hits) if hits else FALSE()
-            all_known = z3.And([o.known for o in opts]) if opts else TRUE()
-            return SV("bool", z3.And(a.known, z3.Or(hit, all_known)), hit)
-        if k == "arith":
-            return self.arith(e.op, self.ev(e.left, env), self.ev(e.right, env))
-        if k == "neg":
-            v = self.ev(e.operand, env)
-            if v.t not in ("int", "real"):
-                raise Unsupported(f"negation of {v.t}")
-            return SV(v.t, v.known, -v.val)
-        if k == "call":
-            return self.call(e.fn, [self.ev(a, env) for a in e.args])
-        if k == "quant":
-            return self.quant(e, env)
-        if k == "holds":
-            if e.lowered is None:
-                return unknown_bool()
-            return self.truth(self.ev(e.lowered, env))
-        if k == "applies":
-            return self.applies(self.program.grounds[e.ground])
-        if k == "if":
-            c = self.truth(self.ev(e.cond, env))
-            a, b = self.ev(e.then, env), self.ev(e.orelse, env)
-            t, av, bv = _unify(a, b)
-            if t == "dur":
-                val: Any = tuple(z3.If(c.val, x, y) for x, y in zip(av, bv, strict=True))
-            else:
-                val = z3.If(c.val, av, bv)
-            return SV(t, z3.And(c.known, z3.If(c.val, a.known, b.known)), val)
-        raise Unsupported(f"expression kind {k}")
+    def ev(self, e: I.Expr, env: dict[str, Any]) -> SV:
+        match e:
+            case I.Lit():
+                return self.lit(e)
+            case I.Ref():
+                return self.ref(e, env)
+            case I.BoolOp():
+                vals = [self.truth(self.ev(x, env)) for x in e.operands]
+                return kleene_and(vals) if e.op == "and" else kleene_or(vals)
+            case I.Not():
+                return kleene_not(self.truth(self.ev(e.operand, env)))
+            case I.Compare():
+                a, b = self.ev(e.left, env), self.ev(e.right, env)
+                return SV("bool", z3.And(a.known, b.known), self.compare(e.op, a, b))
+            case I.MemberOf():
+                a = self.ev(e.operand, env)
+                opts = [self.ev(o, env) for o in e.options]
+                hits = [z3.And(o.known, self.compare("==", a, o)) for o in opts]
+                hit = z3.Or(hits) if hits else FALSE()
+                all_known = z3.And([o.known for o in opts]) if opts else TRUE()
+                return SV("bool", z3.And(a.known, z3.Or(hit, all_known)), hit)
+            case I.Arith():
+                return self.arith(e.op, self.ev(e.left, env), self.ev(e.right, env))
+            case I.Neg():
+                v = self.ev(e.operand, env)
+                if v.t not in ("int", "real"):
+                    raise Unsupported(f"negation of {v.t}")
+                return SV(v.t, v.known, -v.val)
+            case I.Call():
+                return self.call(e.fn, [self.ev(a, env) for a in e.args])
+            case I.Quant():
+                return self.quant(e, env)
+            case I.Holds():
+                if e.lowered is None:
+                    return unknown_bool()
+                return self.truth(self.ev(e.lowered, env))
+            case I.Applies():
+                return self.applies(self.program.grounds[e.ground])
+            case I.IfThen():
+                c = self.truth(self.ev(e.cond, env))
+                a, b = self.ev(e.then, env), self.ev(e.orelse, env)
+                t, av, bv = _unify(a, b)
+                if t == "dur":
+                    val: Any = tuple(z3.If(c.val, x, y) for x, y in zip(av, bv, strict=True))
+                else:
+                    val = z3.If(c.val, av, bv)
+                return SV(t, z3.And(c.known, z3.If(c.val, a.known, b.known)), val)
+            case I.Priority():
+                # an outcome's decision rule is an Int code, not a value: see `priority`
+                raise Unsupported(f"expression kind {e.kind}")
+            case _:
+                assert_never(e)
 
     def truth(self, v: SV) -> SV:
         if v.t != "bool":

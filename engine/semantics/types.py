@@ -7,6 +7,8 @@ amounts money; enum members must belong to the enum they are compared with.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import BUILTINS, NAMES
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
@@ -40,91 +42,108 @@ class TypeChecker:
 
     def type_of(self, e: I.Expr, scope: dict[str, I.YType]) -> str:
         """The type of a node of a checked tree (the compile pass records it on the node)."""
-        if isinstance(e, I.Applies):
-            return "bool"
-        if isinstance(e, I.Priority):
-            return "outcome"
         return self.typeof(e, scope)
 
     def typeof(self, e: I.Expr, scope: dict[str, I.YType]) -> str:
-        if isinstance(e, I.Lit):
-            return e.type
-        if isinstance(e, I.Ref):
-            name = ".".join(e.path)
-            if e.resolved == "var":
-                t = scope.get(e.path[0])
-                if t is None:
-                    return ANY
-                if len(e.path) == 1:
-                    return "record"
-                f = next((f for f in t.fields if f.name == e.path[1]), None)
-                return self.fact_type(f.type, f"{name}") if f else ANY
-            if e.resolved == "fact":
-                return self.fact_type(self.book.facts[name].type, name)
-            if e.resolved == "definition":
-                return self.definition_type(name)
-            if e.resolved == "enum":
-                return f"member:{name}"
-            if e.resolved == "builtin":
-                return "date"
-            return ANY
-        if isinstance(e, I.Not):
-            self.want_bool(e.operand, scope, "the operand of `not`")
-            return "bool"
-        if isinstance(e, I.BoolOp):
-            for x in e.operands:
-                self.want_bool(x, scope, f"an operand of `{e.op}`")
-            return "bool"
-        if isinstance(e, I.Compare):
-            a, b = self.typeof(e.left, scope), self.typeof(e.right, scope)
-            self.compatible(a, b, e, e.left, e.right)
-            return "bool"
-        if isinstance(e, I.MemberOf):
-            a = self.typeof(e.operand, scope)
-            for o in e.options:
-                self.compatible(a, self.typeof(o, scope), e, e.operand, o)
-            return "bool"
-        if isinstance(e, I.Arith):
-            a, b = self.typeof(e.left, scope), self.typeof(e.right, scope)
-            return self.arith(e, a, b)
-        if isinstance(e, I.Neg):
-            return self.typeof(e.operand, scope)
-        if isinstance(e, I.Call):
-            for arg in e.args:
-                self.typeof(arg, scope)
-            if e.fn not in NAMES:
-                self.err("type.unknown-function", f"`{e.fn}` is not a builtin", e,
-                         did_you_mean(e.fn, NAMES) or "builtins: " + ", ".join(NAMES))
+        match e:
+            case I.Lit():
+                return e.type
+            case I.Ref():
+                return self.ref_type(e, scope)
+            case I.Not():
+                self.want_bool(e.operand, scope, "the operand of `not`")
+                return "bool"
+            case I.BoolOp():
+                for x in e.operands:
+                    self.want_bool(x, scope, f"an operand of `{e.op}`")
+                return "bool"
+            case I.Compare():
+                a, b = self.typeof(e.left, scope), self.typeof(e.right, scope)
+                self.compatible(a, b, e, e.left, e.right)
+                return "bool"
+            case I.MemberOf():
+                a = self.typeof(e.operand, scope)
+                for o in e.options:
+                    self.compatible(a, self.typeof(o, scope), e, e.operand, o)
+                return "bool"
+            case I.Arith():
+                a, b = self.typeof(e.left, scope), self.typeof(e.right, scope)
+                return self.arith(e, a, b)
+            case I.Neg():
+                return self.typeof(e.operand, scope)
+            case I.Call():
+                return self.call_type(e, scope)
+            case I.Quant():
+                return self.quant_type(e, scope)
+            case I.Holds():
+                return "bool"
+            case I.IfThen():
+                self.want_bool(e.cond, scope, "the condition of `if`")
+                a, b = self.typeof(e.then, scope), self.typeof(e.orelse, scope)
+                return a if a != ANY else b
+            case I.Applies():
+                # only in a compiled program, where the checked tree's `holds` is lowered
+                return "bool"
+            case I.Priority():
+                # only in a compiled program: an outcome's decision rule
+                return "outcome"
+            case _:
+                assert_never(e)
+
+    def ref_type(self, e: I.Ref, scope: dict[str, I.YType]) -> str:
+        name = ".".join(e.path)
+        if e.resolved == "var":
+            t = scope.get(e.path[0])
+            if t is None:
                 return ANY
-            if e.fn in ("known", "present"):
-                return "bool"
-            res = BUILTINS[e.fn][1]
-            return ANY if res == "any" else res
-        if isinstance(e, I.Quant):
-            src = self.book.facts.get(".".join(e.source.path))
-            inner = dict(scope)
-            if src is not None:
-                if src.type.base != "list":
-                    self.err("type.not-a-list", f"`{'.'.join(e.source.path)}` is not a list",
-                             e.source)
-                inner[e.var] = src.type
-            if e.where is not None:
-                self.want_bool(e.where, inner, "a `where` clause")
-            body = self.typeof(e.body, inner) if e.body is not None else "bool"
-            if e.q in ("all", "any"):
-                if e.body is not None and body not in ("bool", ANY):
-                    self.err("type.not-bool", f"the body of `{e.q}` is {body}, not bool", e.body)
-                return "bool"
-            if e.q == "count":
-                return "int"
-            return body
-        if isinstance(e, I.Holds):
-            return "bool"
-        if isinstance(e, I.IfThen):
-            self.want_bool(e.cond, scope, "the condition of `if`")
-            a, b = self.typeof(e.then, scope), self.typeof(e.orelse, scope)
-            return a if a != ANY else b
+            if len(e.path) == 1:
+                return "record"
+            f = next((f for f in t.fields if f.name == e.path[1]), None)
+            return self.fact_type(f.type, f"{name}") if f else ANY
+        if e.resolved == "fact":
+            return self.fact_type(self.book.facts[name].type, name)
+        if e.resolved == "definition":
+            return self.definition_type(name)
+        if e.resolved == "enum":
+            return f"member:{name}"
+        if e.resolved == "builtin":
+            return "date"
         return ANY
+
+    def call_type(self, e: I.Call, scope: dict[str, I.YType]) -> str:
+        for arg in e.args:
+            self.typeof(arg, scope)
+        if e.fn not in NAMES:
+            self.err("type.unknown-function", f"`{e.fn}` is not a builtin", e,
+                     did_you_mean(e.fn, NAMES) or "builtins: " + ", ".join(NAMES))
+            return ANY
+        if e.fn in ("known", "present"):
+            return "bool"
+        res = BUILTINS[e.fn][1]
+        return ANY if res == "any" else res
+
+    def quant_type(self, e: I.Quant, scope: dict[str, I.YType]) -> str:
+        src = self.book.facts.get(".".join(e.source.path))
+        inner = dict(scope)
+        if src is not None:
+            if src.type.base != "list":
+                # reported once here; the variable stays untyped (any), so its uses in the
+                # body do not cascade into mismatches of a "record"
+                self.err("type.not-a-list", f"`{'.'.join(e.source.path)}` is not a list",
+                         e.source)
+                inner.pop(e.var, None)
+            else:
+                inner[e.var] = src.type
+        if e.where is not None:
+            self.want_bool(e.where, inner, "a `where` clause")
+        body = self.typeof(e.body, inner) if e.body is not None else "bool"
+        if e.q in ("all", "any"):
+            if e.body is not None and body not in ("bool", ANY):
+                self.err("type.not-bool", f"the body of `{e.q}` is {body}, not bool", e.body)
+            return "bool"
+        if e.q == "count":
+            return "int"
+        return body
 
     def definition_type(self, name: str) -> str:
         if name not in self.def_types:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.periods import Duration
@@ -47,74 +47,80 @@ def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
     return _t(e, values, labels, 0)
 
 
-def _t(e: Any, values: dict[str, Any] | None, labels: Callable[[str], str | None] | None,
-       ctx: int) -> str:
+def _t(e: I.Expr, values: dict[str, Any] | None,
+       labels: Callable[[str], str | None] | None, ctx: int) -> str:
     def wrap(s: str, prec: int) -> str:
         return f"({s})" if prec < ctx else s
 
-    if isinstance(e, I.Lit):
-        if e.type == "text":
-            return '"' + str(e.value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if e.type == "bool":
-            return "true" if e.value else "false"
-        if e.type == "money":
-            return f"{e.value}円"
-        if e.type == "percent":
-            return f"{e.value}%"
-        if e.type == "duration":
-            return f"{e.value}{_UNIT_JA[e.unit or 'day']}"
-        if e.type == "date":
-            return str(e.value)
+    match e:
+        case I.Lit():
+            return _lit(e)
+        case I.Ref():
+            name = ".".join(e.path)
+            shown = (labels(name) if labels else None) or name
+            if labels and shown != name:
+                shown = f"「{shown}」"
+            if values is not None and name in values and e.resolved != "enum":
+                return f"{shown}［{show_value(values[name])}］"
+            return shown
+        case I.Not():
+            return wrap("not " + _t(e.operand, values, labels, 3), 3)
+        case I.BoolOp():
+            p = _PREC[e.op]
+            return wrap(f" {e.op} ".join(_t(x, values, labels, p) for x in e.operands), p)
+        case I.Compare():
+            return wrap(f"{_t(e.left, values, labels, 5)} {e.op} "
+                        f"{_t(e.right, values, labels, 5)}", 4)
+        case I.MemberOf():
+            opts = ", ".join(_t(o, values, labels, 0) for o in e.options)
+            return wrap(f"{_t(e.operand, values, labels, 5)} in [{opts}]", 4)
+        case I.Arith():
+            p = _PREC[e.op]
+            return wrap(f"{_t(e.left, values, labels, p)} {e.op} "
+                        f"{_t(e.right, values, labels, p + 1)}", p)
+        case I.Neg():
+            return "-" + _t(e.operand, values, labels, 7)
+        case I.Call():
+            return f"{e.fn}({', '.join(_t(a, values, labels, 0) for a in e.args)})"
+        case I.Quant():
+            body = f": {_t(e.body, None, labels, 0)}" if e.body is not None else ""
+            where = f" where {_t(e.where, None, labels, 0)}" if e.where is not None else ""
+            return _valued(f"{e.q}({e.var} in {'.'.join(e.source.path)}{body}{where})",
+                           e.nid or f"@{id(e)}", values)
+        case I.Holds():
+            return _valued(f"holds 「{e.cite.raw}」", e.nid or f"@{id(e)}", values)
+        case I.IfThen():
+            return wrap(f"if {_t(e.cond, values, labels, 0)} then "
+                        f"{_t(e.then, values, labels, 0)} "
+                        f"else {_t(e.orelse, values, labels, 0)}", 0)
+        case I.Applies():
+            return _valued(f"applies({e.ground})", e.nid, values)
+        case I.Priority():
+            arms = "; ".join(f"{_t(b.cond, values, labels, 0)} ⇒ {b.value}"
+                             for b in e.branches)
+            return f"first({arms}; else {e.default})"
+        case _:
+            assert_never(e)
+
+
+def _valued(s: str, key: str | None, values: dict[str, Any] | None) -> str:
+    """`s` followed by the value the case gave the node named `key`, if any."""
+    if values is not None and key is not None and key in values:
+        return f"{s}［{show_value(values[key])}］"
+    return s
+
+
+def _lit(e: I.Lit) -> str:
+    if e.type == "text":
+        return '"' + str(e.value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if e.type == "bool":
+        return "true" if e.value else "false"
+    if e.type == "money":
+        return f"{e.value}円"
+    if e.type == "percent":
+        return f"{e.value}%"
+    if e.type == "duration":
+        return f"{e.value}{_UNIT_JA[e.unit or 'day']}"
+    if e.type == "date":
         return str(e.value)
-    if isinstance(e, I.Ref):
-        name = ".".join(e.path)
-        shown = (labels(name) if labels else None) or name
-        if labels and shown != name:
-            shown = f"「{shown}」"
-        if values is not None and name in values and e.resolved != "enum":
-            return f"{shown}［{show_value(values[name])}］"
-        return shown
-    if isinstance(e, I.Not):
-        return wrap("not " + _t(e.operand, values, labels, 3), 3)
-    if isinstance(e, I.BoolOp):
-        p = _PREC[e.op]
-        return wrap(f" {e.op} ".join(_t(x, values, labels, p) for x in e.operands), p)
-    if isinstance(e, I.Compare):
-        return wrap(f"{_t(e.left, values, labels, 5)} {e.op} {_t(e.right, values, labels, 5)}", 4)
-    if isinstance(e, I.MemberOf):
-        opts = ", ".join(_t(o, values, labels, 0) for o in e.options)
-        return wrap(f"{_t(e.operand, values, labels, 5)} in [{opts}]", 4)
-    if isinstance(e, I.Arith):
-        p = _PREC[e.op]
-        return wrap(f"{_t(e.left, values, labels, p)} {e.op} {_t(e.right, values, labels, p + 1)}",
-                    p)
-    if isinstance(e, I.Neg):
-        return "-" + _t(e.operand, values, labels, 7)
-    if isinstance(e, I.Call):
-        return f"{e.fn}({', '.join(_t(a, values, labels, 0) for a in e.args)})"
-    if isinstance(e, I.Quant):
-        body = f": {_t(e.body, None, labels, 0)}" if e.body is not None else ""
-        where = f" where {_t(e.where, None, labels, 0)}" if e.where is not None else ""
-        s = f"{e.q}({e.var} in {'.'.join(e.source.path)}{body}{where})"
-        key = e.nid or f"@{id(e)}"
-        if values is not None and key in values:
-            s += f"［{show_value(values[key])}］"
-        return s
-    if isinstance(e, I.Holds):
-        s = f"holds 「{e.cite.raw}」"
-        key = e.nid or f"@{id(e)}"
-        if values is not None and key in values:
-            s += f"［{show_value(values[key])}］"
-        return s
-    if isinstance(e, I.IfThen):
-        return wrap(f"if {_t(e.cond, values, labels, 0)} then {_t(e.then, values, labels, 0)} "
-                    f"else {_t(e.orelse, values, labels, 0)}", 0)
-    if isinstance(e, I.Applies):
-        s = f"applies({e.ground})"
-        if values is not None and e.nid in values:
-            s += f"［{show_value(values[e.nid])}］"
-        return s
-    if isinstance(e, I.Priority):
-        arms = "; ".join(f"{_t(b.cond, values, labels, 0)} ⇒ {b.value}" for b in e.branches)
-        return f"first({arms}; else {e.default})"
-    raise TypeError(f"no text form for {type(e).__name__}")
+    return str(e.value)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import has_errors
@@ -132,23 +132,27 @@ def literal(e: I.Lit) -> str:
 # ---- expressions ---------------------------------------------------------------------------
 
 
-def precedence(e: Any) -> int:
-    if isinstance(e, I.IfThen):
-        return P_IF
-    if isinstance(e, I.BoolOp):
-        return P_OR if e.op == "or" else P_AND
-    if isinstance(e, I.Not):
-        return P_NOT
-    if isinstance(e, I.Compare | I.MemberOf):
-        return P_CMP
-    if isinstance(e, I.Arith):
-        return P_SUM if e.op in "+-" else P_PROD
-    if isinstance(e, I.Neg):
-        return P_UNARY
-    return P_ATOM
+def precedence(e: I.Expr) -> int:
+    match e:
+        case I.IfThen():
+            return P_IF
+        case I.BoolOp():
+            return P_OR if e.op == "or" else P_AND
+        case I.Not():
+            return P_NOT
+        case I.Compare() | I.MemberOf():
+            return P_CMP
+        case I.Arith():
+            return P_SUM if e.op in "+-" else P_PROD
+        case I.Neg():
+            return P_UNARY
+        case I.Lit() | I.Ref() | I.Call() | I.Quant() | I.Holds() | I.Applies() | I.Priority():
+            return P_ATOM
+        case _:
+            assert_never(e)
 
 
-def format_expr(e: Any, min_level: int = P_IF) -> str:
+def format_expr(e: I.Expr, min_level: int = P_IF) -> str:
     """`e` as source text, parenthesised when its position needs a tighter level.
 
     >>> from yakkan.engine import ir as I
@@ -160,57 +164,66 @@ def format_expr(e: Any, min_level: int = P_IF) -> str:
     return f"({text})" if precedence(e) < min_level else text
 
 
-def _expr(e: Any) -> str:
-    if isinstance(e, I.Lit):
-        return literal(e)
-    if isinstance(e, I.Ref):
-        return _path(e.path)
-    if isinstance(e, I.Not):
-        return "not " + format_expr(e.operand, P_NOT)
-    if isinstance(e, I.BoolOp):
-        if len(e.operands) < 2:
-            raise FormatError(f"`{e.op}` needs at least two operands")
-        # `and` inside `or` keeps its parentheses: `(plan2 and x) or plan3` reads as the
-        # text does, where the bare precedence rule would print `plan2 and x or plan3`
-        return f" {e.op} ".join(format_expr(o, P_NOT) for o in e.operands)
-    if isinstance(e, I.Compare):
-        return f"{format_expr(e.left, P_SUM)} {e.op} {format_expr(e.right, P_SUM)}"
-    if isinstance(e, I.MemberOf):
-        if not e.options:
-            raise FormatError("`in [ ]` needs at least one option")
-        opts = ", ".join(format_expr(o) for o in e.options)
-        return f"{format_expr(e.operand, P_SUM)} in [{opts}]"
-    if isinstance(e, I.Arith):
-        lhs, rhs = (P_SUM, P_PROD) if e.op in "+-" else (P_PROD, P_UNARY)
-        return f"{format_expr(e.left, lhs)} {e.op} {format_expr(e.right, rhs)}"
-    if isinstance(e, I.Neg):
-        operand = format_expr(e.operand, P_UNARY)
-        return ("- " if operand.startswith("-") else "-") + operand
-    if isinstance(e, I.Call):
-        args = [format_expr(a) for a in e.args]
-        if e.fn in QUANTIFIERS:
-            # `min(a, b)`: a quantifier's name called with two or more arguments. A first
-            # argument that starts `x in …` would read as the quantifier's `x in list`.
-            if len(e.args) < 2:
-                raise FormatError(f"`{e.fn}(…)` with fewer than two arguments reads as a "
-                                  "quantifier, not a call")
-            if _STARTS_NAME_IN.match(args[0]):
-                args[0] = f"({args[0]})"
-            return f"{e.fn}({', '.join(args)})"
-        return f"{name(e.fn)}({', '.join(args)})"
-    if isinstance(e, I.Quant):
-        out = f"{e.q}({name(e.var)} in {_path(e.source.path)}"
-        if e.body is not None:
-            out += ": " + format_expr(e.body)
-        if e.where is not None:
-            out += " where " + format_expr(e.where)
-        return out + ")"
-    if isinstance(e, I.Holds):
-        return "holds " + cite(e.cite)
-    if isinstance(e, I.IfThen):
-        return (f"if {format_expr(e.cond)} then {format_expr(e.then)} "
-                f"else {format_expr(e.orelse)}")
-    raise FormatError(f"no printer for {type(e).__name__}")
+def _expr(e: I.Expr) -> str:
+    match e:
+        case I.Lit():
+            return literal(e)
+        case I.Ref():
+            return _path(e.path)
+        case I.Not():
+            return "not " + format_expr(e.operand, P_NOT)
+        case I.BoolOp():
+            if len(e.operands) < 2:
+                raise FormatError(f"`{e.op}` needs at least two operands")
+            # `and` inside `or` keeps its parentheses: `(plan2 and x) or plan3` reads as the
+            # text does, where the bare precedence rule would print `plan2 and x or plan3`
+            return f" {e.op} ".join(format_expr(o, P_NOT) for o in e.operands)
+        case I.Compare():
+            return f"{format_expr(e.left, P_SUM)} {e.op} {format_expr(e.right, P_SUM)}"
+        case I.MemberOf():
+            if not e.options:
+                raise FormatError("`in [ ]` needs at least one option")
+            opts = ", ".join(format_expr(o) for o in e.options)
+            return f"{format_expr(e.operand, P_SUM)} in [{opts}]"
+        case I.Arith():
+            lhs, rhs = (P_SUM, P_PROD) if e.op in "+-" else (P_PROD, P_UNARY)
+            return f"{format_expr(e.left, lhs)} {e.op} {format_expr(e.right, rhs)}"
+        case I.Neg():
+            operand = format_expr(e.operand, P_UNARY)
+            return ("- " if operand.startswith("-") else "-") + operand
+        case I.Call():
+            return _call(e)
+        case I.Quant():
+            out = f"{e.q}({name(e.var)} in {_path(e.source.path)}"
+            if e.body is not None:
+                out += ": " + format_expr(e.body)
+            if e.where is not None:
+                out += " where " + format_expr(e.where)
+            return out + ")"
+        case I.Holds():
+            return "holds " + cite(e.cite)
+        case I.IfThen():
+            return (f"if {format_expr(e.cond)} then {format_expr(e.then)} "
+                    f"else {format_expr(e.orelse)}")
+        case I.Applies() | I.Priority():
+            # nodes of a compiled program: no source syntax
+            raise FormatError(f"no printer for {type(e).__name__}")
+        case _:
+            assert_never(e)
+
+
+def _call(e: I.Call) -> str:
+    args = [format_expr(a) for a in e.args]
+    if e.fn in QUANTIFIERS:
+        # `min(a, b)`: a quantifier's name called with two or more arguments. A first
+        # argument that starts `x in …` would read as the quantifier's `x in list`.
+        if len(e.args) < 2:
+            raise FormatError(f"`{e.fn}(…)` with fewer than two arguments reads as a "
+                              "quantifier, not a call")
+        if _STARTS_NAME_IN.match(args[0]):
+            args[0] = f"({args[0]})"
+        return f"{e.fn}({', '.join(args)})"
+    return f"{name(e.fn)}({', '.join(args)})"
 
 
 def _path(path: list[str]) -> str:

@@ -1,0 +1,1 @@
+batch demo batch/seats-as-text.parquet -o out.parquet

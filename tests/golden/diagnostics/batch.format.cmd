@@ -1,0 +1,1 @@
+batch demo batch/rows.txt -o out.csv

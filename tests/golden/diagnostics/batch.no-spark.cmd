@@ -1,0 +1,1 @@
+WITHOUT=pyspark batch demo batch/rows.csv -o out.csv --engine spark

@@ -1,0 +1,1 @@
+batch demo batch/unknown-column.csv -o out.csv

@@ -1,0 +1,1 @@
+batch demo batch/rows.csv -o out.csv --outcome aplication

@@ -1,0 +1,1 @@
+batch demo batch/garbage.parquet -o out.parquet

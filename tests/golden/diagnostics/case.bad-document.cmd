@@ -1,0 +1,1 @@
+explain case.bad-document/case.yaml

@@ -1,0 +1,1 @@
+explain case.bad-value/case.yaml

@@ -1,0 +1,1 @@
+explain case.duplicate-key/case.yaml

@@ -1,0 +1,1 @@
+explain case.missing-field/case.yaml

@@ -1,0 +1,1 @@
+explain case.more-errors/case.yaml

@@ -1,0 +1,1 @@
+explain case.not-a-mapping/case.yaml

@@ -1,0 +1,1 @@
+explain case.syntax/case.yaml

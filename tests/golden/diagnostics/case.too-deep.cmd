@@ -1,0 +1,1 @@
+explain case.too-deep/case.yaml

@@ -1,0 +1,1 @@
+explain case.unknown-field/case.yaml

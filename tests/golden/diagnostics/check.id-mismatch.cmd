@@ -1,0 +1,1 @@
+check check.id-mismatch/clauses/other/v1.yk

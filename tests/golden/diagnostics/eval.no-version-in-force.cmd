@@ -1,0 +1,1 @@
+explain eval.no-version-in-force/case.yaml

@@ -1,0 +1,1 @@
+export export.unsupported/doc.yk

@@ -1,0 +1,1 @@
+PATH=graph.graphviz-failed/bin graph demo --format svg

@@ -1,0 +1,1 @@
+PATH= graph demo --format svg

@@ -1,0 +1,1 @@
+graph demo --impact 第9条

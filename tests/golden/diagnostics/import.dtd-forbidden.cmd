@@ -1,0 +1,1 @@
+import import/dtd.xml --id demo

@@ -1,0 +1,1 @@
+import import/duplicate-key.xml --id demo

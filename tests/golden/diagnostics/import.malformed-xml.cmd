@@ -1,0 +1,1 @@
+import import/malformed.xml --id demo

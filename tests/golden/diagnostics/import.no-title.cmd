@@ -1,0 +1,1 @@
+import import/no-title.xml --id demo

@@ -1,0 +1,1 @@
+import import/not-egov.xml --id demo

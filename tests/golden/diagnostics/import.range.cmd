@@ -1,0 +1,1 @@
+import import/range.xml --id demo

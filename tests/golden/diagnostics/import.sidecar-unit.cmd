@@ -1,0 +1,1 @@
+import import/law.xml --id demo --sidecar import/sidecar.json

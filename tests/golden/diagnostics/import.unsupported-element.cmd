@@ -1,0 +1,1 @@
+import import/unsupported-element.xml --id demo

@@ -1,0 +1,1 @@
+batch demo batch/no-such-table.csv -o out.csv

@@ -1,0 +1,1 @@
+check demo/v1.yk/inner.yk

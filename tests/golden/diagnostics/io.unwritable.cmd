@@ -1,0 +1,1 @@
+explain demo/ok.yaml -o demo/v1.yk/out.txt

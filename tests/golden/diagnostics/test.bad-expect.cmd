@@ -1,0 +1,1 @@
+test test.bad-expect/case.yaml

@@ -1,0 +1,1 @@
+explain demo/ok.yaml --outcome aplication
