@@ -556,6 +556,7 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
     eng = Engine(engine, lay, names)
     cols = output_columns(lay, names)
     summary = Summary()
+    fresh = [p for p in (output_path, errors_path) if p and not Path(p).exists()]
     writer = Writer(output_path, cols) if output_path else None
     errors = Writer(errors_path, ["row", "id", "error_code", "error_message"]) \
         if errors_path else None
@@ -571,6 +572,13 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
                     writer.add(rec)
             if progress is not None:
                 progress(summary.rows)
+    except YakkanError:  # the input is unusable: leave no half-written output behind
+        for w in (writer, errors):
+            if w is not None:
+                w.close()
+        for p in fresh:
+            Path(p).unlink(missing_ok=True)
+        raise
     finally:
         if writer is not None:
             writer.close()
@@ -627,6 +635,7 @@ class Writer:
         self._pq: Any = None
         self._f: Any = None
         self._csv: Any = None
+        self._closed = False
         try:
             if self.fmt == "jsonl":
                 self._f = open(path, "w", encoding="utf-8")  # closed in close()
@@ -679,6 +688,9 @@ class Writer:
         self.buf = []
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self.fmt == "parquet":
             self._flush()
             if self._pq is not None:

@@ -97,7 +97,8 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
         if base is not None and not _accepts(base, c.type):
             bad.append(Diagnostic(
                 code="batch.column-type", message=f"{input_path}: the column {name!r} is "
-                f"{c.type}; a {base} fact needs {sql_type(t) if t is not None else 'BOOLEAN'}",
+                f"{c.type}; {'an' if base[0] in 'aeiou' else 'a'} {base} fact needs "
+                f"{sql_type(t) if t is not None else 'BOOLEAN'}",
                 hint=f"`yakkan batch --template {lay.doc} FILE.parquet` writes the types"))
     if bad:
         raise YakkanError(bad)
