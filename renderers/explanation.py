@@ -176,6 +176,11 @@ class OutcomeView:
     overrides: list[tuple[Relied, Relied]]
     counterfactuals: list[CounterfactualView]
     focus: str = "primary"  # primary | always | open | other (see `_focus`)
+    # an undetermined outcome's bounds: each value it may take, with the citations of the
+    # unknown grounds that would give it (none: what it is otherwise)
+    bounds: list[tuple[Value, list[str]]] = field(default_factory=list)
+    # how the search for a change that turns the outcome ended, said when it found none
+    search_note: str | None = None
 
 
 @dataclass
@@ -446,6 +451,22 @@ def _link_citations(outs: list[OutcomeView]) -> None:
             over.anchor = own.get(over.citation) or page.get(over.citation)
 
 
+def _search_note(search: dict[str, Any] | None) -> str | None:
+    """What the counterfactual search says when it found nothing (never an empty section)."""
+    if not search:
+        return None
+    status, tried, n = search.get("status"), search.get("tried"), search.get("max_changes")
+    if status == "none":
+        return (f"{n}個までの事実の変更では、この結論は変わりません（{tried}通りをすべて"
+                "評価して確かめました）。")
+    if status == "budget":
+        return (f"探索の上限（{search.get('budget')}通り）までに、この結論を変える変更は"
+                "見つかりませんでした（それ以上は探していません）。")
+    if status == "nothing_to_change":
+        return "この結論を決めた根拠は、変えられる事実を読んでいません。"
+    return None
+
+
 def explanation_view(data: dict[str, Any]) -> ExplanationView:
     """The explanation JSON of `yakkan explain` as plain data for the templates."""
     from yakkan import __version__
@@ -473,6 +494,10 @@ def explanation_view(data: dict[str, Any]) -> ExplanationView:
             counterfactuals=[])
         view.overrides = [(Relied(ov["by"], None, None), Relied(ov["over"], None, None))
                           for ov in o.get("overrides", [])]
+        if view.value.code == "undetermined":
+            view.bounds = [(value_of(x["value"]), [g["citation"] for g in x.get("grounds", [])])
+                           for x in o.get("open") or []]
+        view.search_note = _search_note(o.get("counterfactual_search"))
         for cf in o.get("counterfactuals", []):
             view.counterfactuals.append(CounterfactualView(
                 [Change(c["path"], c.get("label") or vocab.labels.get(c["path"]),
