@@ -18,6 +18,8 @@ row-by-row path (`batch.py`).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +78,12 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
 
     con = duckdb.connect()
     con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}").fetchall()
+    # memory stays bounded: past this DuckDB spills to its temporary folder (the sort by row
+    # number and the output table), instead of growing to most of the machine's memory
+    limit = os.environ.get("YAKKAN_BATCH_MEMORY", "1GB")
+    con.execute(f"SET memory_limit = {_lit(limit)}").fetchall()
+    con.execute(f"SET temp_directory = {_lit(tempfile.gettempdir() + '/yakkan-duckdb')}") \
+        .fetchall()
     src = f"read_parquet({_lit(input_path)}, file_row_number = true)"
     try:
         cols = [_Col(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}")
