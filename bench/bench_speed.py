@@ -33,10 +33,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench_eval import cold, timeit  # the same timers as the evaluation bench
 
 from yakkan.engine.features.explain import explain_case, explain_result, outcome_json, prepare
 from yakkan.engine.runtime.case import validate_facts
@@ -81,25 +82,6 @@ def hand_written(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
         ("b_name_mismatch", not a["name_matches_docomo_holder"]),
     ) if hit)
     return ("may_refuse" if grounds else "accept"), grounds
-
-
-def timeit(fn: Callable[[], Any], repeat: int, inner: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        out.append((time.perf_counter() - t) / inner)
-    return out
-
-
-def cold(args: list[str], env: dict[str, str], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def table(title: str, rows: list[tuple[str, list[float]]], unit: str, base: int = 0) -> None:

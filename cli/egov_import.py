@@ -17,20 +17,11 @@ from yakkan.engine.core.diagnostics import (
     has_errors,
     render_all,
 )
+from yakkan.engine.syntax.load import read_bytes
 
 
 def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise YakkanError([Diagnostic(code="io.missing-file",
-                                      message=f"no such file: `{path}`")]) from None
-    except IsADirectoryError:
-        raise YakkanError([Diagnostic(code="io.is-directory",
-                                      message=f"`{path}` is a directory")]) from None
-    except OSError as e:
-        raise YakkanError([Diagnostic(code="io.unreadable",
-                                      message=f"cannot read `{path}`: {e.strerror}")]) from None
+    return read_bytes(Path(path), path)
 
 
 def _sidecar(path: str) -> dict[str, Any]:

@@ -423,7 +423,7 @@ def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:
     fake = tmp_path / "fake.parquet"
     fake.write_text("not parquet", encoding="utf-8")
     cases = [
-        ([str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl")], "io.missing"),
+        ([str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl")], "io.missing-file"),
         ([str(bad), "-o", str(tmp_path / "o.jsonl")], "io.not-utf8"),
         ([str(one), "-o", str(tmp_path / "no" / "o.jsonl")], "io.unwritable"),
         ([str(one), "-o", str(tmp_path / "no" / "o.parquet")], "io.unwritable"),
@@ -434,3 +434,26 @@ def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:
         r = _run("denwa", *args)
         assert r.exit_code == 2, (code, r.output)
         assert code in r.output and "Traceback" not in r.output, r.output
+
+
+def test_parquet_rows_fall_under_the_version_explain_would_choose(tmp_path: Path) -> None:
+    """The SQL routing of rows to versions (batch_native) is `load.select_version`'s: the
+    day before the first version, both ends of each period, a date long after."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from yakkan.engine.core.diagnostics import YakkanError
+    from yakkan.engine.semantics.rulebooks import rulebook_for
+    days = [dt.date(2023, 3, 31), dt.date(2023, 4, 1), dt.date(2023, 4, 16),
+            dt.date(2023, 4, 17), dt.date(2030, 1, 1)]
+    src = tmp_path / "days.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": str(d), "as_of": d} for d in days]), src)
+    res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"), "--outcome", "application")
+    assert res.exit_code == 0, res.output
+    got = {g["id"]: g["version"] for g in _read_jsonl(tmp_path / "o.jsonl")}
+    for d in days:
+        try:
+            want: str | None = rulebook_for("denwa", d).doc.header.version
+        except YakkanError:
+            want = None
+        assert got[str(d)] == want, d

@@ -36,6 +36,7 @@ from yakkan.engine.analysis.smt import (
     Encoder,
     FactSpace,
     Unsupported,
+    ctx,
     fresh_context,
     is_false,
     is_true,
@@ -95,15 +96,10 @@ def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]
 
 
 def _solver(space: FactSpace) -> z3.Solver:
-    s = z3.Solver(ctx=space_ctx())
+    s = z3.Solver(ctx=ctx())
     s.set("timeout", TIMEOUT_MS)
     s.add(*space.constraints)
     return s
-
-
-def space_ctx() -> z3.Context:
-    from yakkan.engine.analysis.smt import ctx
-    return ctx()
 
 
 def _has_condition(g: Ground) -> bool:
@@ -141,7 +137,7 @@ def _witness(space: FactSpace, s: z3.Solver, when: dt.date | None = None) -> \
     the version's first day, numbers near zero (z3 Optimize over the same constraints)."""
     if s.check() != z3.sat:
         return None
-    opt = z3.Optimize(ctx=space_ctx())
+    opt = z3.Optimize(ctx=ctx())
     opt.set("timeout", TIMEOUT_MS)
     opt.add(*s.assertions())
     opt.minimize(space.cost())

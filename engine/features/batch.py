@@ -37,7 +37,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.tables import Summary, format_of
 from yakkan.engine.runtime.case import ABSENT_OK, facts_dict, facts_model
 from yakkan.engine.runtime.compiled import compiled_of
+from yakkan.engine.runtime.ops import fact_at
 from yakkan.engine.runtime.sql import (
     ABSENT_SUFFIX,
     AS_OF,
@@ -62,7 +62,7 @@ from yakkan.engine.runtime.sql import (
 )
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
-from yakkan.engine.syntax.load import select_version
+from yakkan.engine.syntax.load import check_readable, select_version
 
 CHUNK = 50_000
 ENGINES = ("duckdb", "python", "spark")
@@ -185,10 +185,7 @@ def canonical_row(facts: dict[str, Any], book: Rulebook) -> dict[str, Any]:
     """A case's facts (as `runtime/case.facts_dict` gives them) as one canonical row."""
     out: dict[str, Any] = {}
     for path, decl in book.facts.items():
-        node: Any = facts
-        for p in decl.path:
-            node = node.get(p) if isinstance(node, dict) else None
-        v, a = _cell(node, decl.type)
+        v, a = _cell(fact_at(facts, decl.path), decl.type)
         out[path] = v
         if decl.type.base in ABSENT_OK:
             out[path + ABSENT_SUFFIX] = a
@@ -246,13 +243,8 @@ class Row:
 
 
 def check_input(path: str) -> None:
-    """An input table that exists and is a readable file, or a diagnostic (exit 2)."""
-    p = Path(path)
-    problem = ("does not exist" if not p.exists() else "is not a file" if not p.is_file()
-               else "cannot be read" if not os.access(p, os.R_OK) else None)
-    if problem is not None:
-        raise YakkanError([Diagnostic(code="io.missing", message=f"`{path}` {problem}",
-                                      hint="give the path of a .parquet, .csv or .jsonl file")])
+    """An input table that can be opened, or the diagnostic every command gives (exit 2)."""
+    check_readable(Path(path), path)
 
 
 def read_rows(path: str, lay: Layout) -> Iterator[Row]:
@@ -274,7 +266,7 @@ def read_rows(path: str, lay: Layout) -> Iterator[Row]:
             from None
 
 
-def _nest(flat: dict[str, Any], lay: Layout) -> dict[str, Any]:
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     """Column values → the nested `facts` of a case file (`null` stays: absence)."""
     facts: dict[str, Any] = {}
     for k, v in flat.items():
@@ -317,7 +309,7 @@ def _jsonl(path: str, lay: Layout) -> Iterator[Row]:
                                               f"line {n}: not a JSON object"))
                 continue
             lay.check_columns([k for k in data if k != "facts"], f"{path}:{n}")
-            yield _row(n, data, lay)
+            yield _row(n, data)
 
 
 def _no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -329,7 +321,7 @@ def _no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _row(n: int, data: dict[str, Any], lay: Layout) -> Row:
+def _row(n: int, data: dict[str, Any]) -> Row:
     rid = data.pop("id", None)
     as_of_raw = data.pop("as_of", None)
     as_of = None
@@ -338,7 +330,7 @@ def _row(n: int, data: dict[str, Any], lay: Layout) -> Row:
             as_of = parse_date(str(as_of_raw))
         except (ValueError, ArithmeticError, OverflowError) as err:
             return Row(n, rid, None, {}, ("batch.bad-date", f"as_of: {err}"))
-    return Row(n, rid, as_of, _nest(data, lay))
+    return Row(n, rid, as_of, _nest(data))
 
 
 def _csv(path: str, lay: Layout) -> Iterator[Row]:
@@ -361,7 +353,7 @@ def _csv(path: str, lay: Layout) -> Iterator[Row]:
                 data[k] = _csv_cell(v, t) if t is not None else \
                     _csv_cell(v, None) if k.endswith(ABSENT_SUFFIX) else v
             else:
-                yield _row(n, data, lay)
+                yield _row(n, data)
 
 
 def _csv_cell(v: str, t: Any) -> Any:
@@ -385,7 +377,7 @@ def _parquet(path: str, lay: Layout) -> Iterator[Row]:
         for rec in batch.to_pylist():
             n += 1
             data = {k: (_jsonish(v)) for k, v in rec.items() if v is not None}
-            yield _row(n, data, lay)
+            yield _row(n, data)
 
 
 def _jsonish(v: Any) -> Any:
@@ -408,8 +400,8 @@ def validate(row: Row, lay: Layout, default_as_of: dt.date) -> tuple[Rulebook | 
         return None, row
     when = row.as_of or default_as_of
     try:
-        book = next(b for b in lay.books
-                    if b.doc is select_version([x.doc for x in lay.books], when))
+        chosen = select_version([b.doc for b in lay.books], when)
+        book = next(b for b in lay.books if b.doc is chosen)
     except YakkanError as err:
         row.error = ("eval.no-version-in-force", err.diagnostics[0].message)
         return None, row
@@ -600,7 +592,7 @@ def _chunks(it: Iterator[Row], n: int) -> Iterator[list[Row]]:
 
 def _decide_chunk(chunk: list[Row], lay: Layout, default: dt.date, eng: Engine,
                   names: list[str]) -> list[dict[str, Any]]:
-    by_book: dict[int, tuple[Rulebook, list[int]]] = {}
+    by_book: dict[str, tuple[Rulebook, list[int]]] = {}
     recs: list[dict[str, Any]] = []
     for i, r in enumerate(chunk):
         book, r = validate(r, lay, default)
@@ -614,7 +606,7 @@ def _decide_chunk(chunk: list[Row], lay: Layout, default: dt.date, eng: Engine,
                         f"{o}.missing": None})
         recs.append(rec)
         if book is not None:
-            by_book.setdefault(id(book), (book, []))[1].append(i)
+            by_book.setdefault(book.doc.header.version or "", (book, []))[1].append(i)
     for book, idx in by_book.values():
         decided = eng.decide(book, [chunk[i] for i in idx])
         for i, d in zip(idx, decided, strict=True):
@@ -784,15 +776,18 @@ def compare_batch(doc: str, input_path: str, output_path: str | None, before: dt
     cmp = Comparison(f"{old.doc.header.version}", f"{new.doc.header.version}")
     cols = ["row", "id", "outcome", "before", "after", "before.grounds", "after.grounds"]
     writer = Writer(output_path, cols) if output_path else None
+    # each side validates against its own version only
+    sides_of = [(Layout(doc, [b], {p: d.type for p, d in b.facts.items()}), b, when)
+                for b, when in ((old, before), (new, after))]
     try:
         for chunk in _chunks(read_rows(input_path, lay), CHUNK):
             sides = []
-            for book, when in ((old, before), (new, after)):
+            for side, book, when in sides_of:
                 ok: list[int] = []
                 rows = []
                 for i, r in enumerate(chunk):
                     rr = Row(r.row, r.id, when, dict(r.raw), r.error)
-                    ok_book, rr = _validate_for(rr, book)
+                    ok_book, rr = validate(rr, side, when)
                     if ok_book is not None:
                         ok.append(i)
                         rows.append(rr)
@@ -825,8 +820,3 @@ def compare_batch(doc: str, input_path: str, output_path: str | None, before: dt
             writer.close()
     return cmp
 
-
-def _validate_for(row: Row, book: Rulebook) -> tuple[Rulebook | None, Row]:
-    lay = Layout(book.doc.header.id, [book], {p: d.type for p, d in book.facts.items()})
-    assert row.as_of is not None
-    return validate(row, lay, row.as_of)

@@ -221,15 +221,18 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
     l1 = f"SELECT *, file_row_number + 1 AS __row, {as_of} AS {AS_OF}, {bad_date} AS " \
          f"__bad_date FROM {src}"
     cases = []
-    for book in lay.books:  # the version in force on the row's date
+    # the version in force on the row's date, as `load.select_version` chooses it: of the
+    # versions in force (a first day, none after the date, no last day before it), the newest
+    for book in reversed(lay.books):
         h = book.doc.header
-        cond = []
-        if h.effective_from:
-            cond.append(f"{AS_OF} >= DATE {_lit(h.effective_from.isoformat())}")
+        if h.effective_from is None:
+            continue  # never in force (`load.in_force`)
+        cond = [f"{AS_OF} >= DATE {_lit(h.effective_from.isoformat())}"]
         if h.effective_until:
             cond.append(f"{AS_OF} <= DATE {_lit(h.effective_until.isoformat())}")
-        cases.append(f"WHEN {' AND '.join(cond) or 'TRUE'} THEN {_lit(h.version or '')}")
-    l2 = f"SELECT *, CASE {' '.join(cases)} END AS __version FROM ({l1})"
+        cases.append(f"WHEN {' AND '.join(cond)} THEN {_lit(h.version or '')}")
+    version = f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
+    l2 = f"SELECT *, {version} AS __version FROM ({l1})"
     sel = ["__row", f"CAST({ident('id')} AS VARCHAR) AS id" if "id" in have else
            "CAST(NULL AS VARCHAR) AS id", AS_OF, "__version", "__bad_date"]
     checks: list[tuple[str, str]] = []  # (condition of an error, message)

@@ -31,7 +31,16 @@ from typing import Any, assert_never
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
 from yakkan.engine.core.values import ABSENT
-from yakkan.engine.runtime.ops import EvalError, arith, compare, fact_at, fold, literal, possible
+from yakkan.engine.runtime.ops import (
+    EvalError,
+    arith,
+    compare,
+    fact_at,
+    fold,
+    literal,
+    possible,
+    truth,
+)
 from yakkan.engine.semantics.program import (
     UNDETERMINED,
     DecisionProgram,
@@ -72,16 +81,10 @@ def _tuple(items: list[str]) -> str:
     return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
 
-def _truth(v: Any) -> bool | None:
-    if v is None or isinstance(v, bool):
-        return v
-    raise EvalError(f"a condition gave {v!r}, not true/false")
-
-
 # what generated code may name besides its constant table
 _RUNTIME: dict[str, Any] = {
     "ABSENT": ABSENT, "_cmp": compare, "_arith": arith, "_call": call, "_fold": fold,
-    "_truth": _truth, "isinstance": isinstance, "dict": dict,
+    "_truth": truth, "isinstance": isinstance, "dict": dict,
 }
 
 
@@ -94,7 +97,6 @@ class _Fn:
     name: str
     params: str
     lines: list[str] = field(default_factory=list)
-    facts: dict[tuple[str, ...], str] = field(default_factory=dict)  # path → local
     prefixes: dict[tuple[str, ...], str] = field(default_factory=dict)
     defs: dict[str, str] = field(default_factory=dict)  # definition → local
     grounds: dict[str, str] = field(default_factory=dict)  # ground key → local

@@ -36,6 +36,7 @@ from yakkan.engine.runtime.ops import (
     kleene_and,
     literal,
     possible,
+    truth,
 )
 from yakkan.engine.runtime.trace import EventKind, Trace
 from yakkan.engine.semantics.program import (
@@ -239,9 +240,7 @@ class Evaluator:
             self.trace.emit(EventKind.VALUE, key, self.parent, v)
 
     def truth(self, v: Any) -> bool | None:
-        if v is None or isinstance(v, bool):
-            return v
-        raise EvalError(f"a condition gave {v!r}, not true/false")
+        return truth(v)
 
     def ref(self, e: I.Ref, env: dict[str, Any]) -> Any:
         r = e.resolved

@@ -34,6 +34,13 @@ class EvalError(Exception):
     """A rule whose evaluation cannot proceed (e.g. adding a date to text): a rule bug."""
 
 
+def truth(v: Any) -> bool | None:
+    """A condition's value: true, false or unknown — anything else is a rule bug."""
+    if v is None or isinstance(v, bool):
+        return v
+    raise EvalError(f"a condition gave {v!r}, not true/false")
+
+
 def kleene_and(vals: list[bool | None]) -> bool | None:
     if any(v is False for v in vals):
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -46,21 +47,41 @@ def bundled_ids() -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yk")))
 
 
+def _io_error(err: OSError, shown: str,
+              missing_hint: Callable[[], str] | None = None) -> YakkanError:
+    """The diagnostic for a file that cannot be opened (exit 2)."""
+    if isinstance(err, FileNotFoundError):
+        return YakkanError([Diagnostic(code="io.missing-file", message=f"no such file: `{shown}`",
+                                       hint=missing_hint() if missing_hint else None)])
+    if isinstance(err, IsADirectoryError):
+        return YakkanError([Diagnostic(code="io.is-directory",
+                                       message=f"`{shown}` is a directory")])
+    return YakkanError([Diagnostic(code="io.unreadable",
+                                   message=f"cannot read `{shown}`: {err.strerror}")])
+
+
+def read_bytes(path: Path, shown: str,
+               missing_hint: Callable[[], str] | None = None) -> bytes:
+    """A file's bytes, or a YakkanError (exit 2) that says what is wrong."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise _io_error(e, shown, missing_hint) from None
+
+
+def check_readable(path: Path, shown: str) -> None:
+    """That a file can be opened for reading (without reading it), or a YakkanError."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as e:
+        raise _io_error(e, shown) from None
+
+
 def read_text(path: Path, shown: str) -> str:
     """Read a UTF-8 file or raise a YakkanError (exit 2) that says what is wrong."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise YakkanError([Diagnostic(code="io.missing-file",
-                                      message=f"no such file: `{shown}`",
-                                      hint=_ids_hint("check the path, or give a bundled "
-                                                     "document id"))]) from None
-    except IsADirectoryError:
-        raise YakkanError([Diagnostic(code="io.is-directory",
-                                      message=f"`{shown}` is a directory")]) from None
-    except OSError as e:
-        raise YakkanError([Diagnostic(code="io.unreadable",
-                                      message=f"cannot read `{shown}`: {e.strerror}")]) from None
+    data = read_bytes(path, shown, lambda: _ids_hint("check the path, or give a bundled "
+                                                     "document id"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

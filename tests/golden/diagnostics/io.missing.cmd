@@ -1,1 +1,0 @@
-batch demo batch/no-such-table.csv -o out.csv
