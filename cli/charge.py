@@ -13,12 +13,15 @@ from yakkan.renderers.charges_render import render_charges, rich_table, text_tab
 
 def run_charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
                output: str | None) -> int:
-    """`yakkan charge CASE`: price a case and print the lines, subtotals, tax and total."""
-    from yakkan.engine.features.explain import prepare
+    """`yakkan charge CASE`: price a case and print the lines, subtotals, tax and total.
+    The JSON carries the document's `vocabulary` (fact labels, types, enum members' names),
+    so every format shows names and values in Japanese."""
+    from yakkan.engine.features.explain import prepare, vocabulary_json
 
     p = prepare(case, doc, as_of)
     d = report_json(compute_charges(p.book, p.facts, p.as_of))
     d["case"] = {"path": p.path, "title": p.title}
+    d["vocabulary"] = vocabulary_json(p.book)
     if fmt == "json":
         out = json.dumps(d, ensure_ascii=False, indent=2)
     elif fmt == "text":

@@ -7,13 +7,16 @@ import json
 
 from yakkan.cli.output import emit
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
-from yakkan.engine.features.explain import explain_case
+from yakkan.engine.features.explain import ask, explain_case
 from yakkan.renderers.explain_text import text_report
 
 
 def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
                 output: str | None, color: bool, outcomes: tuple[str, ...] = (),
                 trace: bool = False) -> int:
+    """Explain a case. `outcomes` (`--outcome`, by name or by the Japanese name the clause
+    file gives it) are the question: text, md and html show them in full and every other
+    outcome in one line; JSON holds only them."""
     if trace and fmt != "json":
         raise YakkanError([Diagnostic(
             code="usage.trace-needs-json", message="--trace adds the evaluation's trace "
@@ -21,17 +24,22 @@ def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     data = explain_case(case, doc, as_of, trace=trace)
     if outcomes:
         names = [o["name"] for o in data["outcomes"]]
-        unknown = [n for n in outcomes if n not in names]
+        by_label = {o["label"]: o["name"] for o in data["outcomes"] if o.get("label")}
+        asked = tuple(by_label.get(n, n) for n in outcomes)
+        unknown = [n for n, a in zip(outcomes, asked, strict=True) if a not in names]
         if unknown:
             raise YakkanError([Diagnostic(
                 code="usage.unknown-outcome", message=f"no outcome `{unknown[0]}` in "
                 f"{data['document']} {data['version']}",
-                hint=did_you_mean(unknown[0], names) or "outcomes: " + ", ".join(names))])
-        data["outcomes"] = [o for o in data["outcomes"] if o["name"] in outcomes]
+                hint=did_you_mean(unknown[0], [*names, *by_label])
+                or "outcomes: " + ", ".join(names))])
+        ask(data, asked)
+        if fmt == "json":
+            data["outcomes"] = [o for o in data["outcomes"] if o["name"] in asked]
     if fmt == "json":
         out = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "text":
-        out = text_report(data, color and output is None, full=bool(outcomes))
+        out = text_report(data, color and output is None)
     else:
         from yakkan.renderers.explanation import render_explanation
         out = render_explanation(data, fmt)

@@ -15,7 +15,6 @@ from yakkan.engine.semantics.graph import (
     to_dot,
     to_json,
     to_mermaid,
-    to_svg,
 )
 from yakkan.renderers.terminal import line_safe
 
@@ -45,8 +44,10 @@ def run_graph(doc: str, as_of: dt.date | None, fmt: str, impact_of: str | None,
         out = to_dot(g)
     elif fmt == "mermaid":
         out = to_mermaid(g)
-    elif fmt == "svg":
-        out = to_svg(g)
+    elif fmt == "svg":  # the overview: references between articles, drawn without Graphviz
+        from yakkan.renderers.report import article_edges, overview_svg, reference_edges
+        out = str(overview_svg(book, article_edges(book, reference_edges(book)))) + "\n"
+
     else:
         out = json.dumps(to_json(g), ensure_ascii=False, indent=2, default=str)
     if output:

@@ -189,7 +189,8 @@ def report(doc: str, as_of: dt.date | None, fmt: str, output: str | None) -> Non
 @click.option("-o", "--output", default=None, help="write to this file")
 def graph(doc: str, as_of: dt.date | None, fmt: str, impact: str | None,
           output: str | None) -> None:
-    """The dependency graph of provisions, definitions and facts."""
+    """The dependency graph of provisions, definitions and facts (svg: the overview of
+    references between articles, drawn without Graphviz)."""
     from yakkan.cli.graph import run_graph
     run(lambda: run_graph(doc, as_of, fmt, impact, output))
 

@@ -164,6 +164,20 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
             "verified": w.verified, "same_decision": w.kind == "grounds"}
 
 
+def listed_changes(d: Diff) -> list[Change]:
+    """The changes a reader is shown. The only paragraph of an article (附則) is cited as the
+    article: where both changed alike, the article's own line (no text of its own) would
+    repeat the paragraph's citation, and is left out."""
+    same: set[int] = set()
+    for c in d.walk():
+        for k in c.children:
+            if (k.citation_old, k.citation_new, k.kind) == (c.citation_old, c.citation_new,
+                                                             c.kind) \
+                    and not c.old_runs and not c.new_runs:
+                same.add(id(c))
+    return [c for c in d.changes() if id(c) not in same]
+
+
 def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
     data = diff_json(d)
     left_is_old = old_side == "left"
@@ -174,7 +188,7 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
         rows.append(_row_view(r, left_is_old))
     counts = d.counts()
     changes = []
-    for c in d.changes():
+    for c in listed_changes(d):
         changes.append({"id": c.id, "citation_old": c.citation_old,
                         "citation_new": c.citation_new, "kind": c.kind,
                         "kind_label": KIND_LABELS[c.kind], "basis": c.basis,
@@ -260,7 +274,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
     lines.append("")
     lines.append("変更: " + ", ".join(f"{label} {k} {cnt}" for k, label, cnt in ctx["counts"]
                                      if k not in ("unchanged", "omitted")))
-    for c in d.changes():
+    for c in listed_changes(d):
         where = c.citation_old or "（新設）"
         if c.citation_new != c.citation_old:
             where += f" → {c.citation_new or '（削る）'}"

@@ -78,14 +78,20 @@ def md_code(value: Any) -> str:
     return f"{fence}{s}{fence}"
 
 
+_TRUTH_CLASS = {"はい": "true", "いいえ": "false", "不明": "unknown", "true": "true",
+                "false": "false", "unknown": "unknown"}
+
+
 def logic_html(text: str | None) -> Markup:
-    """Expression text (from `exprtext.to_text`) as HTML: escaped, judgments in <mark>,
-    the case's values ［true］［false］［unknown］ as coloured tags."""
+    """Condition text (`jatext.ja_text`, or DSL from `exprtext.to_text`) as HTML: escaped,
+    judgments in <mark>, the case's values ［はい］［いいえ］［不明］ (［true］… in DSL) as
+    coloured tags, other values as plain tags."""
     s = str(escape(text or ""))
     s = s.replace(JUDGMENT_OPEN, '<mark class="judgment" title="判断事項（当社の判断）">') \
         .replace(JUDGMENT_CLOSE, '<span class="jtag">判断</span></mark>')
-    s = re.sub(r"［(true|false|unknown)］",
-               lambda m: f'<span class="val val-{m.group(1)}">{m.group(1)}</span>', s)
+    s = re.sub(r"［(はい|いいえ|不明|true|false|unknown)］",
+               lambda m: f'<span class="val val-{_TRUTH_CLASS[m.group(1)]}">{m.group(1)}</span>',
+               s)
     s = re.sub(r"［([^］<]*)］", r'<span class="val">\1</span>', s)
     return Markup(s)
 

@@ -1,10 +1,19 @@
 """explanation: the JSON of `yakkan explain` as a page a reviewer reads (Markdown or HTML).
 
-The decision comes first (per outcome, its value in Japanese and English), then every ground
-that applies — citation, caption, quoted text, the rule it stands under, the condition with
-the case's values, the facts (judgments marked), definitions and the provisions it relied
-on — then the grounds that did not apply (why not), what is still unknown, the
-counterfactuals (changes ⇒ new value) and, when the JSON has them, the charges.
+Japanese first: every outcome by its name in the clause file (`outcome NAME "label"`), every value in
+Japanese (`core/labels.py` — the one table of wording), facts by their labels with their
+values as はい／いいえ／不明, enum members by their names, conditions in words
+(`condition_ja`). Codes appear only where a reader needs them to write a case file: fact
+paths, in code.
+
+The page answers the case's question (`question` in the JSON: `--outcome`, the outcomes the
+case file expects, or those its facts bear on): those outcomes come first and in full —
+every ground that applies (citation, caption, quoted text, the rule it stands under, the
+condition with the case's values, the facts with judgments marked, definitions, relied-on
+provisions), the grounds still unknown, the facts still needed, an undetermined outcome's
+bounds, what would change the outcome (or how the search for a change ended: never an
+empty section), the requirements met, the grounds that do not apply (why not). Every other
+outcome is one line of a table. Charges only when the case asks about money.
 
 `explanation_view` checks the JSON it is given (a missing key is an error, an unknown
 outcome value is an error) and turns it into dataclasses; `templates/explanation.*.j2` lay
@@ -19,6 +28,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from yakkan.engine.core.labels import (
+    CHARGE_STATUS_LABELS,
+    GROUND_STATE_LABELS,
+    PER_LABELS,
+    PERIOD_LABELS,
+    REQUIREMENT_LABELS,
+    REQUIREMENT_SHORT,
+    TAX_LABELS,
+    VALUE_LABELS,
+    search_note,
+    show,
+)
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.renderers.env import JUDGMENT_CLOSE, JUDGMENT_OPEN, RenderError, render
@@ -26,60 +47,40 @@ from yakkan.renderers.report import anchor_safe
 
 FORMATS = ("html", "md")
 
-# outcome value → (Japanese, English, tone). INVARIANT: covers every value
-# `evaluate.decide` gives; an unknown value is a RenderError, never a blank decision.
-VALUES: dict[str, tuple[str, str, str]] = {
-    "accept": ("承諾する", "accept", "good"),
-    "approve": ("承認する", "approve", "good"),
-    "may_refuse": ("承諾しないことがある", "may refuse (discretionary)", "warn"),
-    "refuse": ("承諾しない", "refuse", "bad"),
-    "undetermined": ("未確定（事実が不足）", "undetermined", "unknown"),
-    "not_applicable": ("該当なし", "not applicable", "good"),
-    "may": ("することがある", "may (discretionary)", "warn"),
-    "deemed": ("みなす", "deemed", "warn"),
-    "duty": ("義務がある", "duty", "warn"),
-    "prohibited": ("禁止される", "prohibited", "bad"),
-    "requirement_unmet": ("要件を満たさない", "requirement unmet", "bad"),
-    "permission": ("することができる", "permitted", "good"),
-    "exemption": ("責任を負わない（免責）", "exempt", "warn"),
-    "declaration": ("宣言・定義", "declaration", "unknown"),
+QUESTION_SOURCES = {
+    "option": "指定された判断対象",
+    "case": "この事例が問う判断対象（事例ファイルが結論を予期しているもの）",
+    "facts": "この事例が問う判断対象（事例の事実が関わるもの）",
 }
-STATUS_LABELS = {"charged": "請求", "quote": "別途お見積り", "undetermined": "未確定",
-                 "not_applicable": "対象外", "error": "評価エラー"}
-PER_LABELS = {"month": "月額", "once": "一回", "use": "利用ごと", "call": "通話ごと",
-              "line": "回線ごと", "year": "年額"}
 
 
 @dataclass
 class Value:
     code: str
     ja: str
-    en: str
     tone: str
 
 
 def value_of(code: str) -> Value:
+    """An outcome value in Japanese (a value the table does not know is an error)."""
     try:
-        ja, en, tone = VALUES[code]
+        ja, tone = VALUE_LABELS[code]
     except KeyError:
         raise RenderError(f"the explanation page has no wording for the outcome value "
                           f"`{code}`") from None
-    return Value(code, ja, en, tone)
+    return Value(code, ja, tone)
 
 
-def show(v: Any) -> str:
-    """A fact's value as the page shows it."""
-    if v is None:
-        return "unknown（不明）"
-    if v is True:
-        return "true（はい）"
-    if v is False:
-        return "false（いいえ）"
-    if isinstance(v, list):
-        return f"{len(v)} 件"
-    if isinstance(v, dict):
-        return "、".join(f"{k}={show(x)}" for k, x in v.items())
-    return str(v)
+def shown_value(code: str, requirement: str | None) -> Value:
+    """The value shown for an outcome (or a counterfactual): a requirement outcome reads as
+    a requirement — 充足 / 不充足 / 未確定 / 対象外 — never as 「該当なし」."""
+    v = value_of(code)
+    if requirement is not None:
+        if requirement not in REQUIREMENT_LABELS:
+            raise RenderError(f"no wording for the requirement state `{requirement}`")
+        ja, tone = REQUIREMENT_LABELS[requirement]
+        return Value(code, ja, tone)
+    return v
 
 
 def yen(s: Any) -> str:
@@ -118,7 +119,7 @@ class Relied:
 @dataclass
 class GroundView:
     anchor: str
-    state: str  # applies | base | unknown | na
+    state: str  # applies | base | unknown | na | met (a requirement met)
     citation: str
     caption: str | None
     text: str
@@ -127,8 +128,11 @@ class GroundView:
     force: str
     force_label: str
     applies: bool | None
+    requirement: str | None  # met | unmet | unknown | not_concerned (requirement grounds)
     condition: str
     condition_ja: str
+    requires_ja: str | None
+    unless_ja: list[tuple[str, str]]  # (text, 当たる / 当たらない / 不明)
     via: str | None
     facts: list[FactRow]
     definitions: list[DefRow]
@@ -137,6 +141,14 @@ class GroundView:
     @property
     def judgments(self) -> list[FactRow]:
         return [f for f in self.facts if f.judgment]
+
+    @property
+    def state_label(self) -> str:
+        if self.requirement is not None:
+            return REQUIREMENT_SHORT[self.requirement]
+        if self.state == "base":
+            return {True: "成立", False: "不成立", None: "不明"}[self.applies]
+        return GROUND_STATE_LABELS[self.state]
 
 
 @dataclass
@@ -165,22 +177,39 @@ class Missing:
 @dataclass
 class OutcomeView:
     name: str
+    label: str
     anchor: str
     value: Value
     kind: str
+    asked: bool
     grounds: list[GroundView]
     base: list[GroundView]
     undetermined: list[GroundView]
+    met: list[GroundView]  # requirements that concern the case and are met
     not_applicable: list[GroundView]
     missing: list[Missing]
     overrides: list[tuple[Relied, Relied]]
     counterfactuals: list[CounterfactualView]
-    focus: str = "primary"  # primary | always | open | other (see `_focus`)
     # an undetermined outcome's bounds: each value it may take, with the citations of the
     # unknown grounds that would give it (none: what it is otherwise)
     bounds: list[tuple[Value, list[str]]] = field(default_factory=list)
-    # how the search for a change that turns the outcome ended, said when it found none
-    search_note: str | None = None
+    # how the search for a change that turns the outcome ended (always said)
+    search_note: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The outcome in one line: what it still needs (undetermined), or its grounds."""
+        if self.grounds and not (self.value.code == "undetermined" and self.missing):
+            return "根拠: " + "、".join(g.citation for g in self.grounds)
+        if self.missing:
+            judged = sum(1 for m in self.missing if m.judgment)
+            return f"判断に必要な事実 {len(self.missing)}件" + \
+                (f"（うち判断事項 {judged}件）" if judged else "")
+        if self.met:
+            return "満たされている要件: " + "、".join(g.citation for g in self.met)
+        if self.base:
+            return "基本の定め: " + "、".join(g.citation for g in self.base)
+        return "この事例に当たる根拠はありません"
 
 
 @dataclass
@@ -231,11 +260,17 @@ class ExplanationView:
     outcomes: list[OutcomeView]
     case_facts: list[FactRow]
     charges: ChargesView | None
+    question: str = ""
     yakkan_version: str = ""
     notes: list[str] = field(default_factory=list)
 
-    def by_focus(self, focus: str) -> list[OutcomeView]:
-        return [o for o in self.outcomes if o.focus == focus]
+    @property
+    def asked(self) -> list[OutcomeView]:
+        return [o for o in self.outcomes if o.asked]
+
+    @property
+    def others(self) -> list[OutcomeView]:
+        return [o for o in self.outcomes if not o.asked]
 
 
 # ---- building the view -------------------------------------------------------------------
@@ -248,14 +283,19 @@ def _req(d: dict[str, Any], key: str, where: str) -> Any:
 
 
 class _Vocab:
-    """Labels and judgment marks the JSON carries for fact paths and definitions."""
+    """What the JSON's `vocabulary` says of each fact path (label, judgment mark, type, enum
+    members' labels, a list fact's fields), with the labels the outcomes carry as a fallback
+    for JSON without a vocabulary."""
 
     def __init__(self, data: dict[str, Any]):
-        self.labels: dict[str, str] = {}
-        self.judgments: set[str] = set()
-        for path, label in (data.get("labels") or {}).items():
-            if label:
-                self.labels[str(path)] = str(label)
+        voc = data.get("vocabulary") or {}
+        self.facts: dict[str, dict[str, Any]] = {
+            str(p): v for p, v in (voc.get("facts") or {}).items() if isinstance(v, dict)}
+        self.outcomes: dict[str, str] = {
+            str(k): str(v) for k, v in (voc.get("outcomes") or {}).items() if v}
+        self.labels: dict[str, str] = {p: str(v["label"]) for p, v in self.facts.items()
+                                       if v.get("label")}
+        self.judgments: set[str] = {p for p, v in self.facts.items() if v.get("judgment")}
         for o in data.get("outcomes", []):
             for m in o.get("missing_facts", []):
                 if m.get("label"):
@@ -272,32 +312,25 @@ class _Vocab:
                     for p, label in (g.get("fact_labels") or {}).items():
                         if label:
                             self.labels.setdefault(p, label)
-                    for p, label in _aligned_labels(g).items():
-                        self.labels.setdefault(p, label)
+
+    def entry(self, path: str) -> dict[str, Any]:
+        """The vocabulary entry of a path, a list fact's field (`lines.removed_on`) too."""
+        if path in self.facts:
+            return self.facts[path]
+        head, _, tail = path.rpartition(".")
+        return (self.facts.get(head) or {}).get("fields", {}).get(tail) or {}
+
+    def show(self, path: str, value: Any) -> str:
+        e = self.entry(path)
+        if isinstance(value, dict) and not (value.get("absent") is True and len(value) == 1):
+            fields = e.get("fields") or {}
+            return "、".join(f"{(fields.get(k) or {}).get('label') or k}: "
+                            f"{self.show(f'{path}.{k}', x)}" for k, x in value.items())
+        return show(value, e.get("type"), e.get("members"))
 
     def row(self, path: str, value: Any) -> FactRow:
-        return FactRow(path, self.labels.get(path), show(value), path in self.judgments,
-                       value is None)
-
-
-_VALUE_SITE = re.compile(r"(「[^」]*」|[\w.]+|\))［")
-
-
-def _aligned_labels(g: dict[str, Any]) -> dict[str, str]:
-    """Labels of the facts a ground read, recovered from its two condition texts.
-
-    The explain JSON gives `facts` by path only, but `condition` and `condition_ja` are the
-    same walk of the same expression with the same values: the n-th `name［value］` of one
-    is the n-th `「label」［value］` (or `name［value］`, unlabelled) of the other. Used only
-    when both texts have the same sites, and only for paths among the ground's facts.
-    """
-    facts = g.get("facts") or {}
-    dsl = _VALUE_SITE.findall(g.get("condition") or "")
-    ja = _VALUE_SITE.findall(g.get("condition_ja") or "")
-    if len(dsl) != len(ja):
-        return {}
-    return {a: b[1:-1] for a, b in zip(dsl, ja, strict=True)
-            if a in facts and b.startswith("「") and len(b) > 2}
+        return FactRow(path, self.labels.get(path), self.show(path, value),
+                       path in self.judgments, value is None)
 
 
 def _mark_judgments(text: str, vocab: _Vocab, judgments: list[str]) -> str:
@@ -310,6 +343,9 @@ def _mark_judgments(text: str, vocab: _Vocab, judgments: list[str]) -> str:
     return text
 
 
+_HOLDS = {True: "当たる", False: "当たらない", None: "不明"}
+
+
 def _ground(g: dict[str, Any], state: str, anchor: str, vocab: _Vocab) -> GroundView:
     where = f"ground {g.get('citation', '?')}"
     facts = [vocab.row(p, v) for p, v in (_req(g, "facts", where) or {}).items()]
@@ -317,15 +353,25 @@ def _ground(g: dict[str, Any], state: str, anchor: str, vocab: _Vocab) -> Ground
         f.judgment = f.judgment or f.path in g.get("judgments", [])
     defs = [DefRow(_req(d, "name", where), d.get("label"), d.get("citation"),
                    show(d.get("value"))) for d in g.get("definitions", [])]
+    judgments = list(g.get("judgments", []))
+
+    def mark(text: str | None) -> str:
+        return _mark_judgments(text or "", vocab, judgments)
+    requirement = g.get("requirement")
+    if requirement is not None and requirement not in REQUIREMENT_SHORT:
+        raise RenderError(f"no wording for the requirement state `{requirement}`")
     return GroundView(
         anchor=anchor, state=state, citation=_req(g, "citation", where),
         caption=g.get("caption"), text=g.get("text") or "",
         rule_citation=g.get("rule_citation") or _req(g, "citation", where),
         rule_text=g.get("rule_text"), force=_req(g, "force", where),
         force_label=g.get("force_label") or g["force"], applies=g.get("applies"),
+        requirement=requirement,
         condition=g.get("condition") or "",
-        condition_ja=_mark_judgments(g.get("condition_ja") or g.get("condition") or "",
-                                     vocab, list(g.get("judgments", []))),
+        condition_ja=mark(g.get("condition_ja") or g.get("condition")),
+        requires_ja=mark(g["requires_ja"]) if g.get("requires_ja") else None,
+        unless_ja=[(mark(u.get("text")), _HOLDS.get(u.get("holds"), "不明"))
+                   for u in g.get("unless_ja") or []],
         via=g.get("via"), facts=facts, definitions=defs,
         relied_on=[Relied(_req(r, "citation", where), None, r.get("relation"))
                    for r in g.get("relied_on", [])])
@@ -347,28 +393,30 @@ def _charges(c: Any, vocab: _Vocab) -> ChargesView | None:
             ("未確定" if ln.get("amount") is None else yen(ln.get("amount")))
         if "lower_bound" in flags and ln.get("amount") is not None:
             amount += "～"
-        missing = [str(m) if not isinstance(m, dict) else str(m.get("label") or m.get("path"))
+        missing = [vocab.labels.get(str(m), str(m)) if not isinstance(m, dict)
+                   else str(m.get("label") or m.get("path"))
                    for m in (ln.get("missing_facts") or [])]
         facts = [vocab.row(p, v) for p, v in (ln.get("facts") or {}).items()] \
             if isinstance(ln.get("facts"), dict) else []
         for f in facts:
             f.judgment = f.judgment or f.path in (ln.get("judgments") or [])
+        with_tax = ln.get("amount_with_tax")
         lines.append(ChargeLine(
             anchor=f"charge-{i + 1}", label=str(ln.get("label") or ln.get("name") or "?"),
             name=str(ln.get("name") or ""), citation=ln.get("citation"), row=ln.get("row"),
             per=PER_LABELS.get(str(ln.get("per")), ln.get("per")) if ln.get("per") else None,
-            status=status, status_label=STATUS_LABELS.get(status, status), amount=amount,
-            tax=ln.get("tax"),
+            status=status, status_label=CHARGE_STATUS_LABELS.get(status, status),
+            amount=amount,
+            tax=TAX_LABELS.get(str(ln.get("tax")), ln.get("tax")) if ln.get("tax") else None,
             tax_amount=yen(ln["tax_amount"]) if ln.get("tax_amount") is not None else None,
-            amount_with_tax=yen(ln["amount_with_tax"])
-            if ln.get("amount_with_tax") is not None else None,
+            amount_with_tax=(yen(with_tax) + ("～" if "lower_bound" in flags else ""))
+            if with_tax is not None else None,
             lower_bound="lower_bound" in flags, condition=ln.get("condition"),
             missing=missing, facts=facts, text=ln.get("text")))
     subtotals = []
-    labels = {"monthly": "月額", "one_time": "一時金", "usage": "従量", "other": "その他"}
     for k, v in (c.get("subtotals") or {}).items():
         if str(v) not in ("0", "0.00", "None"):
-            subtotals.append((labels.get(k, k), yen(v)))
+            subtotals.append((PERIOD_LABELS.get(k, k), yen(v)))
     return ChargesView(
         lines=lines,
         not_applicable=[(str(x.get("label") or x.get("name") or "?"), x.get("citation"),
@@ -391,7 +439,8 @@ def _case_rows(facts: Any, vocab: _Vocab, prefix: str = "") -> list[FactRow]:
         elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
             rows.append(vocab.row(path, v))
             for i, rec in enumerate(v):
-                rows.append(FactRow(f"{path}[{i}]", None, show(rec), False, False))
+                rows.append(FactRow(f"{path}[{i}]", f"{vocab.labels.get(path) or path}"
+                                    f"（{i + 1}件目）", vocab.show(path, rec), False, False))
         else:
             rows.append(vocab.row(path, v))
     return rows
@@ -400,46 +449,22 @@ def _case_rows(facts: Any, vocab: _Vocab, prefix: str = "") -> list[FactRow]:
 FOCUS_ORDER = {"bad": 0, "warn": 1, "unknown": 2, "good": 3}
 
 
-def _focus(o: OutcomeView) -> str:
-    """Where an outcome goes on the page. A document has many outcomes (rakuten-miitel
-    has 71) and one case concerns few of them:
-
-    * `primary` — an application decision, an effect that applies on the case's facts, or
-      an undetermined one the case says something about: shown first, in full;
-    * `always` — applies without reading any fact (unconditional duties, declarations);
-    * `open` — undetermined and the case gives none of the facts it reads;
-    * `other` — not applicable.
-
-    The last three are listed after the primary ones, each still in full (folded).
-    """
-    if o.kind == "application":
-        return "primary"
-    if any(g.facts for g in o.grounds):
-        return "primary"
-    if o.value.code == "undetermined" and any(not f.unknown for g in o.undetermined for f in g.facts):
-        return "primary"
-    if o.grounds:
-        return "always"
-    if o.value.code == "undetermined":
-        return "open"
-    return "other"
-
-
 def _link_citations(outs: list[OutcomeView]) -> None:
-    """Relied-on provisions and overrides link to a ground of this page with that
-    citation: of the same outcome where there is one, else an applying ground of another
-    outcome, else any ground of the page."""
+    """Relied-on provisions and overrides link to a ground shown in full on this page with
+    that citation: of the same outcome where there is one, else an applying ground of
+    another outcome, else any ground shown."""
     def grounds(o: OutcomeView) -> list[GroundView]:
-        return [*o.grounds, *o.base, *o.undetermined, *o.not_applicable]
+        return [*o.grounds, *o.base, *o.undetermined, *o.met, *o.not_applicable]
 
+    full = [o for o in outs if o.asked]
     page: dict[str, str] = {}
-    for o in outs:
+    for o in full:
         for g in o.grounds:
             page.setdefault(g.citation, g.anchor)
-    for o in outs:
+    for o in full:
         for g in grounds(o):
             page.setdefault(g.citation, g.anchor)
-    for o in outs:
+    for o in full:
         own: dict[str, str] = {}
         for g in grounds(o):
             own.setdefault(g.citation, g.anchor)
@@ -451,76 +476,86 @@ def _link_citations(outs: list[OutcomeView]) -> None:
             over.anchor = own.get(over.citation) or page.get(over.citation)
 
 
-def _search_note(search: dict[str, Any] | None) -> str | None:
-    """What the counterfactual search says when it found nothing (never an empty section)."""
-    if not search:
+def _outcome(o: dict[str, Any], vocab: _Vocab) -> OutcomeView:
+    name = _req(o, "name", "outcome")
+    oa = "outcome-" + anchor_safe(name)
+    state = o.get("requirement_state")
+    na_all = [_ground(g, "na", f"{oa}-n{i + 1}", vocab)
+              for i, g in enumerate(_req(o, "not_applicable", f"outcome {name}"))]
+    view = OutcomeView(
+        name=name, label=o.get("label") or vocab.outcomes.get(name) or name, anchor=oa,
+        value=shown_value(_req(o, "value", f"outcome {name}"), state),
+        kind=o.get("kind", ""), asked=bool(o.get("asked")),
+        grounds=[_ground(g, "applies", f"{oa}-g{i + 1}", vocab)
+                 for i, g in enumerate(_req(o, "grounds", f"outcome {name}"))],
+        base=[_ground(g, "base", f"{oa}-b{i + 1}", vocab)
+              for i, g in enumerate(o.get("base", []))],
+        undetermined=[_ground(g, "unknown", f"{oa}-u{i + 1}", vocab)
+                      for i, g in enumerate(_req(o, "undetermined", f"outcome {name}"))],
+        met=[g for g in na_all if g.requirement == "met"],
+        not_applicable=[g for g in na_all if g.requirement != "met"],
+        missing=[Missing(m["path"], m.get("label") or vocab.labels.get(m["path"]),
+                         bool(m.get("judgment")))
+                 for m in _req(o, "missing_facts", f"outcome {name}")],
+        overrides=[(Relied(ov["by"], None, None), Relied(ov["over"], None, None))
+                   for ov in o.get("overrides", [])],
+        counterfactuals=[])
+    for g in view.met:
+        g.state = "met"
+    if view.value.code == "undetermined":
+        view.bounds = [(shown_value(x["value"], _bound_state(state, x["value"])),
+                        [g["citation"] for g in x.get("grounds", [])])
+                       for x in o.get("open") or []]
+    try:
+        view.search_note = search_note(o.get("counterfactual_search"), view.value.code)
+    except KeyError as e:
+        raise RenderError(str(e)) from None
+    for cf in o.get("counterfactuals", []):
+        view.counterfactuals.append(CounterfactualView(
+            [Change(c["path"], c.get("label") or vocab.labels.get(c["path"]),
+                    vocab.show(c["path"], c.get("from")), vocab.show(c["path"], c.get("to")),
+                    c["path"] in vocab.judgments or bool(c.get("judgment")))
+             for c in _req(cf, "changes", "counterfactual")],
+            shown_value(_req(cf, "value", "counterfactual"), cf.get("requirement_state")),
+            bool(cf.get("verified", True))))
+    return view
+
+
+def _bound_state(state: str | None, value: str) -> str | None:
+    """A bound of an undetermined requirement outcome, read as a requirement."""
+    if state is None:
         return None
-    status, tried, n = search.get("status"), search.get("tried"), search.get("max_changes")
-    if status == "none":
-        return (f"{n}個までの事実の変更では、この結論は変わりません（{tried}通りをすべて"
-                "評価して確かめました）。")
-    if status == "budget":
-        return (f"探索の上限（{search.get('budget')}通り）までに、この結論を変える変更は"
-                "見つかりませんでした（それ以上は探していません）。")
-    if status == "nothing_to_change":
-        return "この結論を決めた根拠は、変えられる事実を読んでいません。"
-    return None
+    return {"requirement_unmet": "unmet", "not_applicable": "met_or_not_concerned"}.get(value)
 
 
 def explanation_view(data: dict[str, Any]) -> ExplanationView:
     """The explanation JSON of `yakkan explain` as plain data for the templates."""
     from yakkan import __version__
     vocab = _Vocab(data)
-    outs: list[OutcomeView] = []
-    for o in _req(data, "outcomes", "explanation"):
-        name = _req(o, "name", "outcome")
-        oa = "outcome-" + anchor_safe(name)
-        view = OutcomeView(
-            name=name, anchor=oa, value=value_of(_req(o, "value", f"outcome {name}")),
-            kind=o.get("kind", ""),
-            grounds=[_ground(g, "applies", f"{oa}-g{i + 1}", vocab)
-                     for i, g in enumerate(_req(o, "grounds", f"outcome {name}"))],
-            base=[_ground(g, "base", f"{oa}-b{i + 1}", vocab)
-                  for i, g in enumerate(o.get("base", []))],
-            undetermined=[_ground(g, "unknown", f"{oa}-u{i + 1}", vocab)
-                          for i, g in enumerate(_req(o, "undetermined", f"outcome {name}"))],
-            not_applicable=[_ground(g, "na", f"{oa}-n{i + 1}", vocab)
-                            for i, g in enumerate(_req(o, "not_applicable",
-                                                       f"outcome {name}"))],
-            missing=[Missing(m["path"], m.get("label") or vocab.labels.get(m["path"]),
-                             bool(m.get("judgment")))
-                     for m in _req(o, "missing_facts", f"outcome {name}")],
-            overrides=[],
-            counterfactuals=[])
-        view.overrides = [(Relied(ov["by"], None, None), Relied(ov["over"], None, None))
-                          for ov in o.get("overrides", [])]
-        if view.value.code == "undetermined":
-            view.bounds = [(value_of(x["value"]), [g["citation"] for g in x.get("grounds", [])])
-                           for x in o.get("open") or []]
-        view.search_note = _search_note(o.get("counterfactual_search"))
-        for cf in o.get("counterfactuals", []):
-            view.counterfactuals.append(CounterfactualView(
-                [Change(c["path"], c.get("label") or vocab.labels.get(c["path"]),
-                        show(c.get("from")), show(c.get("to")), c["path"] in vocab.judgments)
-                 for c in _req(cf, "changes", "counterfactual")],
-                value_of(_req(cf, "value", "counterfactual")), bool(cf.get("verified", True))))
-        view.focus = _focus(view)
-        outs.append(view)
+    outs = [_outcome(o, vocab) for o in _req(data, "outcomes", "explanation")]
+    q = data.get("question") or {}
+    if not any(o.asked for o in outs):  # JSON without a question: the decisions first
+        for o in outs:
+            o.asked = o.kind == "application"
     _link_citations(outs)
-    # the decisions the case is about first: applications, then refusals before permissions
-    outs.sort(key=lambda o: (o.focus != "primary", o.kind != "application",
-                             FOCUS_ORDER.get(o.value.tone, 9) if o.focus == "primary" else 0))
+    # the question first (applications, then refusals before permissions), then the rest
+    outs.sort(key=lambda o: (not o.asked, o.kind != "application",
+                             FOCUS_ORDER.get(o.value.tone, 9)))
     eff = data.get("effective") or {}
     case = _req(data, "case", "explanation")
     as_of = _req(data, "as_of", "explanation")
     wareki = data.get("as_of_wareki") or to_wareki(dt.date.fromisoformat(as_of))
+    charges = _charges(data.get("charges"), vocab) if q.get("charges", True) else None
     return ExplanationView(
         title=_req(data, "title", "explanation"), document=_req(data, "document", "explanation"),
         version=data.get("version"), effective_from=eff.get("from"),
         effective_until=eff.get("until"), as_of=as_of, as_of_wareki=wareki,
         case_path=str(case.get("path", "")), case_title=case.get("title"), outcomes=outs,
-        case_facts=_case_rows(case.get("facts"), vocab), charges=_charges(data.get("charges"), vocab),
-        yakkan_version=__version__)
+        case_facts=_case_rows(case.get("facts"), vocab), charges=charges,
+        question=QUESTION_SOURCES.get(str(q.get("source")), "この事例が問う判断対象"),
+        yakkan_version=__version__,
+        notes=[str(w.get("message_ja") or w.get("message")) for w in data.get("warnings") or []
+               if isinstance(w, dict)])
 
 
 def render_explanation(data: dict[str, Any], fmt: str) -> str:

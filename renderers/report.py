@@ -6,9 +6,10 @@ documents) and every unit with its text (本文 and ただし書), its encoded l
 document's Japanese labels, its legal force and kind, its charges and definitions, its
 references out and in (as links to `#prov-…` anchors; external documents are marked, not
 linked), corrections of the seed and drafting slips, and the diagnostics `yakkan check`
-finds, each next to the unit it concerns. The reference graph is embedded: inline SVG when
-Graphviz `dot` is installed, else a plain list of edges (HTML) — and always a Mermaid block
-in Markdown, which GitHub draws (it strips inline SVG).
+finds, each next to the unit it concerns. The reference graph is embedded: an inline SVG overview of the
+references between articles, drawn in Python (`svg_graph`, no Graphviz), with the full list
+of edges beside it (HTML) — and a Mermaid block in Markdown, which GitHub draws (it strips
+inline SVG).
 
 `report_view` turns a Rulebook into plain dataclasses; the templates
 (`templates/report.{html,md}.j2`) only lay them out, dispatching by unit kind and failing on
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from markupsafe import Markup
 from yakkan import __version__
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic
+from yakkan.engine.core.labels import FORCE_LABELS, PER_LABELS, TAX_LABELS
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.semantics.resolve import Rulebook, unit_part
 from yakkan.engine.syntax import ast as A
@@ -65,10 +65,39 @@ EDGE_LABELS = {
     "reading": "読み替え", "prevails": "優先関係", "row": "料金表の行", "uses": "定義を使用",
     "reads": "事実を参照", "contains": "包含",
 }
-TAX_LABELS = {"excluded": "税別", "included": "税込", "not_taxable": "不課税"}
-PER_LABELS = {"month": "月額", "once": "一回", "use": "利用ごと", "call": "通話ごと",
-              "line": "回線ごと", "year": "年額"}
 SEVERITY_LABELS = {"error": "エラー", "warning": "警告", "info": "情報"}
+# what a check finding means, in Japanese (the finding's own message gives the detail); a code
+# not here is shown by its prefix's title
+DIAG_TITLES = {
+    "resolve.caption-mismatch": "引用の見出しが引用先の条の見出しと一致しない（起草上の誤りの疑い）",
+    "resolve.bad-citation": "引用が読めない", "resolve.unresolved": "引用先が見つからない",
+    "resolve.unknown-name": "宣言されていない名前", "resolve.unknown-field": "記録にない項目",
+    "resolve.unknown-type": "宣言されていない型", "resolve.no-items": "各号の規定に号がない",
+    "resolve.duplicate-unit": "同じ単位が二度符号化されている",
+    "resolve.duplicate-fact": "同じ事実が二度宣言されている",
+    "resolve.duplicate-enum": "同じ列挙が二度宣言されている",
+    "resolve.duplicate-definition": "同じ定義が二度ある", "resolve.empty-slip": "空の起草上の誤り",
+    "lint.logic-without-text": "本文のない単位に論理がある",
+    "lint.unused-condition": "どの規定も使わない条件",
+    "draft.unbalanced-bracket": "括弧の対応が崩れている", "draft.no-final-period": "文末の句点がない",
+    "draft.malformed-url": "URLの形が正しくない", "draft.cites-deleted": "「削除」の規定を引用している",
+    "draft.numbering": "番号の重複・欠番・順序・全角半角の混在",
+    "check.cycle": "定義又は引用が循環している", "check.id-mismatch": "文書IDがフォルダ名と異なる",
+    "static.dead": "成り立つことのない条件", "static.always": "常に成り立つ条件",
+    "static.overlap": "一つの事例が並列の区分に同時に当たりうる",
+    "static.conflict": "優先の定めのない相反する効果",
+    "static.double-charge": "一つの記録を二つの料金表の行が計上しうる",
+    "type.mismatch": "型が合わない", "type.enum-member": "列挙にない値",
+    "type.not-a-list": "リストでない事実", "type.not-bool": "真偽でない条件",
+    "type.not-money": "金額でない値", "type.unknown-function": "知られていない関数",
+    "lower.bad-payer": "支払者の指定が不正",
+}
+DIAG_PREFIX_TITLES = {"parse": "構文の誤り", "lower": "符号化の誤り", "resolve": "参照の誤り",
+                      "type": "型の誤り", "lint": "符号化上の注意", "static": "静的検査の指摘",
+                      "draft": "起草上の誤り（本文から検出）",
+                      "check": "検査の指摘"}
+# an encoder's memo that names something the language cannot yet say (for its developers)
+NEEDS_PREFIX = "NEEDS:"
 
 
 # ---- anchors ---------------------------------------------------------------------------
@@ -204,6 +233,7 @@ class DiagView:
     location: str | None
     unit: Link | None
     related: list[str]
+    title: str = ""  # what it means, in Japanese (DIAG_TITLES)
 
 
 @dataclass
@@ -270,7 +300,6 @@ class EdgeGroup:
 @dataclass
 class GraphView:
     svg: Markup | None
-    svg_note: str | None
     mermaid: str
     mermaid_fence: str
     legend: list[tuple[str, str, str]]
@@ -305,6 +334,9 @@ class ReportView:
     graph: GraphView
     stats: dict[str, int]
     yakkan_version: str
+    # encoder's memos naming what the language cannot yet say (`memo "NEEDS: …"`), with the
+    # unit they stand in: for the language's developers, listed apart from the document
+    needs: list[tuple[str, Link | None]] = field(default_factory=list)
 
 
 # ---- labels and expressions --------------------------------------------------------------
@@ -440,10 +472,11 @@ def report_diagnostics(book: Rulebook) -> list[Diagnostic]:
     path = book.doc.span.file if book.doc.span else None
     if path and Path(path).is_file():
         return check_sources([load_file(path)])
+    from yakkan.engine.semantics.drafting import drafting_findings
     from yakkan.engine.semantics.graph import cycles
     from yakkan.engine.semantics.types import check_types
-    return sorted([*book.diagnostics, *cycles(book), *check_types(book)],
-                  key=Diagnostic.sort_key)
+    return sorted([*book.diagnostics, *cycles(book), *check_types(book),
+                   *drafting_findings(book)], key=Diagnostic.sort_key)
 
 
 def _contains(outer: I.Span, inner: I.Span) -> bool:
@@ -559,45 +592,35 @@ def _node_title(book: Rulebook, node: str) -> tuple[str, str | None]:
         cap = book.provisions[node[5:]].unit.caption
         if cap and len(cap) > 16:
             cap = cap[:15] + "…"
-    return link.text, cap
+    return link.text, cap if cap != link.text else None
 
 
 def _dot_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def reference_dot(book: Rulebook, arts: list[tuple[str, str, str, int]]) -> str:
-    """Graphviz source of the article-level reference picture; nodes link to anchors."""
-    lines = ["digraph references {",
-             '  rankdir=LR; bgcolor="transparent"; nodesep=0.12; ranksep=0.9; concentrate=false;',
-             '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#5b6b7f",'
-             ' fontname="Noto Sans CJK JP,sans-serif", fontsize=10, height=0.3, margin="0.08,0.03"];',
-             '  edge [fontname="Noto Sans CJK JP,sans-serif", fontsize=8, arrowsize=0.6,'
-             ' penwidth=1.1];']
-    nodes = list(dict.fromkeys([n for a, b, _, _ in arts for n in (a, b)]))
-    for n in nodes:
+def overview_svg(book: Rulebook, arts: list[tuple[str, str, str, int]]) -> Markup:
+    """The article-level reference picture as SVG (`svg_graph`: no Graphviz): a box per
+    article (附則, 別表, external document, the document as a whole) linking to its anchor,
+    an arrow per kind of reference between two of them with its Japanese label."""
+    from yakkan.renderers.svg_graph import Arrow, Box, draw
+    boxes = []
+    for n in dict.fromkeys([n for a, b, _, _ in arts for n in (a, b)]):
         link = _node_link(book, n)
         text, cap = _node_title(book, n)
-        label = text + (f"\n{cap}" if cap else "")
-        attrs = [f"label={_dot_str(label)}", f"tooltip={_dot_str(text + (f'（{cap}）' if cap else ''))}"]
-        if link.anchor:
-            attrs.append(f"URL={_dot_str('#' + link.anchor)}")
-        if link.external:
-            attrs += ["shape=folder", 'fillcolor="#f6f0e4"', 'color="#9a7b4f"']
-        elif n == DOCUMENT_NODE:
-            attrs += ["shape=tab", 'fillcolor="#e9f2fc"', 'color="#0a58a5"']
-        elif n.startswith("prov:") and book.provisions[n[5:]].unit.status == "omitted":
-            attrs += ['style="rounded,dashed"', 'fontcolor="#6b7580"']
-        lines.append(f"  {_dot_str(n)} [{', '.join(attrs)}];")
+        shape = "external" if link.external else "document" if n == DOCUMENT_NODE else \
+            "omitted" if n.startswith("prov:") and book.provisions[n[5:]].unit.status == \
+            "omitted" else "box"
+        boxes.append(Box(n, (text, cap) if cap else (text,),
+                         "#" + link.anchor if link.anchor else None,
+                         text + (f"（{cap}）" if cap else ""), shape))
+    arrows = []
     for a, b, kind, count in arts:
         tip = f"{_node_link(book, a).text} — {_edge_label(kind)} → {_node_link(book, b).text}"
-        if count > 1:
-            tip += f"（{count} 件）"
-        lines.append(f"  {_dot_str(a)} -> {_dot_str(b)} [color={_dot_str(EDGE_COLORS[kind])}, "
-                     f"tooltip={_dot_str(tip)}{', penwidth=1.8' if count > 2 else ''}"
-                     f"{', style=dashed' if kind == 'row' else ''}];")
-    lines.append("}")
-    return "\n".join(lines)
+        arrows.append(Arrow(a, b, _edge_label(kind) + (f" ×{count}" if count > 1 else ""),
+                            EDGE_COLORS[kind], tip + (f"（{count} 件）" if count > 1 else ""),
+                            1.8 if count > 2 else 1.1, kind == "row"))
+    return draw(boxes, arrows, "参照関係図")
 
 
 _MERMAID_CODES = {"#": "#35;", '"': "#quot;", "|": "#124;", "<": "#lt;", ">": "#gt;",
@@ -626,30 +649,6 @@ def reference_mermaid(book: Rulebook, arts: list[tuple[str, str, str, int]]) -> 
     return "\n".join(lines)
 
 
-def _svg(dot_source: str) -> tuple[Markup | None, str | None]:
-    exe = shutil.which("dot")
-    if exe is None:
-        return None, "Graphviz（dot）がインストールされていないため、図（SVG）の代わりに参照の一覧を示します。" \
-            "SVG の図には Graphviz が必要です（Debian: apt-get install graphviz）。"
-    try:
-        res = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
-                             capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"Graphviz（dot）が図を作れませんでした（{e}）。参照の一覧を示します。"
-    if res.returncode != 0:
-        err = res.stderr.decode("utf-8", "replace").strip()[:300]
-        return None, f"Graphviz（dot）が図を作れませんでした（{err}）。参照の一覧を示します。"
-    svg = res.stdout.decode("utf-8")
-    start = svg.find("<svg")
-    if start < 0:
-        return None, "Graphviz（dot）の出力に SVG がありません。参照の一覧を示します。"
-    # Graphviz's own output from our escaped source (it XML-escapes labels and tooltips);
-    # its comments carry node ids only — dropped to keep the page small
-    svg = re.sub(r"<!--.*?-->\n?", "", svg[start:], flags=re.S)
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="参照関係図" ', 1)
-    return Markup(svg), None
-
-
 def _graph_view(book: Rulebook) -> GraphView:
     edges = reference_edges(book)
     # the list: one line per (provision, kind), its targets in order, the citations as written
@@ -663,11 +662,11 @@ def _graph_view(book: Rulebook) -> GraphView:
                         [_node_link(book, b) for b in targets], texts)
               for (a, kind), (targets, texts) in grouped.items()]
     arts = article_edges(book, edges)
-    svg, note = _svg(reference_dot(book, arts)) if arts else (None, None)
+    svg = overview_svg(book, arts) if arts else None
     mermaid = reference_mermaid(book, arts) if arts else ""
     longest = max((len(m) for m in re.findall(r"`{3,}", mermaid)), default=2)
     kinds = sorted({e.kind for e in edges})
-    return GraphView(svg, note, mermaid, "`" * (longest + 1),
+    return GraphView(svg, mermaid, "`" * (longest + 1),
                      [(k, _edge_label(k), EDGE_COLORS[k]) for k in kinds], groups,
                      len({n for a, b, _, _ in arts for n in (a, b)}),
                      sum(len(g.targets) for g in groups))
@@ -689,6 +688,9 @@ def _printed_label(book: Rulebook, pid: str) -> str | None:
     u = prov.unit
     if u.label:
         return u.label
+    like = _like_siblings(book, pid)
+    if like:
+        return like
     if u.kind in HEADING_KINDS:
         return None
     if u.kind == "paragraph" and (u.key in (None, "1")):
@@ -701,6 +703,26 @@ def _printed_label(book: Rulebook, pid: str) -> str | None:
     return unit_part(u, tuple(parents)) or None
 
 
+_FULL = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _like_siblings(book: Rulebook, pid: str) -> str | None:
+    """A deleted (or omitted) unit — `item 2 deleted "削除"` has no body for a `label` —
+    among siblings with a printed number (a 削除 between (1) and (5)) is numbered as they
+    are: (2), not 第2号."""
+    prov = book.provisions[pid]
+    u = prov.unit
+    if u.status == "encoded" or prov.parent is None or not u.key or not u.key.isdigit():
+        return None  # a deleted or omitted unit has no body to print its number in
+    for sib in book.provisions[prov.parent].unit.children:
+        if sib.kind != u.kind or not sib.label or not sib.key or not sib.key.isdigit():
+            continue
+        for key, own in ((sib.key, u.key), (sib.key.translate(_FULL), u.key.translate(_FULL))):
+            if sib.label.count(key) == 1 and not re.search(r"\d", sib.label.replace(key, "")):
+                return sib.label.replace(key, own)
+    return None
+
+
 def _def_view(book: Rulebook, lab: _Labeller, d: A.Definition, where: str | None) -> DefView:
     return DefView(d.name, d.label, name_anchor("def", d.name),
                    _text(lab, d.expr) or "",
@@ -708,7 +730,7 @@ def _def_view(book: Rulebook, lab: _Labeller, d: A.Definition, where: str | None
 
 
 def _rule_view(book: Rulebook, lab: _Labeller, r: A.Rule) -> RuleView:
-    if r.force not in A.FORCE_LABELS:
+    if r.force not in FORCE_LABELS:
         raise RenderError(f"the report has no label for the legal force `{r.force}`")
     source = None
     mut = None
@@ -719,7 +741,7 @@ def _rule_view(book: Rulebook, lab: _Labeller, r: A.Rule) -> RuleView:
         source = "mutatis"
         mut = _cite_view(book, r.source.cite)
         mut_outcome = r.source.outcome
-    return RuleView(r.outcome, r.force, A.FORCE_LABELS[r.force], source, mut, mut_outcome,
+    return RuleView(r.outcome, r.force, FORCE_LABELS[r.force], source, mut, mut_outcome,
                     _text(lab, r.when), _text(lab, r.requires),
                     [t for t in (_text(lab, u) for u in r.unless) if t])
 
@@ -764,7 +786,18 @@ def _diag_view(book: Rulebook, i: int, d: Diagnostic, owner: str | None) -> Diag
         f"diag-{i + 1}", sev, SEVERITY_LABELS.get(sev, sev), d.code, d.message, d.hint,
         loc,
         Link(book.cite(owner), prov_anchor(owner)) if owner else None,
-        [f"{s}: {m}" for s, m in d.related])
+        [f"{s}: {m}" for s, m in d.related],
+        _diag_title(d.code))
+
+
+def _diag_title(code: str) -> str:
+    """What a finding is, in Japanese; a drafting defect derived from the text says so
+    (beside the encoder's `slip` notes, 符号化者の注記)."""
+    group = DIAG_PREFIX_TITLES.get(code.split(".")[0], "検査の指摘")
+    title = DIAG_TITLES.get(code)
+    if title and code.startswith("draft."):
+        return f"{group}: {title}"
+    return title or group
 
 
 def report_view(book: Rulebook, diagnostics: list[Diagnostic] | None = None) -> ReportView:
@@ -803,6 +836,7 @@ def report_view(book: Rulebook, diagnostics: list[Diagnostic] | None = None) -> 
 
     views: dict[str, UnitView] = {}
     roots: list[UnitView] = []
+    needs: list[tuple[str, Link | None]] = []
     for pid in book.order:
         prov = book.provisions[pid]
         u = prov.unit
@@ -852,7 +886,9 @@ def report_view(book: Rulebook, diagnostics: list[Diagnostic] | None = None) -> 
                 v.refs_in.append(RefIn(d["kind"], _edge_label(d["kind"]), link, d.get("text")))
         v.corrections = list(u.corrections)
         v.slips = list(u.slips)
-        v.memos = list(u.memos)
+        v.memos = [m for m in u.memos if not m.startswith(NEEDS_PREFIX)]
+        needs += [(m[len(NEEDS_PREFIX):].strip(), Link(v.citation, v.anchor))
+                  for m in u.memos if m.startswith(NEEDS_PREFIX)]
         v.diagnostics = by_unit.get(pid, [])
         views[pid] = v
         if prov.parent is None:
@@ -898,9 +934,13 @@ def report_view(book: Rulebook, diagnostics: list[Diagnostic] | None = None) -> 
         effective_from_wareki=wareki(h.effective_from),
         effective_until=h.effective_until.isoformat() if h.effective_until else None,
         effective_until_wareki=wareki(h.effective_until),
-        seed=h.seed, seed_column=h.seed_column, memos=list(h.memos),
+        seed=h.seed, seed_column=h.seed_column,
+        memos=[m for m in h.memos if not m.startswith(NEEDS_PREFIX)],
+        needs=[*((m[len(NEEDS_PREFIX):].strip(), None) for m in h.memos
+                 if m.startswith(NEEDS_PREFIX)), *needs],
         toc=toc(roots), units=roots, facts=facts,
-        definitions=definitions, enums=list(book.enums.values()),
+        definitions=definitions,
+        enums=list(book.enums.values()),
         externals=[(e, name_anchor("ext", e.name)) for e in book.externals.values()],
         corrections=list(book.doc.corrections), diagnostics=diags,
         unplaced_diagnostics=unplaced, graph=_graph_view(book), stats=stats,

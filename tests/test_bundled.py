@@ -61,7 +61,7 @@ def test_readme_first_command_runs() -> None:
     assert case is not None and (ROOT / case.group(1)).exists()
     r = run("explain", str(ROOT / case.group(1)))
     assert r.exit_code == 0
-    assert "application: 承諾しないことがある（may_refuse）" in r.stdout
+    assert "利用契約の申込の承諾: 承諾しないことがある" in r.stdout
     assert "第14条の65第2項第6号" in r.stdout
 
 

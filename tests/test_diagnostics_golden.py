@@ -68,8 +68,6 @@ UNLOCATED = {
     "usage": "about the command line",
     "diff.same-version": "about --from/--to",
     "graph.unknown-citation": "about --impact",
-    "graph.no-graphviz": "about the machine",
-    "graph.graphviz-failed": "Graphviz's own message",
     "batch.": "about a table named on the command line (no line numbers in Parquet)",
     "import.document-id": "about --id or -o",
     "import.sidecar": "a JSON sidecar is read without positions",

@@ -44,3 +44,26 @@ def test_explain_json(name: str, golden: Golden, monkeypatch: pytest.MonkeyPatch
     g = o["grounds"][0]
     assert {"id", "citation", "text", "force", "condition", "facts", "relied_on"} <= set(g)
     golden(GOLDEN / f"{name}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_explain_md(name: str, golden: Golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page a reviewer reads, in Markdown: the question in full, the rest in one line."""
+    monkeypatch.chdir(ROOT)
+    r = CliRunner().invoke(main, ["explain", f"examples/cases/{name}.yaml", "--format", "md"])
+    assert r.exit_code == 0, r.stderr
+    golden(GOLDEN / f"{name}.md", r.stdout)
+
+
+CHARGE_CASES = [
+    "charge-rakuten-interest-and-surcharge",  # 延滞利息・割増金・月額（下限額 ～）
+    "charge-rakuten-full-office",  # per-call and per-number breakdown
+]
+
+
+@pytest.mark.parametrize("name", CHARGE_CASES)
+def test_charge_text(name: str, golden: Golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    r = CliRunner().invoke(main, ["charge", f"examples/cases/{name}.yaml"])
+    assert r.exit_code == 0, r.stderr
+    golden(GOLDEN / f"{name}.charge.txt", r.stdout)

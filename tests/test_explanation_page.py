@@ -19,9 +19,10 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from yakkan.cli.main import main
-from yakkan.engine.features.explain import explain_case
+from yakkan.engine.core.labels import VALUE_LABELS
+from yakkan.engine.features.explain import ask, explain_case
 from yakkan.renderers.env import RenderError
-from yakkan.renderers.explanation import VALUES, explanation_view, render_explanation
+from yakkan.renderers.explanation import explanation_view, render_explanation
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -213,8 +214,8 @@ def test_html_decision_comes_first(data: dict[str, Any]) -> None:
     first_ground = html.index('class="ground ')
     assert decision < first_ground
     head = html[decision:first_ground]
-    ja, en, _ = VALUES["may_refuse"]
-    assert ja in head and en in head
+    ja, _ = VALUE_LABELS["may_refuse"]
+    assert ja in head
     app = explanation_view(data).outcomes[0]
     assert app.name == "application"
     assert f'href="#{app.grounds[0].anchor}"' in head  # the decision cites its ground
@@ -237,6 +238,7 @@ def test_html_applying_ground_in_full(data: dict[str, Any]) -> None:
 
 
 def test_html_judgments_unknowns_why_not_and_counterfactuals(data: dict[str, Any]) -> None:
+    ask(data, ("application", "deposit"))
     html = render_explanation(data, "html")
     view = explanation_view(data)
     o = view.outcomes[0]
@@ -248,9 +250,9 @@ def test_html_judgments_unknowns_why_not_and_counterfactuals(data: dict[str, Any
     missing = html[html.index(f'id="{dep.anchor}-missing"'):]
     assert "applicant.may_late" in missing[:2000] and "判断事項" in missing[:2000]
     cf = html[html.index(f'id="{o.anchor}-cf"'):]
-    assert "⇒" in cf[:3000] and VALUES["accept"][0] in cf[:3000]
+    assert "⇒" in cf[:3000] and VALUE_LABELS["accept"][0] in cf[:3000]
     na = html[html.index(f'id="{o.anchor}-na"'):]
-    assert "第2条第2項第3号" in na[:3000] and '「席数」<span class="val">3</span> &gt; 1000' in na[:3000]
+    assert "第2条第2項第3号" in na[:3000] and '「席数」<span class="val">3</span> ＞ 1000' in na[:3000]
     assert f'<details class="fold" id="{o.not_applicable[0].anchor}">' in html
 
 
@@ -291,21 +293,34 @@ def test_charges_rendered_defensively(data: dict[str, Any]) -> None:
     check_page(render_explanation(d, "html"))
 
 
-def test_outcomes_the_case_is_not_about_are_grouped_after(data: dict[str, Any]) -> None:
+def test_the_question_in_full_and_every_other_outcome_in_one_line(data: dict[str, Any]) -> None:
+    """Without an expectation or --outcome, the question is what the facts bear on: the
+    application (its own conditions read them) and the suspension (it applies because of
+    them); the unconditional duty, the discount that does not apply and the deposit the
+    case says nothing about are one line each."""
+    assert data["question"] == {"outcomes": ["application", "suspension"], "source": "facts",
+                                "charges": True}
     view = explanation_view(data)
-    focus = {o.name: o.focus for o in view.outcomes}
-    assert focus == {"application": "primary", "suspension": "primary",
-                     "compliance": "always", "discount": "other", "deposit": "open"}
-    assert [o.name for o in view.outcomes[:2]] == ["application", "suspension"]
+    assert [o.name for o in view.asked] == ["application", "suspension"]
+    assert {o.name for o in view.others} == {"compliance", "discount", "deposit"}
     html = render_explanation(data, "html")
-    cards = html[html.index('<div class="decisions">'):html.index("その他の判断対象")]
+    cards = html[html.index('<div class="decisions">'):html.index('id="others"')]
     assert "application" in cards and "compliance" not in cards
-    for group, name in (("always", "compliance"), ("open", "deposit"), ("other", "discount")):
-        section = html[html.index(f'id="group-{group}"'):]
-        assert f'<details class="fold outcome-fold" id="outcome-{name}">' in section
+    others = html[html.index('id="others"'):]
+    for name in ("compliance", "deposit", "discount"):
+        row = others[others.index(f'<tr id="outcome-{name}">'):]
+        row = row[:row.index("</tr>")]
+        assert row.count("<td") == 3, row  # one line: name, value, grounds or needs
+    assert '<article class="ground' not in others[:others.index("</section>")]
     md = render_explanation(data, "md")
-    assert md.index("## `application`") < md.index("事実によらず適用される定め（1）") \
-        < md.index("### `compliance`")
+    assert md.index("## application") < md.index("## その他の判断対象（3）")
+    # asked by --outcome: the named outcome in full, the rest in one line
+    ask(data, ("deposit",))
+    view = explanation_view(data)
+    assert [o.name for o in view.asked] == ["deposit"]
+    html = render_explanation(data, "html")
+    check_page(html)
+    assert 'id="outcome-deposit-missing"' in html and 'id="outcome-application-g1"' not in html
 
 
 # ---- failures are loud ----------------------------------------------------------------------
@@ -333,9 +348,9 @@ def test_unknown_format_is_an_error(data: dict[str, Any]) -> None:
 
 def test_markdown_has_the_decision_and_citations(data: dict[str, Any]) -> None:
     md = render_explanation(data, "md")
-    ja, en, _ = VALUES["may_refuse"]
+    ja, _ = VALUE_LABELS["may_refuse"]
     decision = md.index("## 結論")
-    assert ja in md[decision:decision + 600] and en in md[decision:decision + 600]
+    assert ja in md[decision:decision + 600]
     for cite in ("第2条第2項第2号", "第2条第2項第1号", "第2条第2項第3号", "第2条第1項"):
         assert cite in md, cite
     assert "（判断事項" in md and "⇒" in md and "適用されない根拠" in md
@@ -364,7 +379,7 @@ def test_cli_explain_renders(case_path: Path, tmp_path: Path, fmt: str) -> None:
     res = CliRunner().invoke(main, ["explain", str(case_path), "--format", fmt, "-o", str(out)])
     assert res.exit_code == 0, res.output
     text = out.read_text(encoding="utf-8")
-    assert VALUES["may_refuse"][0] in text
+    assert VALUE_LABELS["may_refuse"][0] in text
     if fmt == "html":
         check_page(text)
 
@@ -393,5 +408,6 @@ def test_example_case_pages(case: Path) -> None:
     check_page(render_explanation(data, "html"))
     md = render_explanation(data, "md")
     for o in data["outcomes"]:
-        for g in o["grounds"]:
+        assert (o["label"] or o["name"]) in md  # every outcome, in one line at least
+        for g in o["grounds"] if o["asked"] else []:  # the question in full
             assert g["citation"] in md

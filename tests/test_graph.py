@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from yakkan.cli.main import main
@@ -60,3 +61,27 @@ def test_formats() -> None:
     assert data["document"] == "denwa" and data["edges"]
     r = CliRunner().invoke(main, ["graph", "denwa", "--impact", "第99条"])
     assert r.exit_code == 2 and "graph.unknown-citation" in r.stderr
+
+
+def test_svg_is_the_article_overview_drawn_without_graphviz(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--format svg` needs no Graphviz: articles (附則, 別表, external documents) as boxes,
+    only references between two of them, labelled in Japanese; well-formed XML."""
+    import shutil
+    from xml.etree import ElementTree
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    r = CliRunner().invoke(main, ["graph", "denwa", "--as-of", "2023-05-01", "--format", "svg"])
+    assert r.exit_code == 0, r.stderr
+    root = ElementTree.fromstring(r.stdout)
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = ["".join(t.itertext()) for g in root.iter(f"{ns}g") if g.get("class") == "node"
+             for t in g.iter(f"{ns}text")][::1]
+    titles = {t.text for g in root.iter(f"{ns}g") if g.get("class") == "node"
+              for t in g.iter(f"{ns}title")}
+    assert any(t and t.startswith("第14条の65") for t in titles), titles
+    assert not any(t and "第2項" in t for t in titles), "a paragraph is no box of the overview"
+    labels = {"".join(t.itertext()) for g in root.iter(f"{ns}g") if g.get("class") == "edge"
+              for t in g.iter(f"{ns}text")}
+    assert {lbl.split(" ×")[0] for lbl in labels} >= {"参照", "準用"}, labels
+    assert boxes

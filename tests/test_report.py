@@ -8,7 +8,6 @@ from the rule file renders inert, and what the report must show is there.
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -220,15 +219,9 @@ def book(tmp_path: Path) -> Rulebook:
     return book_of(tmp_path)
 
 
-@pytest.fixture
-def no_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = shutil.which
-    monkeypatch.setattr(R.shutil, "which", lambda name: None if name == "dot" else real(name))
-
-
 # ---- HTML -------------------------------------------------------------------------------------
 
-def test_html_is_one_self_contained_page(book: Rulebook, no_graphviz: None) -> None:
+def test_html_is_one_self_contained_page(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     page = check_page(html)
     assert "<style>" in html and "@media print" in html and "@media (max-width" in html
@@ -236,7 +229,7 @@ def test_html_is_one_self_contained_page(book: Rulebook, no_graphviz: None) -> N
     assert page.all_text().count("本文と論理") >= 1
 
 
-def test_html_renders_hostile_text_inert(book: Rulebook, no_graphviz: None) -> None:
+def test_html_renders_hostile_text_inert(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     check_page(html)
     assert XSS not in html
@@ -247,7 +240,7 @@ def test_html_renders_hostile_text_inert(book: Rulebook, no_graphviz: None) -> N
     assert "正&lt;script&gt;" in html and "抽出の誤り&lt;script&gt;" in html
 
 
-def test_every_unit_kind_is_rendered(book: Rulebook, no_graphviz: None) -> None:
+def test_every_unit_kind_is_rendered(book: Rulebook) -> None:
     kinds = {book.provisions[p].unit.kind for p in book.order}
     assert kinds == set(A.UNIT_KINDS), "the fixture must use every unit kind"
     html = R.render_report(book, "html")
@@ -305,7 +298,7 @@ def test_unknown_format_is_an_error(book: Rulebook) -> None:
         R.render_report(book, "pdf")
 
 
-def test_header_dates_toc_and_sections(book: Rulebook, no_graphviz: None) -> None:
+def test_header_dates_toc_and_sections(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     page = check_page(html)
     text = page.all_text()
@@ -318,7 +311,7 @@ def test_header_dates_toc_and_sections(book: Rulebook, no_graphviz: None) -> Non
             assert f'href="#{R.prov_anchor(pid)}"' in toc, pid
 
 
-def test_units_show_text_logic_force_and_kind(book: Rulebook, no_graphviz: None) -> None:
+def test_units_show_text_logic_force_and_kind(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     p1 = element_html(html, R.prov_anchor("chapter:1/article:1/paragraph:1"))
     assert "ただし書" in p1 and "この限りでありません" in p1
@@ -343,7 +336,7 @@ def test_units_show_text_logic_force_and_kind(book: Rulebook, no_graphviz: None)
     assert "1000円 * 「席数」" in row and "税別" in row and "月額" in row and "1円未満切捨て" in row
 
 
-def test_references_out_and_in_are_links(book: Rulebook, no_graphviz: None) -> None:
+def test_references_out_and_in_are_links(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     src = R.prov_anchor("chapter:1/article:2/paragraph:2")
     dst = R.prov_anchor("chapter:1/article:2/paragraph:1")
@@ -353,7 +346,7 @@ def test_references_out_and_in_are_links(book: Rulebook, no_graphviz: None) -> N
     assert "被参照" in back and f'href="#{src}"' in back
 
 
-def test_external_documents_are_marked_not_linked(book: Rulebook, no_graphviz: None) -> None:
+def test_external_documents_are_marked_not_linked(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     para = element_html(html, R.prov_anchor("chapter:1/article:1/paragraph:2"))
     assert "外部文書" in para and f"他の約款{XSS_ESCAPED}" in para
@@ -363,7 +356,7 @@ def test_external_documents_are_marked_not_linked(book: Rulebook, no_graphviz: N
     assert "読み替え" in para and "「当社」を「甲社」" in para and "優先" in para
 
 
-def test_omitted_and_deleted_units(book: Rulebook, no_graphviz: None) -> None:
+def test_omitted_and_deleted_units(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     om = element_html(html, R.prov_anchor("chapter:1/article:3..9"))
     assert "（略）" in om and "not encoded" in om and "第3条～第9条（略）" in om
@@ -371,8 +364,7 @@ def test_omitted_and_deleted_units(book: Rulebook, no_graphviz: None) -> None:
     assert "削除" in de and "not encoded" not in de
 
 
-def test_corrections_slips_and_diagnostics_next_to_their_unit(book: Rulebook,
-                                                              no_graphviz: None) -> None:
+def test_corrections_slips_and_diagnostics_next_to_their_unit(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     p1 = element_html(html, R.prov_anchor("chapter:1/article:1/paragraph:1"))
     assert "起草上の誤り" in p1 and "訂正" in p1 and "符号化メモ" in p1
@@ -391,25 +383,21 @@ def test_report_diagnostics_are_those_of_check(book: Rulebook) -> None:
     assert any(d.code == "resolve.caption-mismatch" for d in got)
 
 
-def test_graph_without_graphviz_is_a_list_of_edges(book: Rulebook, no_graphviz: None) -> None:
-    html = R.render_report(book, "html")
-    graph = html[html.index('id="graph"'):html.index('id="diagnostics"')]
-    assert "<svg" not in graph
-    assert "Graphviz" in graph and "SVG" in graph
-    assert 'class="edge-list"' in graph
-    md = R.render_report(book, "md")
-    assert "```mermaid\ngraph LR\n" in md
-
-
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
-def test_graph_with_graphviz_is_inline_svg_with_internal_links(book: Rulebook) -> None:
+def test_graph_is_inline_svg_with_internal_links_and_the_list(book: Rulebook) -> None:
+    """The overview is drawn in Python (no Graphviz): boxes link to the provisions, arrows
+    carry Japanese labels, hostile text stays text; the full list of edges stands beside it."""
     html = R.render_report(book, "html")
     page = check_page(html)  # the SVG's links resolve too
     graph = html[html.index('id="graph"'):html.index('id="diagnostics"')]
-    assert "<svg" in graph and "<?xml" not in graph and "<!DOCTYPE svg" not in graph
-    svg_links = [h for h in page.hrefs if h.startswith("#prov-")]
-    assert svg_links
+    assert graph.count("<svg") == 1 and "<?xml" not in graph and "Graphviz" not in graph
+    svg = graph[graph.index("<svg"):graph.index("</svg>") + 6]
+    assert [h for h in page.hrefs if h.startswith("#prov-")]
+    assert re.search(r'<a href="#prov-[^"]+">', svg)
+    assert ">参照<" in svg or ">参照 ×" in svg
     assert XSS not in graph
+    assert 'class="edge-list"' in graph
+    md = R.render_report(book, "md")
+    assert "```mermaid\ngraph LR\n" in md
 
 
 def test_anchor_safe_is_injective_over_the_book(book: Rulebook) -> None:
@@ -427,7 +415,7 @@ def md_html(md: str) -> str:
     return MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
 
 
-def test_markdown_renders_with_working_links(book: Rulebook, no_graphviz: None) -> None:
+def test_markdown_renders_with_working_links(book: Rulebook) -> None:
     md = R.render_report(book, "md")
     assert md.startswith("# 約款")
     html = md_html(md)
@@ -443,7 +431,7 @@ def test_markdown_renders_with_working_links(book: Rulebook, no_graphviz: None) 
     assert "<h3>第10条（準用）</h3>" in html
 
 
-def test_markdown_escapes_hostile_text(book: Rulebook, no_graphviz: None) -> None:
+def test_markdown_escapes_hostile_text(book: Rulebook) -> None:
     md = R.render_report(book, "md")
     html = md_html(md)
     assert XSS not in md  # not even in the Mermaid block
@@ -451,8 +439,7 @@ def test_markdown_escapes_hostile_text(book: Rulebook, no_graphviz: None) -> Non
     assert "<script" not in html.lower()
 
 
-def test_markdown_shows_logic_references_and_diagnostics(book: Rulebook,
-                                                         no_graphviz: None) -> None:
+def test_markdown_shows_logic_references_and_diagnostics(book: Rulebook) -> None:
     md = R.render_report(book, "md")
     for want in ("令和5年4月17日", "**料金の支払いを怠るおそれがある（当社の判断）**（判断）",
                  "承諾しないことがある（裁量）", "（外部文書）", "**（略）**", "削除",
@@ -463,7 +450,7 @@ def test_markdown_shows_logic_references_and_diagnostics(book: Rulebook,
 
 # ---- CLI and the bundled documents ----------------------------------------------------------
 
-def test_cli_report_writes_html_and_md(tmp_path: Path, no_graphviz: None) -> None:
+def test_cli_report_writes_html_and_md(tmp_path: Path) -> None:
     path = tmp_path / "hostile.yk"
     path.write_text(HOSTILE_YK, encoding="utf-8")
     runner = CliRunner()
@@ -485,7 +472,7 @@ def test_cli_report_as_of_outside_every_version_is_exit_2(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("doc", ["rakuten-miitel", "denwa"])
-def test_bundled_document_reports(doc: str, no_graphviz: None) -> None:
+def test_bundled_document_reports(doc: str) -> None:
     assert doc in bundled_ids()  # both are bundled: a missing one fails, never skips
     from yakkan.engine.semantics.rulebooks import versions
     for book in versions(doc):

@@ -60,7 +60,7 @@ def test_cli_trace_json_round_trips() -> None:
     data = json.loads(r.output)
     kinds = {e["kind"] for e in data["trace"]}
     assert {"enter", "fact", "ground", "decide"} <= kinds
-    assert data["schema_version"] == 2 and len(data["rulebook"]["digest"]) == 64
+    assert data["schema_version"] == 3 and len(data["rulebook"]["digest"]) == 64
     r = CliRunner().invoke(main, ["explain", str(CASES / "denwa-plan4-no-duns.yaml"),
                                   "--trace"])
     assert r.exit_code == 2 and "usage.trace-needs-json" in r.output

@@ -5,6 +5,17 @@ each outcome `name`, `value`, `grounds`, `not_applicable`, `undetermined`,
 `missing_facts`, `counterfactuals`, `overrides`; each ground `id`, `citation`, `text`,
 `force`, `condition` (with the case's values substituted), `facts` (path → value),
 `judgments`, `definitions` and `relied_on`.
+
+Schema 3 adds what a reader in Japanese needs, beside the English codes: each outcome's
+`label` (its name in the clause file's `outcome NAME "label"`) and, for an outcome whose grounds are
+all requirements, `requirement_state` (met / unmet / unknown / not_concerned: a met
+requirement is not "not applicable"); each ground's `condition_ja` in Japanese words
+(`jatext.py`), `requires_ja`, `unless_ja` and `requirement`; each counterfactual's
+`requirement_state`; `question` — the outcomes the case asks about (`--outcome`, else those
+the case file states expectations for, else those the facts it gives bear on; `asked` on
+each outcome) and whether it asks about money; `vocabulary` — every fact's label, type and
+enum members' labels and every outcome's label, so a renderer never shows a code where the
+document has a name.
 """
 
 from __future__ import annotations
@@ -16,22 +27,26 @@ from typing import Any
 
 from yakkan import __version__
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
-from yakkan.engine.core.ir import Ref, walk
+from yakkan.engine.core.ir import Lit, Quant, Ref, walk
+from yakkan.engine.core.labels import FORCE_LABELS
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
-from yakkan.engine.features.counterfactual import Search, search
+from yakkan.engine.features.counterfactual import Search, search, with_changes
+from yakkan.engine.features.jatext import Vocabulary, ja_text
 from yakkan.engine.runtime.case import case_header, facts_dict, read_case_data, validate_facts
 from yakkan.engine.runtime.evaluate import GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
-from yakkan.engine.syntax.ast import FORCE_LABELS
 from yakkan.engine.syntax.exprtext import to_text
 
 DEFAULT_AS_OF = dt.date.today
 # the explanation JSON's shape; 2: `possible`, `open`, `counterfactual_search`, judgment marks,
-# `rulebook`, observed absence as {"absent": true} in ground facts (null in `case.facts`)
-SCHEMA_VERSION = 2
+# `rulebook`, observed absence as {"absent": true} in ground facts (null in `case.facts`);
+# 3: outcome `label`, `requirement_state`, `asked`; ground `condition_ja` in Japanese words,
+# `requires_ja`, `unless_ja`, `requirement`; `question`, `vocabulary` (module docstring)
+SCHEMA_VERSION = 3
+
 # effects for which "what would change it" is asked (besides application decisions)
 CF_EFFECTS = ("requirement_unmet", "refuse", "prohibited")
 
@@ -96,14 +111,45 @@ def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
     return diags
 
 
-def _labels(book: Rulebook) -> Any:
-    def label(name: str) -> str | None:
-        if name in book.facts:
-            return book.facts[name].label
-        if name in book.definitions:
-            return book.definitions[name][0].label
+def vocabulary(book: Rulebook) -> Vocabulary:
+    """The document's Japanese names (kept with the rulebook: built once per version)."""
+    v = book.cache.get("ja_vocabulary")
+    if not isinstance(v, Vocabulary):
+        v = book.cache["ja_vocabulary"] = Vocabulary(book)
+    return v
+
+
+def outcome_labels(book: Rulebook) -> dict[str, str]:
+    """Outcome name → its Japanese name, from the clause file's `outcome NAME "label"`."""
+    return book.outcome_labels
+
+
+def requirement_of(r: GroundResult) -> str | None:
+    """A requirement ground read as a requirement: `unmet` (it applies), `met` (what it
+    requires holds), `not_concerned` (its condition does not hold: the requirement is not
+    one of this case), `unknown`. None for a ground of another force."""
+    if r.ground.force != "requirement":
         return None
-    return label
+    if r.applies is True:
+        return "unmet"
+    if r.applies is None:
+        return "unknown"
+    return "met" if r.requires_value is True and r.when_value is not False else \
+        "not_concerned"
+
+
+def requirement_state(o: OutcomeResult) -> str | None:
+    """An outcome all of whose grounds are requirements, as a requirement: `unmet`,
+    `unknown`, `met` (not applicable because a requirement that concerns the case is met) or
+    `not_concerned` (none concerns it). None for any other outcome."""
+    rs = [*o.grounds, *o.not_applicable, *o.undetermined, *o.base]
+    if not rs or any(r.ground.force != "requirement" for r in rs):
+        return None
+    if o.value == "requirement_unmet":
+        return "unmet"
+    if o.value != "not_applicable":
+        return "unknown"
+    return "met" if any(requirement_of(r) == "met" for r in rs) else "not_concerned"
 
 
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
@@ -118,7 +164,7 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     for u, uv in zip(g.unless, r.unless_values, strict=True):
         holds = {True: "holds", False: "does not hold", None: "unknown"}[uv]
         cond_text += f" unless {to_text(u, r.values)} ⇒ {holds}"
-    label = _labels(book)
+    vocab = vocabulary(book)
     return {
         "id": g.id,
         "citation": g.citation,
@@ -129,8 +175,17 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "force": g.force,
         "force_label": FORCE_LABELS.get(g.force, g.force),
         "applies": r.applies,
+        "requirement": requirement_of(r),
         "condition": cond_text,
-        "condition_ja": " かつ ".join(to_text(c, r.values, label) for c in conds) or "（無条件）",
+        "condition_ja": " かつ ".join(ja_text(c, r.values, vocab) for c in conds
+                                     if not (isinstance(c, Lit) and c.value is True))
+        or "（無条件）",
+        "when_holds": r.when_value,
+        "requires_ja": ja_text(g.requires, r.values, vocab) if g.requires is not None
+        else None,
+        "requires_holds": r.requires_value if g.requires is not None else None,
+        "unless_ja": [{"text": ja_text(u, r.values, vocab), "holds": uv}
+                      for u, uv in zip(g.unless, r.unless_values, strict=True)],
         "facts": {p: jsonable(v) for p, v in r.facts.items()},
         "fact_labels": {p: book.facts[p].label for p in r.facts if p in book.facts},
         "judgments": [p for p in r.facts if p in book.facts and book.facts[p].judgment],
@@ -144,12 +199,27 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     }
 
 
-def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None) -> dict[str, Any]:
+def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
+                 p: Prepared | None = None) -> dict[str, Any]:
     prog = program_of(book)
+    state = requirement_state(o)
+
+    def cf_state(f: Any) -> str | None:
+        """A counterfactual of a requirement outcome, read as a requirement: the changed
+        case decided afresh (met, or no longer concerned)."""
+        if state is None or p is None:
+            return None
+        changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
+        return requirement_state(evaluate(book, changed, p.as_of, outcomes=[o.name])
+                                 .outcomes[o.name])
+
     return {
         "name": o.name,
+        "label": outcome_labels(book).get(o.name),
         "value": o.value,
         "kind": o.kind,
+        "requirement_state": state,
+        "asked": False,
         "possible": o.possible,
         "open": [{"value": v, "grounds": [{"id": prog.grounds[k].id,
                                            "citation": prog.grounds[k].citation}
@@ -170,6 +240,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None) -> dict[st
                           "judgment": c.judgment}
                          for c in f.changes],
              "value": f.value, "verified": f.verified,
+             "requirement_state": cf_state(f),
              "changes_judgment": any(c.judgment for c in f.changes)}
             for f in (cf.found if cf else [])],
         "counterfactual_search": None if cf is None else {
@@ -178,18 +249,25 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None) -> dict[st
     }
 
 
-def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = True) -> \
-        dict[str, Any]:
+def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = True,
+                   asked: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The explanation JSON of an evaluated case. `asked`: the outcomes the user asked
+    about (`--outcome`); without it, the case's own question (see `question`)."""
     book = p.book
     h = book.doc.header
-    outs = []
+    outs: list[dict[str, Any]] = []
     ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
     for o in ordered:
         wanted = o.kind == "application" or o.value in CF_EFFECTS
         cfs = search(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
             else None
-        outs.append(outcome_json(book, o, cfs))
-    doc: dict[str, Any] = {
+        outs.append(outcome_json(book, o, cfs, p))
+    from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
+    charges = charges_json(p, result)
+    q = question(p, result, asked, charges)
+    for out in outs:
+        out["asked"] = out["name"] in q["outcomes"]
+    return {
         "schema_version": SCHEMA_VERSION,
         "warnings": overlapping_classes(book, result),
         "document": h.id,
@@ -200,11 +278,117 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
         "as_of": p.as_of.isoformat(),
         "as_of_wareki": to_wareki(p.as_of),
         "case": {"path": p.path, "title": p.title, "facts": case_jsonable(p.facts)},
+        "question": q,
         "outcomes": outs,
+        "charges": charges,
+        "vocabulary": vocabulary_json(book),
     }
-    from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
-    doc["charges"] = charges_json(p, result)
-    return doc
+
+
+def question(p: Prepared, result: Result, asked: tuple[str, ...],
+             charges: dict[str, Any] | None) -> dict[str, Any]:
+    """What the case asks: `outcomes` and their `source` — `option` (the user named them),
+    `case` (the outcomes the case file states expectations for: its author's question),
+    `facts` (derived: the outcomes whose own conditions read a fact the case gives, other
+    than the classifying facts every outcome reads through definitions, and that the case
+    does not leave not applicable — `about_facts`) — and `charges`: whether it asks about
+    money (the case file expects charges, or the facts price at least one line)."""
+    expect = p.expect if isinstance(p.expect, dict) else {}
+    names = list(result.outcomes)
+    if asked:
+        return asked_question(names, asked)
+    priced = bool(charges and any(ln.get("status") in ("charged", "quote")
+                                  for ln in charges.get("lines") or []))
+    money = "charges" in expect or priced
+    stated = expect.get("outcomes")
+    if isinstance(stated, dict) and any(n in result.outcomes for n in stated):
+        return {"outcomes": [n for n in names if n in stated], "source": "case",
+                "charges": money}
+    return {"outcomes": about_facts(p, result), "source": "facts", "charges": money}
+
+
+def asked_question(names: list[str], asked: tuple[str, ...]) -> dict[str, Any]:
+    """The question when the user names the outcomes (`--outcome`): those, no money."""
+    return {"outcomes": [n for n in names if n in asked], "source": "option",
+            "charges": False}
+
+
+def ask(data: dict[str, Any], asked: tuple[str, ...]) -> None:
+    """Make `asked` the question of an explanation JSON (`question`, each outcome's
+    `asked`)."""
+    data["question"] = asked_question([o["name"] for o in data["outcomes"]], asked)
+    for o in data["outcomes"]:
+        o["asked"] = o["name"] in asked
+
+
+def about_facts(p: Prepared, result: Result) -> list[str]:
+    """The outcomes the facts a case gives bear on, leaving out the classifying facts that
+    definitions read (the plan, the kind of service: every outcome reads those): an outcome
+    whose own grounds (not those it borrows by 準用) read, in their conditions, a fact the
+    case states and whose value is not `not_applicable` (an application decision counts
+    either way); or one that applies because of a fact the case states (what its applying
+    grounds read, through `holds` too)."""
+    book = p.book
+    prog = program_of(book)
+    known = _paths(p.facts) - _definition_facts(book)
+    out = []
+    for name, d in prog.decisions.items():
+        own: set[str] = set()
+        for k in d.grounds:
+            g = prog.grounds[k]
+            if g.via is None:
+                for e in (*g.when, g.requires, *g.unless):
+                    own |= _facts_read(e)
+        o = result.outcomes[name]
+        applying: set[str] = set()
+        for r in o.grounds:
+            applying |= set(prog.reads.get(r.ground.key, ()))
+        if (own & known and (o.value != "not_applicable" or d.kind == "application")) \
+                or applying & known:
+            out.append(name)
+    return out
+
+
+def _paths(facts: dict[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for k, v in facts.items():
+        if isinstance(v, dict):
+            out |= _paths(v, f"{prefix}{k}.")
+        else:
+            out.add(f"{prefix}{k}")
+    return out
+
+
+def _facts_read(e: Any) -> set[str]:
+    if e is None:
+        return set()
+    return {".".join(n.source.path if isinstance(n, Quant) else n.path) for n in walk(e)
+            if isinstance(n, Quant) or (isinstance(n, Ref) and n.resolved == "fact")}
+
+
+def _definition_facts(book: Rulebook) -> set[str]:
+    s = book.cache.get("definition_facts")
+    if not isinstance(s, set):
+        s = set()
+        for d, _ in book.definitions.values():
+            s |= _facts_read(d.expr)
+        book.cache["definition_facts"] = s
+    return s
+
+
+def vocabulary_json(book: Rulebook) -> dict[str, Any]:
+    """Every fact's label, judgment mark, type and enum members' labels (a list fact's
+    fields too), and every outcome's label: what a renderer needs to show names, not codes."""
+    def typ(t: Any, label: str | None, judgment: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": label, "judgment": judgment, "type": t.base}
+        if t.members:
+            out["members"] = {m.name: m.label or m.name for m in t.members}
+        if t.fields:
+            out["fields"] = {fd.name: typ(fd.type, fd.label, fd.judgment) for fd in t.fields}
+        return out
+    return {"facts": {p: typ(f.type, f.label, f.judgment) for p, f in book.facts.items()},
+            "definitions": {n: d.label for n, (d, _) in book.definitions.items() if d.label},
+            "outcomes": outcome_labels(book)}
 
 
 def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
@@ -227,7 +411,10 @@ def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
                 "code": "case.overlapping-classes", "citation": book.cite(pid),
                 "classes": apart,
                 "message": f"the case falls under {labels} at once ({book.cite(pid)}); the "
-                "text does not say these exclude each other, so each is applied as written"})
+                "text does not say these exclude each other, so each is applied as written",
+                "message_ja": f"この事例は{labels}に同時に当たります（{book.cite(pid)}）。本文は"
+                "これらが互いに排他的であるとは定めていないため、それぞれの規定を書かれたとおり"
+                "に適用しています。"})
     return out
 
 
@@ -237,12 +424,13 @@ def _defs_used(e: Any) -> set[str]:
 
 
 def explain_case(case_path: str, doc: str | None = None, as_of: dt.date | None = None,
-                 with_counterfactuals: bool = True, trace: bool = False) -> dict[str, Any]:
+                 with_counterfactuals: bool = True, trace: bool = False,
+                 asked: tuple[str, ...] = ()) -> dict[str, Any]:
     """The explanation JSON of a case file; with `trace`, also the evaluation's typed trace
-    events (`runtime/trace.py`) under `trace`."""
+    events (`runtime/trace.py`) under `trace`; `asked`: the outcomes the user asked about."""
     p = prepare(case_path, doc, as_of)
     result = evaluate(p.book, p.facts, p.as_of, trace=trace)
-    data = explain_result(p, result, with_counterfactuals)
+    data = explain_result(p, result, with_counterfactuals, asked)
     if result.trace is not None:
         data["trace"] = result.trace.as_json()
     return data

@@ -9,8 +9,6 @@ show every step.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from typing import Any
 
 import networkx as nx
@@ -202,19 +200,5 @@ def to_json(g: nx.MultiDiGraph) -> dict[str, Any]:
         "edges": [{"from": a, "to": b, "kind": d["kind"], "span": span(d.get("span")),
                    "text": d.get("text")} for a, b, d in g.edges(data=True)],
     }
-
-
-def to_svg(g: nx.MultiDiGraph) -> str:
-    dot = shutil.which("dot")
-    if dot is None:
-        raise YakkanError([Diagnostic(
-            code="graph.no-graphviz", message="SVG output needs Graphviz, which is not installed",
-            hint="install it (Debian: apt-get install graphviz) or use --format dot|mermaid")])
-    res = subprocess.run([dot, "-Tsvg"], input=to_dot(g).encode("utf-8"), capture_output=True,
-                         check=False, timeout=60)
-    if res.returncode != 0:
-        raise YakkanError([Diagnostic(code="graph.graphviz-failed",
-                                      message=res.stderr.decode("utf-8", "replace")[:500])])
-    return res.stdout.decode("utf-8")
 
 

@@ -41,5 +41,9 @@ def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
                 message=f"the document id `{s.doc.header.id}` differs from its folder "
                 f"`{folder.name}`", hint=f"write `document {folder.name} …`: the folder name "
                 "is the id users give"))
-        out.extend(analyse(s.doc)[1])
+        book, diags = analyse(s.doc)
+        out.extend(diags)
+        if not any(d.severity == "error" for d in diags):
+            from yakkan.engine.semantics.drafting import drafting_findings
+            out.extend(drafting_findings(book))  # what the text itself shows: `yakkan check`
     return out

@@ -68,6 +68,8 @@ class Rulebook:
     facts: dict[str, A.FactDecl] = field(default_factory=dict)
     definitions: dict[str, tuple[A.Definition, str | None]] = field(default_factory=dict)
     enums: dict[str, A.EnumDecl] = field(default_factory=dict)
+    # outcome (rule name) → its Japanese name (`outcome NAME "label"`)
+    outcome_labels: dict[str, str] = field(default_factory=dict)
     externals: dict[str, A.External] = field(default_factory=dict)
     uses: list[CitationUse] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -172,10 +174,11 @@ def _citation_of(parents: tuple[A.Unit, ...], u: A.Unit) -> str:
         # articles are cited without their chapter (第2条, not 第1章第2条)
         if x.kind == "chapter" and any(c.kind == "article" for c in chain[i + 1:]):
             continue
-        # a single-paragraph article cites its items without 第1項 (第10条第3号)
-        if x.kind == "paragraph" and i > 0 and chain[i - 1].kind == "article":
+        # a single-paragraph article (or 附則) is cited without 第1項, as a drafter writes
+        # it: its paragraph is 第14条の64 (附則), its items 第10条第3号
+        if x.kind == "paragraph" and i > 0 and chain[i - 1].kind in ("article", "suppl"):
             paras = [c for c in chain[i - 1].children if c.kind == "paragraph"]
-            if len(paras) == 1 and i < len(chain) - 1:
+            if len(paras) == 1:
                 continue
         parts.append(unit_part(x, chain[:i]))
     return "".join(parts)
@@ -667,6 +670,12 @@ def resolve(doc: A.Document) -> Rulebook:
             book.diagnostics.append(Diagnostic(code="resolve.duplicate-enum", span=en.span,
                                                message=f"enum `{en.name}` is declared twice"))
         book.enums[en.name] = en
+    for od in doc.outcomes:
+        if od.name in book.outcome_labels:
+            book.diagnostics.append(Diagnostic(
+                code="resolve.duplicate-outcome", span=od.span,
+                message=f"outcome `{od.name}` is named twice"))
+        book.outcome_labels[od.name] = od.label
     for f in doc.facts:
         key = ".".join(f.path)
         if key in book.facts:
@@ -699,7 +708,20 @@ def resolve(doc: A.Document) -> Rulebook:
     for pid in book.order:
         _resolve_unit(book, pid)
     _check_rules(book)
+    _check_outcomes(book)
     return book
+
+
+def _check_outcomes(book: Rulebook) -> None:
+    """Every `outcome NAME "label"` names an outcome some rule decides."""
+    decided = {r.outcome for pid in book.order for r in book.provisions[pid].unit.rules}
+    for od in book.doc.outcomes:
+        if od.name not in decided:
+            book.diagnostics.append(Diagnostic(
+                code="resolve.unknown-outcome", span=od.span,
+                message=f"`outcome {od.name}` names no outcome: no rule decides `{od.name}`",
+                hint=did_you_mean(od.name, sorted(decided))
+                or "outcomes: " + ", ".join(sorted(decided))))
 
 
 def _add_definition(book: Rulebook, d: A.Definition, pid: str | None) -> None:

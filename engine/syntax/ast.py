@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from yakkan.engine.core.ir import Citation, EnumMember, Expr, Node, YType
+from yakkan.engine.core.labels import FORCE_LABELS as FORCE_LABELS  # one table, re-exported
 
 UNIT_KINDS = (
     "article", "paragraph", "item", "subitem", "remarks", "note",
@@ -28,20 +29,6 @@ Force = Literal[
     "accept", "may_refuse", "refuse", "approve", "may", "deemed", "requirement", "duty",
     "prohibition", "permission", "exemption", "declaration",
 ]
-FORCE_LABELS: dict[str, str] = {
-    "accept": "承諾する（義務）",
-    "may_refuse": "承諾しないことがある（裁量）",
-    "refuse": "承諾しない",
-    "approve": "承認する（義務）",
-    "may": "することがある（裁量）",
-    "deemed": "みなす",
-    "requirement": "要件",
-    "duty": "義務",
-    "prohibition": "禁止",
-    "permission": "できる",
-    "exemption": "免責",
-    "declaration": "宣言・定義",
-}
 
 
 class Header(Node):
@@ -71,6 +58,14 @@ class EnumDecl(Node):
     name: str
     label: str | None = None
     members: list[EnumMember]
+    comments: list[str] = []
+
+
+class OutcomeDecl(Node):
+    """`outcome NAME "label"`: the Japanese name of the outcome its rules decide."""
+
+    name: str
+    label: str
     comments: list[str] = []
 
 
@@ -215,6 +210,7 @@ class Document(Node):
     header: Header
     externals: list[External] = []
     enums: list[EnumDecl] = []
+    outcomes: list[OutcomeDecl] = []
     facts: list[FactDecl] = []
     definitions: list[Definition] = []
     units: list[Unit] = []

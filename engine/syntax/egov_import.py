@@ -551,7 +551,7 @@ def apply_sidecar(doc: A.Document, sidecar: dict[str, Any], file: str) -> list[D
         "number": doc.header.number or h.number})
     doc.comments = list(sidecar.get("comments") or [])
     doc.trailing_comments = list(sidecar.get("trailing_comments") or [])
-    doc.externals, doc.enums = carrier.externals, carrier.enums
+    doc.externals, doc.enums, doc.outcomes = carrier.externals, carrier.enums, carrier.outcomes
     doc.facts, doc.definitions = carrier.facts, carrier.definitions
     doc.corrections = carrier.corrections
     out: list[Diagnostic] = []

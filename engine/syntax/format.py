@@ -4,7 +4,7 @@ The layout is fixed, never a matter of taste or line length:
 
 * two-space indentation, one statement per line, strings on one line (re-escaped);
 * the header's metas in the order number, issuer, version, effective, seed, language, memo;
-* declarations grouped in the order externals, enums, facts, definitions, then the units in
+* declarations grouped in the order externals, enums, outcomes, facts, definitions, then the units in
   document order, then top-level corrections; a blank line between groups and between
   top-level units;
 * inside a unit: label, text, proviso, kind, when, refs, readings, precedences, definitions,
@@ -327,6 +327,10 @@ class _Printer:
         label = f" {quote(x.label)}" if x.label is not None else ""
         self.emit(0, f"enum {name(x.name)}{label} {{ {_members(x.members)} }}")
 
+    def outcome(self, x: A.OutcomeDecl) -> None:
+        self.comments(0, x.comments)
+        self.emit(0, f"outcome {name(x.name)} {quote(x.label)}")
+
     def fact(self, x: A.FactDecl) -> None:
         self.comments(0, x.comments)
         lines = _type(x.type, 0)
@@ -484,6 +488,7 @@ def format_document(doc: A.Document) -> str:
     groups: list[tuple[list[Any], Any]] = [
         (doc.externals, p.external),
         (doc.enums, p.enum),
+        (doc.outcomes, p.outcome),
         (doc.facts, p.fact),
         (doc.definitions, lambda d: p.definition(0, d)),
     ]

@@ -466,6 +466,8 @@ class Lower(Transformer[Token, Any]):
                 doc.externals.append(d)
             elif isinstance(d, A.EnumDecl):
                 doc.enums.append(d)
+            elif isinstance(d, A.OutcomeDecl):
+                doc.outcomes.append(d)
             elif isinstance(d, A.FactDecl):
                 doc.facts.append(d)
             elif isinstance(d, A.Definition):
@@ -547,6 +549,10 @@ class Lower(Transformer[Token, Any]):
         name, label, *ms = ch
         return A.EnumDecl(name=str(name), label=unescape(label) if label else None,
                           members=self._members(ms), span=self.sp(meta))
+
+    def outcome_decl(self, meta: Any, ch: list[Any]) -> A.OutcomeDecl:
+        name, label = ch
+        return A.OutcomeDecl(name=str(name), label=unescape(label), span=self.sp(meta))
 
     def fact_decl(self, meta: Any, ch: list[Any]) -> A.FactDecl:
         kind, path, typ, label = ch
@@ -882,7 +888,7 @@ def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
     if not comments:
         return
     holders: list[tuple[int, Any]] = []
-    for d in (*doc.externals, *doc.enums, *doc.facts, *doc.definitions):
+    for d in (*doc.externals, *doc.enums, *doc.outcomes, *doc.facts, *doc.definitions):
         if d.span:
             holders.append((d.span.line, d))
     for _, u in doc.iter_units():

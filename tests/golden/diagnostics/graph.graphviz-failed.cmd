@@ -1,1 +1,0 @@
-PATH=graph.graphviz-failed/bin graph demo --format svg

@@ -1,1 +1,0 @@
-PATH= graph demo --format svg
