@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from yakkan.engine.analysis.charge_diff import ChargeWitness
 from yakkan.engine.analysis.diff import (
     KIND_LABELS,
     KINDS,
@@ -26,6 +27,7 @@ from yakkan.engine.analysis.diff import (
     Diff,
     Row,
     Run,
+    charge_witness_json,
     diff_json,
     witness_json,
 )
@@ -164,6 +166,32 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
             "verified": w.verified, "same_decision": w.kind == "grounds"}
 
 
+def charge_witness_view(d: Diff, w: ChargeWitness, n: int) -> dict[str, Any]:
+    """A case the amendment prices differently: its facts (labelled), and on each side the
+    amount (or 計上しない) and the records that make it."""
+    from yakkan.renderers.explanation import yen
+    data = charge_witness_json(d, w)
+    enums = _enum_labels(d)
+    facts = []
+    for path, v in data["facts"].items():
+        lab = data["fact_labels"].get(path, {})
+        facts.append({"path": path, "label": lab.get("label"),
+                      "judgment": bool(lab.get("judgment")), "value": show(v, enums)})
+
+    def side(s: dict[str, Any]) -> dict[str, Any]:
+        amount = yen(s["amount"]) if s["status"] == "charged" else "計上しない"
+        def record(r: dict[str, Any]) -> str:
+            inner = ", ".join(f"{k}={show(v, enums)}" for k, v in r["record"].items())
+            return f"{r['path']}（{inner}）" + (f": {yen(r['value'])}" if r.get("q") == "sum"
+                                               else "")
+        records = [record(r) for r in s["breakdown"]]
+        return {"amount": amount, "records": records, "citation": s["citation"]}
+    old, new = side(data["old"]), side(data["new"])
+    return {"n": n, "charge": w.charge, "label": w.label, "facts": facts, "old": old,
+            "new": new, "summary": f"{w.label}: 改正前 {old['amount']} → 改正後 {new['amount']}",
+            "verified": w.verified}
+
+
 def listed_changes(d: Diff) -> list[Change]:
     """The changes a reader is shown. The only paragraph of an article (附則) is cited as the
     article: where both changed alike, the article's own line (no text of its own) would
@@ -206,6 +234,10 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
         "counts": [(k, KIND_LABELS[k], counts[k]) for k in KINDS if counts[k]],
         "changes": changes, "affected": affected,
         "witnesses": [witness_view(d, w, i) for i, w in enumerate(d.witnesses(), 1)],
+        "charge_witnesses": [charge_witness_view(d, w, i)
+                             for i, w in enumerate(d.charge_witnesses(), 1)],
+        "charges_not_compared": [c for c in d.charges if c.status in ("not_compared",
+                                                                       "undecided")],
         "equivalent": d.equivalences,
         "outcomes": [{"outcome": o.outcome, "status": o.status,
                       "status_ja": STATUS_JA.get(o.status, o.status), "method": o.method,
@@ -302,6 +334,19 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
             for name, s in (("改正前", w["old"]), ("改正後", w["new"])):
                 why = "、".join(s["grounds"] or s["undetermined"]) or "—"
                 lines.append(f"     {name}: {s['value']}（{s['value_ja']}） {why}")
+        lines.append("")
+        lines.append(f"料金が変わる事例（{len(ctx['charge_witnesses'])}件、すべてインタプリタで"
+                     "再検証済み）:")
+        for cw in ctx["charge_witnesses"]:
+            lines.append(f"  {cw['n']}. {cw['summary']}")
+            for f in cw["facts"]:
+                j = "（判断）" if f["judgment"] else ""
+                lines.append(f"       {f['path']} = {f['value']}{j}")
+            for name, side in (("改正前", cw["old"]), ("改正後", cw["new"])):
+                lines.append(f"     {name}: {side['amount']}" + "".join(
+                    f"\n       {r}" for r in side["records"]))
+        for ch in ctx["charges_not_compared"]:
+            lines.append(f"  比較できなかった料金: {ch.label}（{ch.note}）")
         lines.append("")
         lines.append("同値であることが証明されたもの:")
         for e in d.equivalences:

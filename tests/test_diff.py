@@ -525,3 +525,57 @@ def test_cli_formats(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["diff", str(FIXTURES / "plans"), "--from", "2023-04-16",
                                   "--to", "2023-04-17", "--format", "json", "--no-semantic"])
     assert r.exit_code == 0 and json.loads(r.output)["witnesses"] == []
+
+
+# ---- charges in the semantic diff (engine/analysis/charge_diff.py) ---------------------------
+
+def test_charge_witnesses_are_repriced_and_differ() -> None:
+    """Every charge witness of the denwa amendment, re-priced here by the interpreter on both
+    versions, prices its line differently; the amendment's addition of プラン4 to 1(21)イ(イ)
+    shows as a case not charged before and charged after."""
+    from yakkan.engine.analysis.charge_diff import compare_charges
+    from yakkan.engine.analysis.smt import nest
+    from yakkan.engine.features.charges import compute_charges
+    from yakkan.engine.semantics.rulebooks import versions
+
+    old, new = versions("denwa")
+    od, nd = dt.date(2023, 4, 1), dt.date(2023, 4, 17)
+    checks = {c.charge: c for c in compare_charges(old, od, new, nd)}
+    assert {n for n, c in checks.items() if c.status == "differs"} >= {"call_charge_b"}
+    assert not [c for c in checks.values() if c.status in ("undecided", "not_compared")]
+
+    def amount(book: Any, when: dt.date, facts: dict[str, Any], name: str) -> Any:
+        line = next(ln for ln in compute_charges(book, nest(facts), when).lines
+                    if ln.name == name)
+        return line.amount if line.status == "charged" else 0
+
+    added = False
+    for c in checks.values():
+        for w in c.witnesses:
+            a, b = amount(old, od, w.facts, c.charge), amount(new, nd, w.facts, c.charge)
+            assert a != b, (c.charge, w.facts)
+            assert (a, b) == (w.old.amount or 0, w.new.amount or 0)
+            if c.charge == "call_charge_b" and w.old.status == "not_charged" and b > 0:
+                added = True
+                assert w.facts.get("service.docomo_corporate_contract") is True  # プラン4
+    assert added
+
+
+def test_a_version_compared_with_itself_prices_every_line_alike() -> None:
+    from yakkan.engine.analysis.charge_diff import compare_charges
+    from yakkan.engine.semantics.rulebooks import versions
+
+    _, new = versions("denwa")
+    when = dt.date(2023, 4, 17)
+    assert {c.status for c in compare_charges(new, when, new, when)} == {"same"}
+
+
+def test_diff_json_carries_charge_witnesses() -> None:
+    r = CliRunner().invoke(main, ["diff", "denwa", "--from", "2023-04-01", "--to", "2023-04-17",
+                                  "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["charge_witnesses"] and all(w["verified"] for w in data["charge_witnesses"])
+    assert {c["charge"] for c in data["charges"]} >= {"call_charge_a", "call_charge_b"}
+    w = data["charge_witnesses"][0]
+    assert w["fact_labels"] and w["old"]["amount"] != w["new"]["amount"]

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yakkan.engine.analysis import smt
+from yakkan.engine.analysis.charge_diff import ChargeCheck, ChargeWitness, compare_charges
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.core.numerals import to_wareki
@@ -180,6 +181,7 @@ class Diff:
     roots: list[Change]
     semantic: bool
     outcomes: list[smt.OutcomeCheck] = field(default_factory=list)
+    charges: list[ChargeCheck] = field(default_factory=list)
     equivalences: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -220,6 +222,9 @@ class Diff:
 
     def witnesses(self) -> list[smt.Witness]:
         return [w for o in self.outcomes for w in o.witnesses]
+
+    def charge_witnesses(self) -> list[ChargeWitness]:
+        return [w for c in self.charges for w in c.witnesses]
 
     def as_json(self) -> dict[str, Any]:
         return diff_json(self)
@@ -731,6 +736,8 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
             step(f"outcome {name}")
             d.outcomes.append(smt.compare_outcome(old, old_date, new, new_date, name,
                                                   id_map=id_map))
+        step("charges")
+        d.charges = compare_charges(old, old_date, new, new_date)
     for name, eq in changed_defs.items():
         where = new.definitions[name][1]
         label = new.definitions[name][0].label or name
@@ -779,6 +786,10 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
         for r in o.rejected:
             d.notes.append(f"BUG: z3 witness for `{o.outcome}` not confirmed by the "
                            f"interpreter: {json.dumps(r, ensure_ascii=False)}")
+    for ch in d.charges:
+        for r in ch.rejected:
+            d.notes.append(f"BUG: z3 witness for the charge `{ch.charge}` not confirmed by "
+                           f"the interpreter: {json.dumps(r, ensure_ascii=False)}")
     d.notes.append("semantics of the solver: " + smt.SEMANTICS_NOTE)
 
 
@@ -915,6 +926,14 @@ def witness_json(d: Diff, w: smt.Witness) -> dict[str, Any]:
     }
 
 
+def charge_witness_json(d: Diff, w: ChargeWitness) -> dict[str, Any]:
+    labels = _labels(d)
+    return {**w.as_json(),
+            "fact_labels": {p: {"label": labels.get(p, (None, False))[0],
+                                "judgment": labels.get(p, (None, False))[1]}
+                            for p in w.facts}}
+
+
 def diff_json(d: Diff) -> dict[str, Any]:
     return {
         "document": d.document,
@@ -926,6 +945,8 @@ def diff_json(d: Diff) -> dict[str, Any]:
         "counts": d.counts(),
         "changes": [change_json(c) for c in d.changes()],
         "witnesses": [witness_json(d, w) for w in d.witnesses()],
+        "charge_witnesses": [charge_witness_json(d, w) for w in d.charge_witnesses()],
+        "charges": [c.as_json() for c in d.charges],
         "equivalent": d.equivalences,
         "outcomes": [{"outcome": o.outcome, "status": o.status, "method": o.method,
                       "witnesses": len(o.witnesses), "note": o.note,

@@ -1,0 +1,195 @@
+"""charge_diff: the cases whose charges an amendment changes — one search per charge line.
+
+For every charge (tariff line) both versions carry under one name, and for one only one of
+them carries, z3 searches the shared fact space (`smt.FactSpace`) for a case in which the
+line prices differently: charged in one version and not in the other, or charged in both at
+different amounts. Each witness is re-priced by the interpreter (`features.charges`) on both
+versions and kept only if the amounts it reports differ there too — the solver proposes, the
+interpreter confirms — with the records that make the difference (the per-record breakdown:
+「通話 61秒: 改正前 60円 → 改正後 30円」). A line whose amount or condition the encoder cannot
+express is reported as not compared, with why; never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import z3
+
+from yakkan.engine.analysis.smt import (
+    TIMEOUT_MS,
+    Encoder,
+    FactSpace,
+    Unsupported,
+    ctx,
+    is_true,
+    isolated,
+    jsonable,
+    nest,
+)
+from yakkan.engine.semantics.program import program_of
+from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.syntax import ast as A
+
+MAX_PER_LINE = 2
+
+
+@dataclass
+class Priced:
+    """One version's pricing of the line for the witness case (the interpreter's)."""
+
+    status: str  # charged / not_charged / quote / undetermined / error
+    amount: Decimal | None
+    amount_with_tax: Decimal | None
+    citation: str | None
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status,
+                "amount": None if self.amount is None else str(self.amount),
+                "amount_with_tax": None if self.amount_with_tax is None
+                else str(self.amount_with_tax),
+                "citation": self.citation, "breakdown": self.breakdown}
+
+
+@dataclass
+class ChargeWitness:
+    charge: str
+    label: str
+    facts: dict[str, Any]
+    old: Priced
+    new: Priced
+    verified: bool = True
+    method: str = "z3"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"charge": self.charge, "label": self.label,
+                "facts": jsonable(self.facts), "old": self.old.as_json(),
+                "new": self.new.as_json(), "verified": self.verified, "method": self.method}
+
+
+@dataclass
+class ChargeCheck:
+    """The comparison of one charge line: `differs` (with witnesses), `same` (proved: no
+    case prices it differently), `not_compared` (with why) or `undecided`."""
+
+    charge: str
+    label: str
+    status: str
+    note: str = ""
+    witnesses: list[ChargeWitness] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"charge": self.charge, "label": self.label, "status": self.status,
+                "note": self.note, "witnesses": len(self.witnesses)}
+
+
+def _charges(book: Rulebook) -> dict[str, A.Charge]:
+    """Charge name → its charge (a name used twice in one version: the first)."""
+    out: dict[str, A.Charge] = {}
+    for (_, name), ch in program_of(book).charges.items():
+        out.setdefault(name, ch)
+    return out
+
+
+def compare_charges(old: Rulebook, old_as_of: dt.date, new: Rulebook,
+                    new_as_of: dt.date) -> list[ChargeCheck]:
+    """Every charge line of either version compared (module docstring)."""
+    co, cn = _charges(old), _charges(new)
+    out = []
+    for name in dict.fromkeys([*co, *cn]):
+        a, b = co.get(name), cn.get(name)
+        label = (b or a).label or name  # type: ignore[union-attr]
+        if a is not None and b is not None and old_as_of == new_as_of and \
+                a.model_dump(exclude={"span"}) == b.model_dump(exclude={"span"}):
+            out.append(ChargeCheck(name, label, "same", "identical encoding"))
+            continue
+        try:
+            out.append(_z3_charge(old, old_as_of, new, new_as_of, name, label, a, b))
+        except (Unsupported, z3.Z3Exception) as e:
+            out.append(ChargeCheck(name, label, "not_compared",
+                                   f"the solver cannot express this line ({e})"))
+    return out
+
+
+def _line_terms(enc: Encoder, ch: A.Charge | None) -> tuple[Any, Any, Any]:
+    """(charged, amount, known) of a line as z3 terms; a line the version lacks is never
+    charged."""
+    if ch is None:
+        return z3.BoolVal(False, ctx=ctx()), z3.RealVal(0, ctx=ctx()), z3.BoolVal(True, ctx=ctx())
+    when = enc.truth(enc.ev(ch.when, {})) if ch.when is not None else None
+    if ch.amount is None:
+        raise Unsupported("a line without an amount")
+    amt = enc.ev(ch.amount, {})
+    if amt.t not in ("int", "real"):
+        raise Unsupported(f"an amount of type {amt.t}")
+    charged = is_true(when) if when is not None else z3.BoolVal(True, ctx=ctx())
+    known = when.known if when is not None else z3.BoolVal(True, ctx=ctx())
+    val = z3.ToReal(amt.val) if amt.val.sort() == z3.IntSort(ctx=ctx()) else amt.val
+    return charged, val, z3.And(known, z3.Implies(charged, amt.known))
+
+
+@isolated
+def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date,
+               name: str, label: str, a: A.Charge | None, b: A.Charge | None) -> ChargeCheck:
+    space = FactSpace([old, new])
+    eo, en = Encoder(space, old, old_as_of), Encoder(space, new, new_as_of)
+    on_o, amt_o, known_o = _line_terms(eo, a)
+    on_n, amt_n, known_n = _line_terms(en, b)
+    # the amounts differ (a line not charged counts as 0円: 0円 charged is no difference)
+    zero = z3.RealVal(0, ctx=ctx())
+    differs = z3.If(on_o, amt_o, zero) != z3.If(on_n, amt_n, zero)
+    chk = ChargeCheck(name, label, "same", "proved: no case whose facts are known is priced "
+                      "differently by this line")
+    blocked: list[Any] = []
+    # a second witness shows the other way the line changes (charged ↔ not, or the amount)
+    for _ in range(4 * MAX_PER_LINE):
+        if len(chk.witnesses) >= MAX_PER_LINE:
+            break
+        opt = z3.Optimize(ctx=ctx())
+        opt.set("timeout", TIMEOUT_MS)
+        opt.add(*space.constraints, *eo.guards, *en.guards)
+        opt.add(known_o, known_n, differs, *blocked)
+        opt.minimize(space.cost())
+        opt.minimize(space.closeness(new_as_of))
+        r = opt.check()
+        if r == z3.unknown:
+            raise Unsupported(f"z3 gave up ({opt.reason_unknown()})")
+        if r == z3.unsat:
+            break
+        m = opt.model()
+        facts = space.decode(m)
+        pattern = [t == m.eval(t, model_completion=True) for t in (on_o, on_n)]
+        blocked.append(z3.Not(z3.And(*pattern)))
+        po, pn = _priced(old, facts, old_as_of, name), _priced(new, facts, new_as_of, name)
+        if (po.amount or 0) == (pn.amount or 0) or "error" in (po.status, pn.status):
+            chk.rejected.append({"facts": jsonable(facts), "old": po.as_json(),
+                                 "new": pn.as_json()})
+            continue
+        chk.witnesses.append(ChargeWitness(name, label, facts, po, pn))
+    if chk.witnesses:
+        chk.status, chk.note = "differs", "cases priced differently, confirmed by the interpreter"
+    elif chk.rejected:
+        chk.status = "undecided"
+        chk.note = "z3 found cases the interpreter does not confirm (an encoding bug)"
+    return chk
+
+
+def _priced(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str) -> Priced:
+    from yakkan.engine.features.charges import compute_charges
+    try:
+        report = compute_charges(book, nest(facts), as_of)
+    except Exception as e:  # a case the interpreter refuses: not a witness
+        return Priced("error", None, None, None, [{"error": str(e)}])
+    for ln in report.lines:
+        if ln.name == name:
+            status = "charged" if ln.status == "charged" else \
+                "not_charged" if ln.status in ("not_applicable", "not_charged") else ln.status
+            return Priced(status, ln.amount if status == "charged" else None,
+                          ln.amount_with_tax if status == "charged" else None, ln.citation,
+                          [jsonable(r) for r in ln.breakdown if r.get("included") is True])
+    return Priced("not_charged", None, None, None)
