@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 
 from yakkan.engine.analysis.diff import compute_diff
-from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.resolve import Derived, Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for
 from yakkan.renderers.diff_render import render_diff
 
 
 def _fresh(book: Rulebook) -> Rulebook:
-    book.cache.clear()  # compiled grounds and counterfactual caches: measure them too
+    book.derived = Derived()  # compiled grounds and counterfactual caches: measure them too
     return book
 
 

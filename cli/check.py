@@ -65,6 +65,8 @@ def static_diagnostics(sources: list[Source]) -> tuple[list[Diagnostic], list[di
                 hint = ("a case that shows it — facts: " +
                         json.dumps(f.as_json()["witness"], ensure_ascii=False) +
                         (f", as_of: {when.isoformat()}" if when else ""))
+            if f.notes:
+                hint = "; ".join([*f.notes, *([hint] if hint else [])])
             diags.append(Diagnostic(code=f.code, message=f.message, span=span, hint=hint,
                                     severity="info" if f.severity == "info" else "warning"))
             found.append({**f.as_json(), "file": s.path,

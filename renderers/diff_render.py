@@ -32,7 +32,7 @@ from yakkan.engine.analysis.diff import (
     witness_json,
 )
 from yakkan.engine.analysis.smt import Witness
-from yakkan.renderers.env import md_escape, render
+from yakkan.renderers.env import RenderError, md_escape, render
 
 FORMATS = ("text", "md", "html", "json", "docx")
 
@@ -124,12 +124,14 @@ def _enum_labels(d: Diff) -> dict[str, str]:
 
 
 def show(v: Any, enums: dict[str, str] | None = None) -> str:
-    if v is None:
-        return "unknown"
+    """A witness value as a drafter reads it: はい／いいえ／不明, an enum member by its
+    Japanese name (the code stays in the JSON)."""
+    if v is None or v == "unknown":
+        return "不明"
     if v is True:
-        return "true"
+        return "はい"
     if v is False:
-        return "false"
+        return "いいえ"
     if isinstance(v, list):
         if not v:
             return "（0件）"
@@ -143,7 +145,7 @@ def show(v: Any, enums: dict[str, str] | None = None) -> str:
         return "; ".join(parts)
     s = str(v)
     if enums and s in enums:
-        return f"{s}（{enums[s]}）"
+        return enums[s]
     return s
 
 
@@ -161,9 +163,79 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
         lab = data["fact_labels"].get(path, {})
         facts.append({"path": path, "label": lab.get("label"),
                       "judgment": bool(lab.get("judgment")), "value": show(v, enums)})
-    return {"n": n, "outcome": w.outcome, "facts": facts, "old": side(data["old"]),
+    return {"n": n, "outcome": outcome_label(d, w.outcome), "facts": facts,
+            "old": side(data["old"]),
             "new": side(data["new"]), "method": w.method, "partial": not w.both_determined,
             "verified": w.verified, "same_decision": w.kind == "grounds"}
+
+
+# the diff's reasons (English in the JSON) as a drafting team reads them; the solver's name
+# stays in the JSON only
+_BASIS_JA: list[tuple[re.Pattern[str], str]] = [(re.compile(p), j) for p, j in (
+    (r"^the text is unchanged; the encoding differs$", "本文は同じで、符号化が異なる"),
+    (r"^identical encoded logic$", "符号化された論理は同一"),
+    (r"^no logic encoded on either side: not compared$", "どちらの版にも論理の符号化がなく、比較していない"),
+    (r"^the encoded logic differs; equivalence not checked$", "符号化された論理が異なる（同値性は未検査）"),
+    (r"^the encoded logic is unchanged, but the definitions it uses changed meaning: (.*)$",
+     r"論理は同じだが、用いる定義の意味が変わった: \1"),
+    (r"^the encoded logic differs in structure .*$",
+     "符号化された論理の構成が異なる（規定・定義・料金の追加、削除又は法的効力の変更）"),
+    (r"^wording only \(proved: no case decides differently\)( \[\w+\])?$",
+     "文言のみの変更（どの事例の判断も変わらないことを証明）"),
+    (r"^re-encoded; proved equivalent( \[\w+\])?$", "符号化を改めた（同値であることを証明）"),
+    (r"^wording only for every case whose facts are known \(proved\).*$",
+     "事実がすべて分かる事例では文言のみの変更（証明済み）。事実が不明なときは、一方の版が判断し"
+     "他方が未確定とすることがある"),
+    (r"^the encoded conditions differ( \[\w+\])?$", "符号化された条件が異なる"),
+    (r"^equivalence undecided: (.*)$", r"同値かどうか決められなかった: \1"),
+    (r"^definition rewritten; proved to classify every case alike$",
+     "定義を書き改めた（どの事例も同じに分類することを証明）"),
+    (r"^wording only \(proved for every case whose facts are known; differs while facts are "
+     r"unknown\)$", "文言のみ（事実がすべて分かる事例について証明。事実が不明なときは異なりうる）"),
+    (r"^wording only \(identical encoded logic\)$", "文言のみ（符号化された論理は同一）"),
+    (r"^grounds rewritten; proved: no case decides differently$",
+     "根拠を書き改めた（どの事例の判断も変わらないことを証明）"),
+    (r"^proved: no case decides differently, but some cases are decided on different grounds.*$",
+     "どの事例の判断も変わらない（証明済み）が、異なる根拠で判断される事例がある（事例を参照）"),
+    (r"^every case both versions decide is decided alike \(proved\).*$",
+     "両方の版が判断する事例はすべて同じ判断（証明済み）。違いは未確定とする範囲だけ"),
+)]
+def outcome_label(d: Diff, name: str) -> str:
+    """An outcome by its Japanese name (`outcome NAME "label"`, either version's)."""
+    for b in (d.new_book, d.old_book):
+        if b is not None and name in b.outcome_labels:
+            return b.outcome_labels[name]
+    return name
+
+
+FLAG_JA = {"text_changed": "本文の変更", "encoding_differs": "符号化の相違",
+           "references_changed": "引用の変更", "differs_while_unknown": "事実が不明なときに相違",
+           "proved_equivalent": "同値を証明", "omitted_on_one_side": "一方の版で（略）",
+           "moved": "移動", "renumbered": "番号の変更"}
+STATUS_UNIT_JA = {"encoded": "符号化", "deleted": "削除", "omitted": "（略）"}
+
+
+def flag_ja(flag: str) -> str:
+    if flag.startswith("status:"):
+        a, _, b = flag[7:].partition("→")
+        return f"状態の変更（{STATUS_UNIT_JA.get(a, a)}→{STATUS_UNIT_JA.get(b, b)}）"
+    if flag in FLAG_JA:
+        return FLAG_JA[flag]
+    raise RenderError(f"no Japanese wording for the diff's flag `{flag}`")
+
+
+EQUIV_KIND_JA = {"definition": "定義", "provision": "規定", "outcome": "判断対象"}
+
+
+def basis_ja(text: str | None) -> str:
+    """The Japanese of a reason the diff gives (`Change.basis`, an equivalence's `note`);
+    a reason with no wording here is a RenderError, so none reaches a page in English."""
+    if not text:
+        return ""
+    for pat, ja in _BASIS_JA:
+        if pat.match(text):
+            return pat.sub(ja, text)
+    raise RenderError(f"no Japanese wording for the diff's reason {text!r}")
 
 
 def charge_witness_view(d: Diff, w: ChargeWitness, n: int) -> dict[str, Any]:
@@ -219,8 +291,8 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
     for c in listed_changes(d):
         changes.append({"id": c.id, "citation_old": c.citation_old,
                         "citation_new": c.citation_new, "kind": c.kind,
-                        "kind_label": KIND_LABELS[c.kind], "basis": c.basis,
-                        "flags": [f for f in c.flags if f != c.kind],
+                        "kind_label": KIND_LABELS[c.kind], "basis": basis_ja(c.basis),
+                        "flags": [flag_ja(f) for f in c.flags if f != c.kind],
                         "counterexample": _cx(d, c)})
     affected = [{"citation": c.citation, "by": c.affected_by}
                 for c in d.walk() if c.affected_by]
@@ -238,8 +310,11 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
                              for i, w in enumerate(d.charge_witnesses(), 1)],
         "charges_not_compared": [c for c in d.charges if c.status in ("not_compared",
                                                                        "undecided")],
-        "equivalent": d.equivalences,
-        "outcomes": [{"outcome": o.outcome, "status": o.status,
+        "equivalent": [{**e, "note_ja": basis_ja(e["note"]),
+                        "kind_ja": EQUIV_KIND_JA[e["kind"]],
+                        "name": e.get("citation") or outcome_label(d, e["id"])}
+                       for e in d.equivalences],
+        "outcomes": [{"outcome": outcome_label(d, o.outcome), "status": o.status,
                       "status_ja": STATUS_JA.get(o.status, o.status), "method": o.method,
                       "witnesses": len(o.witnesses), "in_old": o.in_old, "in_new": o.in_new}
                      for o in d.outcomes],
@@ -304,13 +379,14 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
     for e in d.enactment:
         lines.append(f"  {e['citation']}（{e['caption'] or ''}）: {e['text']}")
     lines.append("")
-    lines.append("変更: " + ", ".join(f"{label} {k} {cnt}" for k, label, cnt in ctx["counts"]
+    lines.append("変更: " + "、".join(f"{label} {cnt}件" for k, label, cnt in ctx["counts"]
                                      if k not in ("unchanged", "omitted")))
     for c in listed_changes(d):
         where = c.citation_old or "（新設）"
         if c.citation_new != c.citation_old:
             where += f" → {c.citation_new or '（削る）'}"
-        lines.append(f"[{c.kind}] {where}" + (f" — {c.basis}" if c.basis else ""))
+        lines.append(f"[{KIND_LABELS[c.kind]}] {where}" +
+                     (f" — {basis_ja(c.basis)}" if c.basis else ""))
         if c.old is not None and (c.old_runs or c.kind in ("renumbered", "moved")):
             head = _runs_text(c.old_head_runs, ("[-", "-]"))
             lines.append(f"    - {head} {_runs_text(c.old_runs, ('[-', '-]'))}".rstrip())
@@ -322,18 +398,18 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
             lines.append(f"    例: {cx}")
     if d.semantic:
         lines.append("")
-        lines.append(f"判断が変わる事例（witness cases, {len(ctx['witnesses'])}件、"
+        lines.append(f"判断が変わる事例（{len(ctx['witnesses'])}件、"
                      "すべてインタプリタで再検証済み）:")
         for w in ctx["witnesses"]:
             tag = "（一方が未確定）" if w["partial"] else \
                 "（判断は同じ、根拠が異なる）" if w["same_decision"] else ""
-            lines.append(f"  {w['n']}. {w['outcome']}{tag} [{w['method']}]")
+            lines.append(f"  {w['n']}. {w['outcome']}{tag}")
             for f in w["facts"]:
                 j = "（判断）" if f["judgment"] else ""
                 lines.append(f"       {f['path']} = {f['value']}{j}")
             for name, s in (("改正前", w["old"]), ("改正後", w["new"])):
                 why = "、".join(s["grounds"] or s["undetermined"]) or "—"
-                lines.append(f"     {name}: {s['value']}（{s['value_ja']}） {why}")
+                lines.append(f"     {name}: {s['value_ja']} {why}")
         lines.append("")
         lines.append(f"料金が変わる事例（{len(ctx['charge_witnesses'])}件、すべてインタプリタで"
                      "再検証済み）:")
@@ -349,14 +425,12 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
             lines.append(f"  比較できなかった料金: {ch.label}（{ch.note}）")
         lines.append("")
         lines.append("同値であることが証明されたもの:")
-        for e in d.equivalences:
-            lines.append(f"  - {e['kind']} {e.get('citation') or e['id']}: {e['note']} "
-                         f"[{e['method']}]")
+        for e in ctx["equivalent"]:
+            lines.append(f"  - {e['kind_ja']} {e['name']}: {e['note_ja']}")
         lines.append("")
         lines.append("結果ごとの比較:")
         for oc in ctx["outcomes"]:
-            lines.append(f"  - {oc['outcome']}: {oc['status']}（{oc['status_ja']}） "
-                         f"[{oc['method']}] witnesses {oc['witnesses']}")
+            lines.append(f"  - {oc['outcome']}: {oc['status_ja']}（事例 {oc['witnesses']}件）")
     for note in d.notes:
         lines.append(f"注: {note}")
     return "\n".join(lines) + "\n"
@@ -426,15 +500,28 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
         for w in ctx["witnesses"]:
             cs = wt.add_row().cells
             cs[0].text = f"{w['n']}. {w['outcome']}"
-            cs[1].text = "\n".join(f"{f['path']} = {f['value']}" for f in w["facts"])
+            cs[1].text = _x("\n".join(f"{f['label'] or f['path']} = {f['value']}"
+                                      for f in w["facts"]))
             for c, s in ((cs[2], w["old"]), (cs[3], w["new"])):
-                c.text = f"{s['value_ja']}（{s['value']}）\n" + \
-                    "、".join(s["grounds"] or s["undetermined"])
+                c.text = f"{s['value_ja']}\n" + "、".join(s["grounds"] or s["undetermined"])
+    if ctx["charge_witnesses"]:
+        doc.add_heading("料金が変わる事例（インタプリタで再計算済み）", level=2)
+        ct = doc.add_table(rows=1, cols=4)
+        ct.style = "Table Grid"
+        for i, h in enumerate(("料金", "事実", "改正前", "改正後")):
+            ct.rows[0].cells[i].text = h
+        for cw in ctx["charge_witnesses"]:
+            cs = ct.add_row().cells
+            cs[0].text = _x(f"{cw['n']}. {cw['label']}")
+            cs[1].text = _x("\n".join(f"{f['label'] or f['path']} = {f['value']}"
+                                      for f in cw["facts"]))
+            for c, side in ((cs[2], cw["old"]), (cs[3], cw["new"])):
+                c.text = _x("\n".join([side["amount"], *side["records"]]))
     if d.equivalences:
         doc.add_heading("文言のみの変更（同値の証明）", level=2)
         for e in d.equivalences:
-            doc.add_paragraph(_x(f"{e.get('citation') or e['id']}: {e['note']}"
-                                 f"［{e['method']}］"), style="List Bullet")
+            doc.add_paragraph(_x(f"{e.get('citation') or outcome_label(d, e['id'])}: "
+                                 f"{basis_ja(e['note'])}"), style="List Bullet")
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip(buf.getvalue())

@@ -73,7 +73,8 @@ def test_overlapping_classifications_are_reported(tmp_path: Path) -> None:
                     "terminates_at_carrier: true, one_number_per_line: true, "
                     "docomo_corporate_contract: true}\n", encoding="utf-8")
     data = json.loads(run("explain", str(case), "--format", "json").stdout)
-    assert [w["classes"] for w in data["warnings"]] == [["plan2", "plan3"]]
+    assert [w.get("classes") for w in data["warnings"]] == [["plan2", "plan3"], None]
+    assert data["warnings"][1]["code"] == "case.breaks-assumption"  # `assume one_plan`
     alone = json.loads(run("explain", str(ROOT / "examples/cases/denwa-plan4-no-duns.yaml"),
                            "--format", "json").stdout)
     assert alone["warnings"] == []

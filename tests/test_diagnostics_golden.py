@@ -57,6 +57,7 @@ UNREACHABLE = {
 # Codes that are values in a command's output data, not rendered diagnostics.
 NOT_RENDERED = {
     "case.overlapping-classes": "an explanation's warning (test_bundled.py)",
+    "case.breaks-assumption": "an explanation's warning (test_assumptions.py)",
     "case.invalid-fact": "the error_code of a rejected batch row (test_batch.py)",
     "batch.not-in-version": "the error_code of a rejected batch row (test_batch.py)",
     "batch.bad-date": "the error_code of a rejected batch row",

@@ -3,9 +3,10 @@
 For every charge (tariff line) both versions carry under one name, and for one only one of
 them carries, z3 searches the shared fact space (`smt.FactSpace`) for a case in which the
 line prices differently: charged in one version and not in the other, or charged in both at
-different amounts. Each witness is re-priced by the interpreter (`features.charges`) on both
+different amounts. Each witness is re-priced by the interpreter (`runtime.evaluate`) on both
 versions and kept only if the amounts it reports differ there too — the solver proposes, the
-interpreter confirms — with the records that make the difference (the per-record breakdown:
+interpreter confirms (the condition and the amount before tax, as the tariff states it) —
+with the records that make the difference (the per-record breakdown:
 「通話 61秒: 改正前 60円 → 改正後 30円」). A line whose amount or condition the encoder cannot
 express is reported as not compared, with why; never silently dropped.
 """
@@ -24,12 +25,14 @@ from yakkan.engine.analysis.smt import (
     Encoder,
     FactSpace,
     Unsupported,
+    breaks_assumption,
     ctx,
     is_true,
     isolated,
     jsonable,
     nest,
 )
+from yakkan.engine.runtime.evaluate import EvalError, Evaluator, breakdown
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax import ast as A
@@ -41,17 +44,14 @@ MAX_PER_LINE = 2
 class Priced:
     """One version's pricing of the line for the witness case (the interpreter's)."""
 
-    status: str  # charged / not_charged / quote / undetermined / error
-    amount: Decimal | None
-    amount_with_tax: Decimal | None
+    status: str  # charged / not_charged / undetermined / error
+    amount: Decimal | None  # before tax, as the tariff states it
     citation: str | None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status,
                 "amount": None if self.amount is None else str(self.amount),
-                "amount_with_tax": None if self.amount_with_tax is None
-                else str(self.amount_with_tax),
                 "citation": self.citation, "breakdown": self.breakdown}
 
 
@@ -152,7 +152,7 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
             break
         opt = z3.Optimize(ctx=ctx())
         opt.set("timeout", TIMEOUT_MS)
-        opt.add(*space.constraints, *eo.guards, *en.guards)
+        opt.add(*space.constraints, *eo.guards, *en.guards, *eo.assumptions, *en.assumptions)
         opt.add(known_o, known_n, differs, *blocked)
         opt.minimize(space.cost())
         opt.minimize(space.closeness(new_as_of))
@@ -166,7 +166,8 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
         pattern = [t == m.eval(t, model_completion=True) for t in (on_o, on_n)]
         blocked.append(z3.Not(z3.And(*pattern)))
         po, pn = _priced(old, facts, old_as_of, name), _priced(new, facts, new_as_of, name)
-        if (po.amount or 0) == (pn.amount or 0) or "error" in (po.status, pn.status):
+        if (po.amount or 0) == (pn.amount or 0) or "error" in (po.status, pn.status) \
+                or breaks_assumption(old, new, facts, old_as_of, new_as_of):
             chk.rejected.append({"facts": jsonable(facts), "old": po.as_json(),
                                  "new": pn.as_json()})
             continue
@@ -180,16 +181,22 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
 
 
 def _priced(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str) -> Priced:
-    from yakkan.engine.features.charges import compute_charges
+    """The line as the interpreter prices it for flat `facts`: charged when its condition
+    holds and its amount is known (before tax: the comparison is of the tariff's figures),
+    with the records its amount sums over."""
+    ch = _charges(book).get(name)
+    if ch is None:
+        return Priced("not_charged", None, None)
+    pid = next(p for (p, n) in program_of(book).charges if n == name)
+    ev = Evaluator(book, nest(facts, book.facts), as_of)
     try:
-        report = compute_charges(book, nest(facts), as_of)
-    except Exception as e:  # a case the interpreter refuses: not a witness
-        return Priced("error", None, None, None, [{"error": str(e)}])
-    for ln in report.lines:
-        if ln.name == name:
-            status = "charged" if ln.status == "charged" else \
-                "not_charged" if ln.status in ("not_applicable", "not_charged") else ln.status
-            return Priced(status, ln.amount if status == "charged" else None,
-                          ln.amount_with_tax if status == "charged" else None, ln.citation,
-                          [jsonable(r) for r in ln.breakdown if r.get("included") is True])
-    return Priced("not_charged", None, None, None)
+        when = ev.ev(ch.when, {}) if ch.when is not None else True
+        if when is False:
+            return Priced("not_charged", None, book.cite(pid))
+        amount = ev.ev(ch.amount, {}) if ch.amount is not None else None
+    except (EvalError, ArithmeticError, TypeError, ValueError) as e:
+        return Priced("error", None, book.cite(pid), [{"error": str(e)}])
+    if when is not True or amount is None:
+        return Priced("undetermined", None, book.cite(pid))
+    return Priced("charged", Decimal(str(amount)), book.cite(pid),
+                  [jsonable(r) for r in breakdown(ev, ch.amount) if r.get("included") is True])

@@ -790,6 +790,15 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
         for r in ch.rejected:
             d.notes.append(f"BUG: z3 witness for the charge `{ch.charge}` not confirmed by "
                            f"the interpreter: {json.dumps(r, ensure_ascii=False)}")
+    assumed = list(dict.fromkeys(f"`{a.name}` ({a.label})" for b in (old, new)
+                                 for a in b.doc.assumptions))
+    if assumed:
+        # every proof above holds under these; every witness respects them
+        names = sorted({a.name for b in (old, new) for a in b.doc.assumptions})
+        for e in d.equivalences:
+            e["assumptions"] = names
+        d.notes.append("the solver respects the documents' assumptions — no witness breaks "
+                       "one, and the equivalences are proved under them: " + "; ".join(assumed))
     d.notes.append("semantics of the solver: " + smt.SEMANTICS_NOTE)
 
 

@@ -444,6 +444,16 @@ class Encoder:
         self.applies_cache: dict[str, SV] = {}
         self.guards: list[Any] = []
         self.program = program_of(book)
+        # the document's assumptions: no case the solver proposes may break one (an unknown
+        # value does not break it); one the encoder cannot express is left to the
+        # interpreter's check of every witness (`broken_assumptions`)
+        self.assumptions: list[Any] = []
+        self.unencoded_assumptions: list[str] = []
+        for a in book.doc.assumptions:
+            try:
+                self.assumptions.append(z3.Not(is_false(self.truth(self.ev(a.expr, {})))))
+            except Unsupported:
+                self.unencoded_assumptions.append(a.name)
 
     # expressions
     def ev(self, e: I.Expr, env: dict[str, Any]) -> SV:
@@ -960,6 +970,15 @@ def interpret_side(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
                 [(r.ground.id, r.ground.citation) for r in o.undetermined], o.missing_facts)
 
 
+def breaks_assumption(old: Rulebook, new: Rulebook, facts: dict[str, Any], old_as_of: dt.date,
+                      new_as_of: dt.date) -> bool:
+    """Whether flat `facts` break an assumption of either version (the interpreter's
+    reading): such a case is never offered as a witness."""
+    from yakkan.engine.runtime.evaluate import broken_assumptions
+    return bool(broken_assumptions(old, nest(facts, old.facts), old_as_of)
+                or broken_assumptions(new, nest(facts, new.facts), new_as_of))
+
+
 # ---- canonical forms (for "did the logic change at all?") -------------------------------------
 
 def canonical(book: Rulebook, e: Any, stack: tuple[str, ...] = ()) -> Any:
@@ -1056,7 +1075,7 @@ def _new_solver(space: FactSpace, enc_old: Encoder, enc_new: Encoder) -> z3.Opti
     opt = z3.Optimize(ctx=ctx())
     opt.set("timeout", TIMEOUT_MS)
     opt.add(*space.constraints)
-    opt.add(*enc_old.guards, *enc_new.guards)
+    opt.add(*enc_old.guards, *enc_new.guards, *enc_old.assumptions, *enc_new.assumptions)
     return opt
 
 
@@ -1227,7 +1246,7 @@ def _verify(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date
         sn = interpret_side(new, facts, new_as_of, name)
     except (EvalError, ArithmeticError, ValueError, TypeError):
         return None
-    if so.value == sn.value:
+    if so.value == sn.value or breaks_assumption(old, new, facts, old_as_of, new_as_of):
         return None
     return Witness(name, facts, so, sn, method)
 

@@ -43,7 +43,7 @@ from yakkan.engine.analysis.smt import (
     nest,
 )
 from yakkan.engine.core import ir as I
-from yakkan.engine.runtime.evaluate import evaluate
+from yakkan.engine.runtime.evaluate import broken_assumptions, evaluate
 from yakkan.engine.semantics.program import Ground, program_of
 from yakkan.engine.semantics.resolve import Rulebook
 
@@ -89,16 +89,21 @@ def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]
     seen: set[tuple[str, tuple[str, ...], str]] = set()
     unique = []
     for f in out:  # two rules of one provision: one finding
+        if f.code != "static.overlap" and f.witness is not None \
+                and broken_assumptions(book, f.witness, when):
+            continue  # a case the document's assumptions rule out (one z3 could not express)
         if (f.code, tuple(f.pids), f.message) not in seen:
             seen.add((f.code, tuple(f.pids), f.message))
             unique.append(f)
     return sorted(unique, key=lambda f: (order.get(f.pids[0], 0), f.code))
 
 
-def _solver(space: FactSpace) -> z3.Solver:
+def _solver(space: FactSpace, enc: Encoder, assumptions: bool = True) -> z3.Solver:
+    """A solver over the fact space, respecting the encoder's guards and (unless asked not
+    to) the document's assumptions: call it after encoding what it is to solve."""
     s = z3.Solver(ctx=ctx())
     s.set("timeout", TIMEOUT_MS)
-    s.add(*space.constraints)
+    s.add(*space.constraints, *enc.guards, *(enc.assumptions if assumptions else ()))
     return s
 
 
@@ -115,13 +120,13 @@ def _dead_or_always(book: Rulebook, space: FactSpace, enc: Encoder, g: Ground,
         v = enc.applies(g)
     except Unsupported:
         return []
-    s = _solver(space)
+    s = _solver(space, enc)
     s.add(is_true(v))
     r = s.check()
     if r == z3.unsat:
         return [Finding("static.dead", f"{g.citation}: the condition can never hold — no "
                         "case makes this provision apply", [g.id], [g.citation])]
-    s = _solver(space)
+    s = _solver(space, enc)
     s.add(*space.complete())
     s.add(is_false(v))
     if s.check() == z3.unsat:
@@ -148,15 +153,15 @@ def _witness(space: FactSpace, s: z3.Solver, when: dt.date | None = None) -> \
     return nest(space.decode(s.model()))
 
 
-def _both(space: FactSpace, enc: Encoder, when: dt.date, encode: Any) -> \
-        dict[str, Any] | None:
+def _both(space: FactSpace, enc: Encoder, when: dt.date, encode: Any,
+          assumptions: bool = True) -> dict[str, Any] | None:
     """A witness case where both encoded conditions hold (`encode()` gives their SVs), or
     None when there is none or the encoder cannot express them."""
     try:
         va, vb = encode()
     except Unsupported:
         return None
-    s = _solver(space)
+    s = _solver(space, enc, assumptions)
     s.add(is_true(va), is_true(vb))
     return _witness(space, s, when)
 
@@ -171,8 +176,9 @@ def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> 
             for b in names[i + 1:]:
                 if a in uses[b] or b in uses[a]:
                     continue  # one is defined from the other (プラン4 is 「プラン2のうち」)
+                # what the text does not exclude, whatever the encoding assumes
                 w = _both(space, enc, when,
-                          lambda a=a, b=b: (enc.definition(a), enc.definition(b)))
+                          lambda a=a, b=b: (enc.definition(a), enc.definition(b)), False)
                 if w is None:
                     continue
                 r = evaluate(book, w, when)
@@ -180,10 +186,14 @@ def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> 
                     continue  # not confirmed by the interpreter: not reported
                 la = book.definitions[a][0].label or a
                 lb = book.definitions[b][0].label or b
+                labels = {x.name: x.label for x in book.doc.assumptions}
+                notes = [f"the encoding assumes no such case (`assume {n}`: {labels[n]}): "
+                         "the semantic diff and the other checks offer none"
+                         for n in broken_assumptions(book, w, when)]
                 out.append(Finding(
                     "static.overlap", f"{book.cite(pid)}: one case can be both 「{la}」 and "
                     f"「{lb}」 — the text presents them as alternatives but does not make them "
-                    "exclusive", [pid], [book.cite(pid)], w))
+                    "exclusive", [pid], [book.cite(pid)], w, notes=notes))
     return out
 
 
@@ -275,7 +285,7 @@ def _double_charges(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.dat
                 vs = [enc.truth(enc.ev(x, {})) for x in parts]
             except Unsupported:
                 continue
-            s = _solver(space)
+            s = _solver(space, enc)
             s.add(*[is_true(v) for v in vs])
             w = _witness(space, s, when)
             if w is None:

@@ -63,7 +63,7 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.runtime.evaluate import EvalError, Evaluator, Result
+from yakkan.engine.runtime.evaluate import EvalError, Evaluator, Result, breakdown, records_in
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.exprtext import show_value, to_text
@@ -392,7 +392,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
             if m not in missing:
                 missing.append(m)
     priced = ("charged", "undetermined", "company_pays")
-    breakdown = _breakdown(ev, ch.amount) if status in priced else []
+    per_record = breakdown(ev, ch.amount) if status in priced else []
     row, row_id, row_text = _row(book, ch)
     shown = display_values(values)
     conds = [ch.when] if ch.when is not None else []
@@ -427,7 +427,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         memos=list(ch.memos),
         flags=flags,
         error=error,
-        breakdown=breakdown,
+        breakdown=per_record,
     )
 
 
@@ -457,7 +457,7 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
     saved = ev.rec
     out: list[str] = []
     try:
-        for n, name, src in _records(ev, e):
+        for n, name, src in records_in(ev, e):
             for i, rec in enumerate(src):
                 env = {n.var: rec}
                 for sub in (n.where, n.body):
@@ -479,58 +479,6 @@ def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
                             if m not in out:
                                 out.append(m)
                     break
-    finally:
-        ev.rec = saved
-    return out
-
-
-def _records(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list[Any]]]:
-    """The outermost quantifiers over list facts in an expression — looking through the
-    definitions it uses (違約金 counts lines through `lines_ended_within_minimum_period`) —
-    with the records of their list."""
-    out: list[tuple[I.Quant, str, list[Any]]] = []
-    if e is None:
-        return out
-    seen: set[str] = set()
-    stack: list[Any] = [e]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, I.Quant):
-            src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
-            if isinstance(src, list):
-                out.append((n, ".".join(n.source.path), src))
-            continue  # nested quantifiers are summarised by their outer one
-        if isinstance(n, I.Ref) and n.resolved == "definition":
-            name = ".".join(n.path)
-            if name not in seen and name in ev.book.definitions:
-                seen.add(name)
-                stack.append(ev.book.definitions[name][0].expr)
-            continue
-        stack.extend(reversed(I.children(n)))
-    return out
-
-
-def _breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
-    """Per record of a `sum`/`count` in the amount (each call, each line): whether the
-    `where` takes it and what its body gives — the same interpreter, record by record."""
-    saved = ev.rec
-    out: list[dict[str, Any]] = []
-    try:
-        for q, name, src in _records(ev, e):
-            if q.q not in ("sum", "count"):
-                continue
-            for i, rec in enumerate(src):
-                env = {q.var: rec}
-                ev.fresh()
-                try:
-                    w = ev.ev(q.where, env) if q.where is not None else True
-                    b = ev.ev(q.body, env) if q.body is not None and w is not False else None
-                except (EvalError, ArithmeticError, TypeError, ValueError):
-                    w, b = None, None
-                if q.body is None and w is True:
-                    b = 1  # counted
-                out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
-                            "value": b if w is not False else None, "q": q.q})
     finally:
         ev.rec = saved
     return out

@@ -424,7 +424,8 @@ def sidecar(book: Rulebook, xml_name: str | None = None) -> dict[str, Any]:
     scratch = A.Header(id=h.id, title="x")
     header_text = format_document(A.Document(header=h)).strip()
     decls = _dsl_lines(A.Document(header=scratch, externals=doc.externals, enums=doc.enums,
-                                  outcomes=doc.outcomes, facts=doc.facts, definitions=doc.definitions))
+                                  outcomes=doc.outcomes, facts=doc.facts,
+                                  assumptions=doc.assumptions, definitions=doc.definitions))
     corrections = _dsl_lines(A.Document(header=scratch, corrections=doc.corrections))
     units: dict[str, Any] = {}
     for pid in book.order:

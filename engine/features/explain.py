@@ -113,9 +113,9 @@ def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
 
 def vocabulary(book: Rulebook) -> Vocabulary:
     """The document's Japanese names (kept with the rulebook: built once per version)."""
-    v = book.cache.get("ja_vocabulary")
+    v = book.derived.vocabulary
     if not isinstance(v, Vocabulary):
-        v = book.cache["ja_vocabulary"] = Vocabulary(book)
+        v = book.derived.vocabulary = Vocabulary(book)
     return v
 
 
@@ -269,7 +269,7 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
         out["asked"] = out["name"] in q["outcomes"]
     return {
         "schema_version": SCHEMA_VERSION,
-        "warnings": overlapping_classes(book, result),
+        "warnings": [*overlapping_classes(book, result), *assumption_warnings(p)],
         "document": h.id,
         "title": h.title,
         "version": h.version,
@@ -367,13 +367,12 @@ def _facts_read(e: Any) -> set[str]:
 
 
 def _definition_facts(book: Rulebook) -> set[str]:
-    s = book.cache.get("definition_facts")
-    if not isinstance(s, set):
-        s = set()
+    if book.derived.definition_facts is None:
+        s: set[str] = set()
         for d, _ in book.definitions.values():
             s |= _facts_read(d.expr)
-        book.cache["definition_facts"] = s
-    return s
+        book.derived.definition_facts = s
+    return book.derived.definition_facts
 
 
 def vocabulary_json(book: Rulebook) -> dict[str, Any]:
@@ -416,6 +415,19 @@ def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
                 "これらが互いに排他的であるとは定めていないため、それぞれの規定を書かれたとおり"
                 "に適用しています。"})
     return out
+
+
+def assumption_warnings(p: Prepared) -> list[dict[str, Any]]:
+    """The document's assumptions (`assume`) the case breaks: it is decided as written, and
+    the reader is told that the encoding assumed such a case does not arise."""
+    from yakkan.engine.runtime.evaluate import broken_assumptions
+    labels = {a.name: a.label for a in p.book.doc.assumptions}
+    return [{"code": "case.breaks-assumption", "assumption": name,
+             "message": f"the case breaks the document's assumption `{name}` "
+             f"({labels[name]}); it is decided as the text is written",
+             "message_ja": f"この事例は符号化の前提「{labels[name]}」に反します。本文のとおりに"
+             "判断していますが、改正比較・静的検査はこの前提に反する事例を扱いません。"}
+            for name in broken_assumptions(p.book, p.facts, p.as_of)]
 
 
 def _defs_used(e: Any) -> set[str]:

@@ -322,9 +322,9 @@ def facts_model(book: Rulebook) -> type[BaseModel]:
     """The pydantic model of a case's `facts` for this document version: built once per
     rulebook (building a pydantic model costs milliseconds; validating with it, microseconds)
     and kept with it."""
-    model = book.cache.get("facts_model")
+    model = book.derived.facts_model
     if model is None:
-        model = book.cache["facts_model"] = _facts_model(book)
+        model = book.derived.facts_model = _facts_model(book)
     return model
 
 
@@ -362,9 +362,9 @@ class CaseFile(BaseModel):
 
 def case_model(book: Rulebook) -> type[BaseModel]:
     """The pydantic model of a whole case file (for the JSON Schema), kept with the rulebook."""
-    model = book.cache.get("case_model")
+    model = book.derived.case_model
     if model is None:
-        model = book.cache["case_model"] = _case_model(book)
+        model = book.derived.case_model = _case_model(book)
     return model
 
 

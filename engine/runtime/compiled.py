@@ -569,8 +569,7 @@ class Compiled:
 
 def compiled_of(book: Rulebook) -> Compiled:
     """The rulebook's compiled program, built once per process and kept with it."""
-    c = book.cache.get("compiled")
+    c = book.derived.compiled
     if not isinstance(c, Compiled):
-        c = Compiled(book)
-        book.cache["compiled"] = c
+        c = book.derived.compiled = Compiled(book)
     return c

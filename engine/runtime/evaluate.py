@@ -444,8 +444,8 @@ def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
 def _comparisons(book: Rulebook) -> dict[str, tuple[list[Any], list[str]]]:
     """Fact path → (literals it is compared with, other facts it is compared with), over
     every ground's conditions. One scan, cached on the rulebook."""
-    if "comparisons" in book.cache:
-        return book.cache["comparisons"]
+    if book.derived.comparisons is not None:
+        return book.derived.comparisons
     out: dict[str, tuple[list[Any], list[str]]] = {}
     for g in program_of(book).grounds.values():
         for e in (*g.when, g.requires, *g.unless):
@@ -462,7 +462,7 @@ def _comparisons(book: Rulebook) -> dict[str, tuple[list[Any], list[str]]]:
                         lits.append(c.value)
                     elif isinstance(c, I.Ref) and c.resolved == "fact":
                         refs.append(".".join(c.path))
-    book.cache["comparisons"] = out
+    book.derived.comparisons = out
     return out
 
 
@@ -476,3 +476,73 @@ def compared_facts(book: Rulebook, path: str) -> list[str]:
     """Other facts the grounds compare `path` with (`predictive_users >= full_seats`)."""
     return list(_comparisons(book).get(path, ([], []))[1])
 
+
+
+def broken_assumptions(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> list[str]:
+    """The names of the document's assumptions (`assume NAME "label" = EXPR`) that the case
+    (nested facts) breaks: the expression is false. Unknown is not broken; an assumption the
+    interpreter cannot evaluate for this case counts as broken (never silently kept)."""
+    out = []
+    for a in book.doc.assumptions:
+        ev = Evaluator(book, facts, as_of)
+        try:
+            v = ev.ev(a.expr, {})
+        except (EvalError, ArithmeticError, TypeError, ValueError):
+            v = False
+        if v is False:
+            out.append(a.name)
+    return out
+
+
+# ---- record by record (charges' breakdowns, the semantic diff's charge witnesses) -----------
+
+def records_in(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list[Any]]]:
+    """The outermost quantifiers over list facts in an expression — looking through the
+    definitions it uses (違約金 counts lines through `lines_ended_within_minimum_period`) —
+    with the records of their list."""
+    out: list[tuple[I.Quant, str, list[Any]]] = []
+    if e is None:
+        return out
+    seen: set[str] = set()
+    stack: list[Any] = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, I.Quant):
+            src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
+            if isinstance(src, list):
+                out.append((n, ".".join(n.source.path), src))
+            continue  # nested quantifiers are summarised by their outer one
+        if isinstance(n, I.Ref) and n.resolved == "definition":
+            name = ".".join(n.path)
+            if name not in seen and name in ev.book.definitions:
+                seen.add(name)
+                stack.append(ev.book.definitions[name][0].expr)
+            continue
+        stack.extend(reversed(I.children(n)))
+    return out
+
+
+def breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
+    """Per record of a `sum`/`count` in the amount (each call, each line): whether the
+    `where` takes it and what its body gives — the same interpreter, record by record."""
+    saved = ev.rec
+    out: list[dict[str, Any]] = []
+    try:
+        for q, name, src in records_in(ev, e):
+            if q.q not in ("sum", "count"):
+                continue
+            for i, rec in enumerate(src):
+                env = {q.var: rec}
+                ev.fresh()
+                try:
+                    w = ev.ev(q.where, env) if q.where is not None else True
+                    b = ev.ev(q.body, env) if q.body is not None and w is not False else None
+                except (EvalError, ArithmeticError, TypeError, ValueError):
+                    w, b = None, None
+                if q.body is None and w is True:
+                    b = 1  # counted
+                out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
+                            "value": b if w is not False else None, "q": q.q})
+    finally:
+        ev.rec = saved
+    return out

@@ -25,7 +25,7 @@ defer building them) and reading an entry costs about what unpickling did. The t
 values are not checked: the digest keeps the bytes as they were written. Every field is
 written, including those dumps leave out and later passes fill (`span`, `nid`, `ty`, citation
 `targets`, `Ref.resolved`, `Holds.lowered`, …), so a loaded rulebook is the one the cold run
-built (its nodes count every field as set); `Rulebook.cache` (derived forms, rebuilt on
+built (its nodes count every field as set); `Rulebook.derived` (derived forms, rebuilt on
 demand) is not written.
 
 An entry file is one header line, JSON ``{"format", "key", "size", "sha256"}``, then the
@@ -68,7 +68,7 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024  # far above any rulebook; a larger file is n
 _HEADER_MAX = 1024
 _SCALARS = (str, bool, int)
 # fields not written: derived forms, rebuilt on demand (the constructor's default instead)
-_SKIP: dict[type, frozenset[str]] = {R.Rulebook: frozenset({"cache"})}
+_SKIP: dict[type, frozenset[str]] = {R.Rulebook: frozenset({"derived"})}
 
 CLASSES: dict[str, type] = {c.__name__: c for c in (
     R.Rulebook, R.Provision, R.CitationUse, P.DecisionProgram, P.Ground, P.Decision)}

@@ -33,8 +33,8 @@ def _refs_in(e: I.Expr | None) -> list[I.Ref]:
 
 def build(book: Rulebook) -> nx.MultiDiGraph:
     """The dependency graph of one document version."""
-    if "graph" in book.cache:
-        return book.cache["graph"]
+    if book.derived.graph is not None:
+        return book.derived.graph
     g: nx.MultiDiGraph = nx.MultiDiGraph(document=book.doc.header.id,
                                          version=book.doc.header.version)
     for pid in book.order:
@@ -74,7 +74,7 @@ def build(book: Rulebook) -> nx.MultiDiGraph:
             exprs += [c.amount, c.when, c.quote_when]
         for e in exprs:
             _uses(g, src, e)
-    book.cache["graph"] = g
+    book.derived.graph = g
     return g
 
 

@@ -28,6 +28,9 @@ from yakkan.engine.semantics.citations import (
 from yakkan.engine.syntax import ast as A
 
 if TYPE_CHECKING:
+    import networkx as nx
+    from pydantic import BaseModel
+
     from yakkan.engine.semantics.program import DecisionProgram
 
 RESERVED_NAMES = ("as_of",)
@@ -59,6 +62,24 @@ class CitationUse:
 
 
 @dataclass
+class Derived:
+    """What later passes derive from a rulebook and keep with it, built on first use and
+    never written to the on-disk cache (`cache.py` skips it): each field is owned by the
+    module named beside it."""
+
+    graph: nx.MultiDiGraph | None = None  # semantics/graph.py: build
+    # runtime/compiled.py: compiled_of (a `Compiled`; typed there: a higher layer)
+    compiled: object | None = None
+    facts_model: type[BaseModel] | None = None  # runtime/case.py: the facts' pydantic model
+    case_model: type[BaseModel] | None = None  # runtime/case.py: the case file's model
+    # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
+    comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
+    # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
+    vocabulary: object | None = None
+    definition_facts: set[str] | None = None  # features/explain.py: facts definitions read
+
+
+@dataclass
 class Rulebook:
     """One document version, resolved."""
 
@@ -73,7 +94,7 @@ class Rulebook:
     externals: dict[str, A.External] = field(default_factory=dict)
     uses: list[CitationUse] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    cache: dict[str, Any] = field(default_factory=dict)  # compiled forms, by later passes
+    derived: Derived = field(default_factory=Derived)  # forms later passes build and keep
     program: DecisionProgram | None = None  # semantics/program.py: compiled once, then kept
     appendix_names: list[str] | None = None  # how the text may name the 別表 (cached)
     source_digest: str | None = None  # sha256 of the rule file this version was read from
@@ -705,6 +726,14 @@ def resolve(doc: A.Document) -> Rulebook:
             _add_definition(book, d, pid)
     for d, where in book.definitions.values():
         _bind_names(book, d.expr, {}, where)
+    seen_assumptions: set[str] = set()
+    for a in doc.assumptions:
+        if a.name in seen_assumptions:
+            book.diagnostics.append(Diagnostic(code="resolve.duplicate-assumption", span=a.span,
+                                               message=f"assumption `{a.name}` is declared "
+                                               "twice"))
+        seen_assumptions.add(a.name)
+        _bind_names(book, a.expr, {}, None)
     for pid in book.order:
         _resolve_unit(book, pid)
     _check_rules(book)

@@ -20,7 +20,7 @@ from pathlib import Path
 from yakkan.engine.core.diagnostics import YakkanError
 from yakkan.engine.semantics import cache
 from yakkan.engine.semantics.program import program_of
-from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.semantics.resolve import Derived, Rulebook
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.load import (
     Source,
@@ -151,7 +151,7 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     digests = [s.digest for s in sources if s.doc is not None]  # in the order of `books`
     for b, digest in zip(books, digests, strict=True):
         b.source_digest = digest  # the rule file's content hash
-        b.cache.clear()  # derived forms (the graph) are rebuilt on demand
+        b.derived = Derived()  # derived forms (the graph) are rebuilt on demand
         program_of(b)  # the decision program is kept with the rulebook
     return books
 

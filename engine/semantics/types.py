@@ -207,6 +207,8 @@ def check_types(book: Rulebook) -> list[Diagnostic]:
     c = TypeChecker(book)
     for name in book.definitions:
         c.definition_type(name)
+    for a in book.doc.assumptions:
+        c.want_bool(a.expr, {}, "an assumption")
     for pid in book.order:
         u = book.provisions[pid].unit
         c.want_bool(u.condition, {}, "a unit's condition")

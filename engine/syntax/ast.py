@@ -88,6 +88,17 @@ class Definition(Node):
     comments: list[str] = []
 
 
+class Assumption(Node):
+    """`assume NAME "label" = EXPR`: a domain assumption the encoder declares where the text
+    does not state it (two plans never chosen together). The solver respects it; a case that
+    breaks it is warned about, never silently decided."""
+
+    name: str
+    label: str
+    expr: Expr
+    comments: list[str] = []
+
+
 class PeriodDef(Node):
     name: str
     expr: Expr
@@ -213,6 +224,7 @@ class Document(Node):
     outcomes: list[OutcomeDecl] = []
     facts: list[FactDecl] = []
     definitions: list[Definition] = []
+    assumptions: list[Assumption] = []
     units: list[Unit] = []
     corrections: list[Correction] = []
     comments: list[str] = []

@@ -553,6 +553,7 @@ def apply_sidecar(doc: A.Document, sidecar: dict[str, Any], file: str) -> list[D
     doc.trailing_comments = list(sidecar.get("trailing_comments") or [])
     doc.externals, doc.enums, doc.outcomes = carrier.externals, carrier.enums, carrier.outcomes
     doc.facts, doc.definitions = carrier.facts, carrier.definitions
+    doc.assumptions = carrier.assumptions
     doc.corrections = carrier.corrections
     out: list[Diagnostic] = []
     logic_units = {u.key: u for u in carrier.units}

@@ -4,7 +4,7 @@ The layout is fixed, never a matter of taste or line length:
 
 * two-space indentation, one statement per line, strings on one line (re-escaped);
 * the header's metas in the order number, issuer, version, effective, seed, language, memo;
-* declarations grouped in the order externals, enums, outcomes, facts, definitions, then the units in
+* declarations grouped in the order externals, enums, outcomes, facts, definitions, assumptions, then the units in
   document order, then top-level corrections; a blank line between groups and between
   top-level units;
 * inside a unit: label, text, proviso, kind, when, refs, readings, precedences, definitions,
@@ -345,6 +345,10 @@ class _Printer:
         label = f" {quote(x.label)}" if x.label is not None else ""
         self.emit(depth, f"define {name(x.name)}{label} = {format_expr(x.expr)}")
 
+    def assumption(self, x: A.Assumption) -> None:
+        self.comments(0, x.comments)
+        self.emit(0, f"assume {name(x.name)} {quote(x.label)} = {format_expr(x.expr)}")
+
     def correction(self, depth: int, x: A.Correction) -> None:
         self.emit(depth, f"correction {quote(x.seed)} -> {quote(x.encoded)} "
                          f"because {quote(x.reason)}")
@@ -491,6 +495,7 @@ def format_document(doc: A.Document) -> str:
         (doc.outcomes, p.outcome),
         (doc.facts, p.fact),
         (doc.definitions, lambda d: p.definition(0, d)),
+        (doc.assumptions, p.assumption),
     ]
     for items, emit in groups:
         if items:

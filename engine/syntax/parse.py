@@ -472,6 +472,8 @@ class Lower(Transformer[Token, Any]):
                 doc.facts.append(d)
             elif isinstance(d, A.Definition):
                 doc.definitions.append(d)
+            elif isinstance(d, A.Assumption):
+                doc.assumptions.append(d)
             elif isinstance(d, A.Unit):
                 doc.units.append(d)
             elif isinstance(d, A.Correction):
@@ -581,6 +583,11 @@ class Lower(Transformer[Token, Any]):
         name, label, expr = ch
         return A.Definition(name=str(name), label=unescape(label) if label else None,
                             expr=expr, span=self.sp(meta))
+
+    def assume(self, meta: Any, ch: list[Any]) -> A.Assumption:
+        name, label, expr = ch
+        return A.Assumption(name=str(name), label=unescape(label), expr=expr,
+                            span=self.sp(meta))
 
     def path(self, meta: Any, ch: list[Any]) -> list[str]:
         return [str(c) for c in ch]
@@ -888,7 +895,8 @@ def _attach_comments(doc: A.Document, comments: list[Token]) -> None:
     if not comments:
         return
     holders: list[tuple[int, Any]] = []
-    for d in (*doc.externals, *doc.enums, *doc.outcomes, *doc.facts, *doc.definitions):
+    for d in (*doc.externals, *doc.enums, *doc.outcomes, *doc.facts, *doc.definitions,
+              *doc.assumptions):
         if d.span:
             holders.append((d.span.line, d))
     for _, u in doc.iter_units():
