@@ -115,6 +115,9 @@ def _ground_lines(g: GroundView, prefix: str, rail: str) -> list[str]:
         out.append(f"{pad}要件: {_plain(g.requires_ja)}")
     for text, holds in g.unless_ja:
         out.append(f"{pad}ただし（除外）: {_plain(text)} — {holds}")
+    for head, lines in g.records:
+        out.append(f"{pad}{head}:")
+        out.extend(f"{pad}  {line}" for line in lines)
     for f in g.facts:
         tag = "（判断事項）" if f.judgment else ""
         out.append(f"{pad}  {f.label or f.path} = {f.value}{tag}  [{f.path}]")

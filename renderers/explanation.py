@@ -137,6 +137,8 @@ class GroundView:
     facts: list[FactRow]
     definitions: list[DefRow]
     relied_on: list[Relied]
+    # a list compared record by record: a heading per list, then the records that decided it
+    records: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def judgments(self) -> list[FactRow]:
@@ -374,7 +376,27 @@ def _ground(g: dict[str, Any], state: str, anchor: str, vocab: _Vocab) -> Ground
                    for u in g.get("unless_ja") or []],
         via=g.get("via"), facts=facts, definitions=defs,
         relied_on=[Relied(_req(r, "citation", where), None, r.get("relation"))
-                   for r in g.get("relied_on", [])])
+                   for r in g.get("relied_on", [])],
+        records=[_records(x) for x in g.get("records") or [] if isinstance(x, dict)])
+
+
+def _records(x: dict[str, Any]) -> tuple[str, list[str]]:
+    """A list compared record by record: its heading and the records that decided it."""
+    label = x.get("label") or x.get("list") or "?"
+    counts = [f"{x.get('records', 0)}件"]
+    if x.get("failing"):
+        counts.append(f"当たらない {x['failing']}件")
+    if x.get("unknown"):
+        counts.append(f"不明 {x['unknown']}件")
+    head = f"「{label}」の記録ごとの比較（{'・'.join(counts)}）"
+    lines = [str(r.get("text_ja") or r.get("ref") or "") for r in x.get("shown") or []
+             if isinstance(r, dict)]
+    if x.get("more"):
+        lines.append(f"ほか {x['more']}件")
+    if not lines:
+        lines.append("すべての記録が当たる" if x.get("quantifier") == "all"
+                     else "当たる記録はない")
+    return head, lines
 
 
 def _charges(c: Any, vocab: _Vocab) -> ChargesView | None:

@@ -128,8 +128,10 @@ def _random_value(rng: random.Random, book: Rulebook, path: str, t: I.YType,
     if t.base == "date":
         days = [as_of, *(v for v in lits if isinstance(v, dt.date))]
         return rng.choice(days) + dt.timedelta(days=rng.randint(-60, 60))
+    if t.ident == "duns":
+        return rng.choice(["12-345-6789", "98-765-4321"])
     if t.base == "text":
-        return rng.choice(["", "株式会社甲", "a'b\\c"])
+        return rng.choice(["", "株式会社甲", "㈱甲", "甲株式会社", "a'b\\c"])
     if t.base == "list":
         recs = []
         for _ in range(rng.randint(0, 3)):
@@ -264,7 +266,7 @@ def test_csv_and_parquet_give_what_json_lines_gives(fmt: str, tmp_path: Path) ->
                             str(r[c]).lower() if isinstance(r[c], bool) else str(r[c])
                             for c in cols])
     else:
-        table = pa.Table.from_pylist([{c: (r.get(c) if isinstance(r.get(c), list | bool)
+        table = pa.Table.from_pylist([{c: (r.get(c) if isinstance(r.get(c), list | bool | int)
                                            else str(r[c]) if r.get(c) is not None else None)
                                        for c in cols} for r in rows])  # lists: native
         pq.write_table(table, other)

@@ -101,6 +101,8 @@ def _value(t: I.YType) -> st.SearchStrategy[Any]:
         return st.dates(dt.date(2022, 1, 1), dt.date(2026, 12, 31)).map(str)
     if t.base == "duration":
         return st.integers(0, 4000).map(lambda n: f"{n}秒")
+    if t.ident == "duns":
+        return st.integers(0, 10**9 - 1).map(lambda n: f"{n:09d}")
     if t.base == "text":
         return st.text(max_size=5)
     fields = {f.name: _value(f.type) for f in t.fields}

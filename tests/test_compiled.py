@@ -57,8 +57,10 @@ def _near(book: Rulebook, path: str, t: I.YType, as_of: dt.date) -> st.SearchStr
                          st.integers(-400, 400))
     if t.base == "duration":
         return st.builds(lambda s: Duration(seconds=s), st.integers(0, 7200))
+    if t.ident == "duns":
+        return st.sampled_from(["12-345-6789", "98-765-4321"])
     if t.base == "text":
-        return st.sampled_from(["", "株式会社甲", "株式会社乙", "a"])
+        return st.sampled_from(["", "株式会社甲", "株式会社乙", "㈱甲", "a"])
     return st.none()
 
 

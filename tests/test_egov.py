@@ -125,7 +125,7 @@ def test_sidecar_carries_the_logic_keyed_by_unit_path() -> None:
     data = sidecar(book)
     entry = data["units"]["article:14_65/paragraph:2/item:6"]
     assert entry["citation"] == "第14条の65第2項第6号"
-    assert entry["logic"] == ["when plan4 and not applicant.duns_issued", "cites 「TSR D-U-N-S」"]
+    assert entry["logic"] == ["when plan4 and not applicant_duns_issued", "cites 「TSR D-U-N-S」"]
     assert "fact applicant.duns_issued: bool" in data["declarations"]
     assert data["effective"] == {"from": "2023-04-17", "until": None}
 

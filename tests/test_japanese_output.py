@@ -103,8 +103,9 @@ def english_in(text: str, doc: str) -> list[str]:
     return found
 
 
-# example cases that are input errors by design (no version in force at their date)
-INPUT_ERRORS = {"denwa-no-version-1999", "rakuten-no-version-2024"}
+# example cases that are input errors by design (no version in force at their date; a
+# malformed D-U-N-S® Number)
+INPUT_ERRORS = {"denwa-no-version-1999", "rakuten-no-version-2024", "denwa-plan4-duns-malformed"}
 
 
 @functools.cache

@@ -161,7 +161,7 @@ def test_hover_on_item_6_shows_the_provision_text(client: Client, denwa: tuple[s
     value = h["contents"]["value"]
     assert "**第14条の65第2項第6号**（契約者指定番号発信サービス利用契約申込の承諾）" in value
     assert "D-U-N-S® Numberの払出を受けていないとき。" in value
-    assert "when plan4 and not applicant.duns_issued" in value
+    assert "when plan4 and not applicant_duns_issued" in value
     assert h["range"]["start"] == {"line": pos["line"], "character": 4}
 
 
@@ -172,7 +172,7 @@ def test_hover_on_a_citation_in_text_and_on_a_fact(client: Client,
     h = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": pos})
     assert h["contents"]["value"].startswith("**第14条の65第2項第5号**")
     assert "第6種シェアードIP-PBXサービスを契約しないとき。" in h["contents"]["value"]
-    pos = _pos(text, "when plan4 and not applicant.duns_issued", 25)
+    pos = _pos(text, "then present(applicant.duns) else applicant.duns_issued", 40)
     h = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": pos})
     v = h["contents"]["value"]
     assert v.startswith("fact `applicant.duns_issued`: `bool`")
@@ -193,9 +193,9 @@ def test_definition_of_a_fact_a_definition_a_citation_and_an_enum_member(
         assert res and res[0]["uri"] == uri
         return str(lines[res[0]["range"]["start"]["line"]])
 
-    assert goto("when plan4 and not applicant.duns_issued", 25).startswith(
+    assert goto("then present(applicant.duns) else applicant.duns_issued", 40).startswith(
         "fact applicant.duns_issued: bool")
-    assert "define plan4" in goto("when plan4 and not applicant.duns_issued", 6)
+    assert "define plan4" in goto("when plan4 and not applicant_duns_issued", 6)
     # 「第4条の4の4（第2種グループ発信サービスの区別）」 → article 4_4_4
     assert goto("「第4条の4の4（第2種グループ発信サービスの区別）」", 3).lstrip().startswith(
         "article 4_4_4")
@@ -214,18 +214,18 @@ def test_references_to_a_provision_and_a_fact(client: Client, denwa: tuple[str, 
         "textDocument": {"uri": uri}, "position": pos, "context": {"includeDeclaration": False}})
     assert refs
     assert any("第4条の4の4" in lines[r["range"]["start"]["line"]] for r in refs)
-    pos = _pos(text, "when plan4 and not applicant.duns_issued", 25)
+    pos = _pos(text, "then present(applicant.duns) else applicant.duns_issued", 40)
     refs = client.request("textDocument/references", {
         "textDocument": {"uri": uri}, "position": pos, "context": {"includeDeclaration": True}})
     found = [lines[r["range"]["start"]["line"]] for r in refs]
     assert any(s.startswith("fact applicant.duns_issued") for s in found)
-    assert any("when plan4 and not applicant.duns_issued" in s for s in found)
+    assert any("then present(applicant.duns) else applicant.duns_issued" in s for s in found)
 
 
 def test_completion_of_fact_paths_enum_members_and_citations(
         client: Client, denwa: tuple[str, str]) -> None:
     uri, text = denwa
-    pos = _pos(text, "when plan4 and not applicant.duns_issued", len("when plan4 and not applicant."))
+    pos = _pos(text, "then present(applicant.duns) else applicant.duns_issued", len("then present(applicant.duns) else applicant."))
     res = client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": pos})
     labels = {i["label"] for i in res["items"]}
     assert {"applicant.duns_issued", "applicant.paying_late"} <= labels

@@ -32,10 +32,13 @@ def test_events_follow_the_program() -> None:
     decided = {e.node: (e.detail, e.value) for e in result.trace.of_kind(EventKind.DECIDE)}
     for name, o in result.outcomes.items():
         assert decided[f"outcome:{name}"] == (o.value, tuple(o.possible))
-    # a fact read is reported under the ground that read it, with its value
+    # a fact read is reported under the ground that first read it, with its value (第6号
+    # reads it through the definition applicant_duns_issued, which 備考3 computed first)
     app = next(r for r in result.outcomes["application"].grounds)
-    reads = [e for e in result.trace.children(app.ground.key) if e.kind is EventKind.FACT]
-    assert ("applicant.duns_issued", False) in [(e.detail, e.value) for e in reads]
+    assert app.facts["applicant.duns_issued"] is False
+    reads = [e for e in result.trace.of_kind(EventKind.FACT)
+             if e.detail == "applicant.duns_issued"]
+    assert [(e.value, e.parent in prog.grounds) for e in reads] == [(False, True)]
 
 
 def test_node_ids_are_stable_across_compiles() -> None:

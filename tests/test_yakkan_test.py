@@ -65,7 +65,7 @@ def test_a_wrong_expected_citation_fails_with_a_diff(tmp_path: Path) -> None:
     assert "    + 第14条の65第2項第6号" in out  # what applies instead
     # where the expected ground is instead, with the condition that failed
     assert "第14条の65第2項第7号 does not apply: plan4［true］ and not " \
-           "applicant.name_matches_docomo_holder［true］" in out
+           "applicant_name_matches［true］" in out
     assert out.strip().splitlines()[-1] == "0 passed, 1 failed"
     tc = ET.parse(junit).getroot().find(".//testcase")
     assert tc is not None
@@ -152,8 +152,9 @@ def test_coverage_lists_provisions_never_reached(tmp_path: Path) -> None:
     out = r.output
     assert "denwa 2023-04-17（2023-04-17～） 電話等サービス契約約款" in out
     assert "未到達（never reached）" in out
-    # 第4条の2 注1 defines registration_limit, which no ground or charge of a case reads
-    assert "第4条の2「契約者指定番号発信サービス」注1  [define registration_limit]" in out
+    # 第4条の2 注2 defines designated_lines, which no ground or charge of a case reads
+    assert "第4条の2「契約者指定番号発信サービス」注2「グループ発信サービス」  " \
+        "[define designated_lines]" in out
     # only rakuten cases, with denwa asked for: every denwa provision is never reached
     r = cli("test", "--coverage", "--format", "json", "--doc", "denwa",
             str(CASES / "rakuten-app-accept.yaml"))

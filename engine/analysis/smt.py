@@ -86,7 +86,9 @@ SEMANTICS_NOTE = (
     "three-valued (Kleene): every fact may be unknown, as in the interpreter; lists of "
     f"records bounded to at most {LIST_BOUND} records; decimal and money facts in steps of "
     "0.01; dates 1900-01-01…2199-12-31; observed absence (null) not modelled: cases "
-    "with an absent value are outside what is searched and proved"
+    "with an absent value are outside what is searched and proved; names compared by "
+    "same_name are searched among texts of a–z and 0–9 (which its normalisation leaves "
+    "as they are)"
 )
 
 
@@ -643,7 +645,20 @@ class Encoder:
     def call(self, fn: str, args: list[SV]) -> SV:
         if fn == "known":
             return SV("bool", TRUE(), args[0].known)
+        if fn == "present":  # observed absence is not modelled: a known value is present
+            return SV("bool", args[0].known, TRUE())
         known = z3.And([a.known for a in args]) if args else TRUE()
+        if fn == "same_name":
+            # core/textnorm.name_key is the identity on a name of ASCII letters and digits:
+            # the search is kept to such names (a guard, like the inputs on which the
+            # interpreter raises), where same_name is text equality
+            a, b = args
+            if a.t != "text" or b.t != "text":
+                raise Unsupported("same_name of a non-text")
+            plain = z3.Star(z3.Union(z3.Range("a", "z", ctx()), z3.Range("0", "9", ctx())))
+            for x in (a, b):
+                self.guards.append(z3.Implies(x.known, z3.InRe(x.val, plain)))
+            return SV("bool", known, a.val == b.val)
         if fn == "len":
             if args[0].t != "list":
                 raise Unsupported("len of a non-list")

@@ -1,7 +1,8 @@
 """The fixed table of builtin functions an expression may call (`Call.fn`).
 
 Each builtin is pure and Kleene-strict: an unknown (None) argument gives an unknown result,
-and an observed absence (`values.ABSENT`) gives `ABSENT`; except `known`, which asks whether
+and an observed absence (`values.ABSENT`) gives `ABSENT` (a comparison, `same_name`, gives
+false: an absent name is nobody's name, as `==` with absence is false); except `known`, which asks whether
 the case says anything (a value or its absence), and `present`, which asks whether there is
 a value (true), observed absence (false) or nothing known (unknown). Nothing outside this
 table can be called.
@@ -16,6 +17,7 @@ from typing import Any
 
 from yakkan.engine.core.money import add_tax, units_started
 from yakkan.engine.core.periods import Duration, days_inclusive, late_interest, period_end
+from yakkan.engine.core.textnorm import same_name
 from yakkan.engine.core.values import ABSENT
 
 
@@ -79,8 +81,12 @@ BUILTINS: dict[str, tuple[Callable[..., Any], str, str]] = {
     "min": (_min, "any", "the smaller"),
     "max": (_max, "any", "the larger"),
     "days": (_days, "int", "a duration in days"),
+    "same_name": (same_name, "bool",
+                  "two names (名義) are the same under core/textnorm.name_key: NFKC and width, "
+                  "whitespace, 法人格 abbreviations ((株)/㈱ = 株式会社 …)"),
 }
 STRICT_EXEMPT = {"known", "present"}
+COMPARISONS = frozenset({"same_name"})  # false, not absent, where an argument is absent
 
 
 def call(fn: str, args: list[Any]) -> Any:
@@ -92,7 +98,8 @@ def call(fn: str, args: list[Any]) -> Any:
     if any(a is None for a in args):
         return None
     if any(a is ABSENT for a in args):
-        return ABSENT
+        # a comparison: an absent name is the same as no name (as `==` with absence)
+        return False if fn in COMPARISONS else ABSENT
     return BUILTINS[fn][0](*args)
 
 

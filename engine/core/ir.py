@@ -81,12 +81,15 @@ class FieldDecl(Node):
 
 
 class YType(Node):
-    """A fact's type. `enum_name` names a declared enum; `members` holds inline ones."""
+    """A fact's type. `enum_name` names a declared enum; `members` holds inline ones;
+    `ident` a typed identifier (`duns`, `core/textnorm.IDENTIFIERS`): a text whose values are
+    validated against the identifier's pattern and kept in its canonical form."""
 
     base: BaseType
     enum_name: str | None = None
     members: list[EnumMember] = []
     fields: list[FieldDecl] = []
+    ident: str | None = None
 
     def describe(self) -> str:
         if self.base == "enum":
@@ -94,6 +97,8 @@ class YType(Node):
             return f"one of {names}" if names else f"enum {self.enum_name}"
         if self.base == "list":
             return "a list of records"
+        if self.ident:
+            return self.ident
         return self.base
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.core.periods import _DURATION_RE
+from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.features.tables import AGAINST, Summary, format_of
 from yakkan.engine.runtime.case import (
     ABSENT_OK,
@@ -34,7 +35,14 @@ from yakkan.engine.runtime.case import (
     MAX_INT,
     MAX_TEXT,
 )
-from yakkan.engine.runtime.sql import ABSENT_SUFFIX, AS_OF, DECIMAL, DUCKDB, compile_sql, sql_type
+from yakkan.engine.runtime.sql import (
+    ABSENT_SUFFIX,
+    AS_OF,
+    DECIMAL,
+    DUCKDB,
+    compile_sql,
+    sql_type,
+)
 from yakkan.engine.semantics.program import UNDETERMINED
 
 D = DUCKDB
@@ -296,6 +304,13 @@ def _value_checks(path: str, v: str, t: Any, var: str | None = None) -> list[tup
                     f"{d} > DATE {_lit(DATE_MAX.isoformat())})", f"{path}: date out of range"))
     elif b == "text":
         out.append((f"(length({v}) > {MAX_TEXT})", f"{path}: text too long"))
+        if t.ident in IDENTIFIERS:  # as `core/textnorm.canonical_id` reads it
+            ident = IDENTIFIERS[t.ident]
+            src, dst = "０１２３４５６７８９‐‑‒–—―−－ｰ﹣", "0123456789----------"
+            x = f"trim(translate({v}, {_lit(src)}, {_lit(dst)}))"
+            out.append((f"(NOT regexp_full_match({x}, '[0-9]+(-[0-9]+)*') OR "
+                        f"length(replace({x}, '-', '')) <> {ident.digits})",
+                        f"{path}: not {ident.describe()}"))
     elif b == "enum":
         members = ", ".join(_lit(m.name) for m in t.members)
         if members:

@@ -27,14 +27,14 @@ from typing import Any
 
 from yakkan import __version__
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
-from yakkan.engine.core.ir import Lit, Quant, Ref, walk
-from yakkan.engine.core.labels import FORCE_LABELS
+from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
+from yakkan.engine.core.labels import FORCE_LABELS, show
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
 from yakkan.engine.features.jatext import Vocabulary, ja_text
 from yakkan.engine.runtime.case import case_header, facts_dict, read_case_data, validate_facts
-from yakkan.engine.runtime.evaluate import GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.runtime.evaluate import RECORDS, GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
@@ -196,7 +196,112 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
         + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
         "via": book.cite(g.via) if g.via else None,
+        "records": records_json(book, [*conds, *([g.requires] if g.requires else []),
+                                       *g.unless,
+                                       *(program_of(book).definitions[n]
+                                         for n in r.definitions
+                                         if n in program_of(book).definitions)], r.values),
     }
+
+
+MAX_RECORDS = 20  # records shown per quantifier (the rest are counted)
+
+
+def records_json(book: Rulebook, exprs: list[Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """A list compared record by record (`all(l in lines: …)`), line by line: the records
+    that decided the quantifier — for `all` those that are not true, for `any` those that
+    are not false — each with the comparisons evaluated for it (the branch an `if` took) and
+    the values compared; `lines[2]` is the second record. The other records are counted."""
+    out: list[dict[str, Any]] = []
+    vocab = vocabulary(book)
+    for e in exprs:
+        for n in walk(e):
+            if not isinstance(n, Quant) or n.q not in ("all", "any"):
+                continue
+            recs = values.get(f"{n.nid or id(n)}{RECORDS}")
+            if not isinstance(recs, list):
+                continue
+            src = ".".join(n.source.path)
+            decisive = [x for x in recs if x.value is not (n.q == "all")]
+            shown = decisive[:MAX_RECORDS]
+            lines = [_record_json(book, vocab, n, src, x) for x in shown]
+            out.append({"list": src, "label": vocab.label(src), "quantifier": n.q,
+                        "records": len(recs),
+                        "holding": sum(1 for x in recs if x.value is True),
+                        "failing": sum(1 for x in recs if x.value is False),
+                        "unknown": sum(1 for x in recs if x.value is None),
+                        "shown": lines, "more": len(decisive) - len(shown)})
+    return out
+
+
+def _record_json(book: Rulebook, vocab: Any, q: Quant, src: str, x: Any) -> dict[str, Any]:
+    ftypes = {fd.name: fd.type for fd in book.facts[src].type.fields} if src in book.facts \
+        else {}
+
+    def operand(e: Any, v: Any) -> dict[str, Any]:
+        if isinstance(e, Ref) and e.path[0] == q.var and len(e.path) == 2:
+            path = f"{src}.{e.path[1]}"
+            t = ftypes.get(e.path[1])
+            return {"expr": to_text(e, {}), "path": path, "own": True,
+                    "label": vocab.label(path), "value": jsonable(v),
+                    "shown": show(v, t.base if t else None)}
+        name = ".".join(e.path) if isinstance(e, Ref) else None
+        return {"expr": to_text(e, {}), "path": name, "own": False,
+                "label": vocab.label(name) if name else None, "value": jsonable(v),
+                "shown": show(v)}
+
+    comps = []
+    for c in x.comparisons:
+        node = c.node
+        if isinstance(node, Call):
+            kind = node.fn
+            ops = [operand(a, v) for a, v in zip(node.args, c.values, strict=True)]
+        else:
+            kind = node.op
+            ops = [operand(node.left, c.values[0]), operand(node.right, c.values[1])]
+        comps.append({"op": kind, "operands": ops, "holds": c.value})
+    rec = x.record if isinstance(x.record, dict) else {}
+    fields = {k: jsonable(v) for k, v in rec.items() if v is not None}
+    ref = f"{src}[{x.index + 1}]"
+    # the record's own texts the body reads (a name), shown beside its reference
+    compared = {o["path"] for c in comps for o in c["operands"]}
+    context = [f"{show(rec.get(n.path[1]))}" for n in walk(q.body) if q.body is not None
+               and isinstance(n, Ref) and n.path[0] == q.var and len(n.path) == 2
+               and (t := ftypes.get(n.path[1])) is not None and t.base == "text"
+               and not t.ident and f"{src}.{n.path[1]}" not in compared
+               and isinstance(rec.get(n.path[1]), str)]
+    shown_ref = f"{ref}（{'・'.join(dict.fromkeys(context))}）" if context else ref
+    return {"ref": ref, "index": x.index + 1, "holds": x.value, "fields": fields,
+            "comparisons": comps, "text_ja": _record_ja(shown_ref, comps, x.value)}
+
+
+def _record_ja(ref: str, comps: list[dict[str, Any]], holds: Any) -> str:
+    """One record in words: `lines[2]: 12-345-6789（…のD-U-N-S® Number） ≠ 98-765-4321（…）`."""
+    def op(o: dict[str, Any]) -> str:
+        return f"{o['shown']}（{o['label'] or o['expr']}）"
+
+    parts = []
+    for c in comps:
+        ops = c["operands"]
+        if c["op"] == "present":
+            if c["holds"] is False:
+                parts.append(f"{ops[0]['label'] or ops[0]['expr']}なし")
+            elif c["holds"] is None:
+                parts.append(f"{ops[0]['label'] or ops[0]['expr']}不明")
+            continue
+        if c["op"] == "same_name":
+            rel = {True: "＝", False: "≠", None: "？"}[c["holds"]]
+            parts.append(f"{op(ops[0])} {rel} {op(ops[1])}（名義として比較）")
+            continue
+        sym = {"==": ("＝", "≠"), "!=": ("≠", "＝")}.get(c["op"])
+        if sym is not None and c["holds"] is not None:
+            rel = sym[0] if c["holds"] else sym[1]
+        else:
+            rel = {"<": "＜", "<=": "≦", ">": "＞", ">=": "≧"}.get(c["op"], c["op"])
+            rel += {True: "", False: " が成り立たない", None: " は不明"}[c["holds"]]
+        parts.append(f"{op(ops[0])} {rel} {op(ops[1])}")
+    verdict = {True: "当たる", False: "当たらない", None: "不明"}[holds]
+    return f"{ref}: {'、'.join(parts) or '比較なし'} ⇒ {verdict}"
 
 
 def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,

@@ -198,6 +198,7 @@ class _Writer:
             "units_started": lambda: f"{a[0]}の{a[1]}までごとの数",
             "known": lambda: f"{a[0]}が判明している",
             "present": lambda: f"{a[0]}がある",
+            "same_name": lambda: f"{a[0]}と{a[1]}が同じ名義である",
         }
         try:
             return words[e.fn]()

@@ -46,6 +46,7 @@ from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.money import parse_jpy
 from yakkan.engine.core.numerals import normalize_width, parse_date
 from yakkan.engine.core.periods import Duration, parse_duration
+from yakkan.engine.core.textnorm import IDENTIFIERS, canonical_id
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax.load import bundled_ids, read_text
@@ -302,7 +303,27 @@ def _field_type(t: I.YType, name: str) -> Any:
         return list[rec]
     if t.base == "duration":
         return DurationT
+    if t.ident in IDENTIFIERS:
+        return _ident_type(t.ident)
     return SCALARS[t.base]
+
+
+def _ident_type(kind: str) -> Any:
+    """A typed identifier (`duns`): validated against its pattern, kept canonical."""
+    ident = IDENTIFIERS[kind]
+
+    def check(v: Any) -> str:
+        if not isinstance(v, str):
+            raise _bad(f"expected {ident.label} as text, got {_short(v)}",
+                       f'write it in quotes: "{ident.example}" (a number loses its leading '
+                       "zeros)")
+        try:
+            return canonical_id(kind, _text(v))
+        except ValueError as e:
+            raise _bad(_clip(str(e), 200), f"write {ident.describe()}; a number the case "
+                       "does not have is left out (unknown) or null (there is none)") from None
+    return Annotated[str, BeforeValidator(check), WithJsonSchema(
+        {"type": "string", "pattern": ident.pattern, "description": ident.describe()})]
 
 
 def _build(tree: dict[str, Any], name: str, labels: dict[str, str]) -> type[BaseModel]:

@@ -48,11 +48,14 @@ from yakkan.engine.semantics.program import (
 from yakkan.engine.semantics.resolve import Rulebook
 
 __all__ = [
+    "RECORDS",
+    "Comparison",
     "EvalError",
     "Evaluator",
     "GroundResult",
     "OutcomeResult",
     "Record",
+    "RecordResult",
     "Result",
     "compared_facts",
     "compared_literals",
@@ -62,6 +65,33 @@ __all__ = [
 
 
 AGAINST = ("refuse", "requirement", "may_refuse")
+# builtins whose evaluations inside a record are shown with it (`Comparison`)
+COMPARING = frozenset({"same_name", "present"})
+# the key under which a quantifier's records are kept in a Record's values: `<nid>#records`
+RECORDS = "#records"
+_STOP = object()  # an unknown `where` of count/sum/min/max: the whole quantifier is unknown
+_SKIP = object()  # a record `where` leaves out
+
+
+@dataclass
+class Comparison:
+    """A comparison evaluated for one record of `all`/`any`: the node (`Compare`, or a call
+    of `same_name`/`present`), its operands' values and its value."""
+
+    node: Any
+    values: list[Any]
+    value: Any
+
+
+@dataclass
+class RecordResult:
+    """One record of `all`/`any` as evaluated: its index (0-based), the record, the body's
+    value and the comparisons evaluated for it (only the branch an `if` took)."""
+
+    index: int
+    record: Any
+    value: Any
+    comparisons: list[Comparison]
 
 
 @dataclass
@@ -157,6 +187,9 @@ class Evaluator:
         self.applies_memo: dict[str, bool | None] = {}
         self.results: dict[str, GroundResult] = {}
         self.ground_recs: dict[str, Record] = {}
+        # inside a record of `all`/`any`: the comparisons evaluated for it, so an explanation
+        # can show a list line by line (`Comparison`, `RECORDS`)
+        self.sink: list[Comparison] | None = None
 
     def fresh(self) -> Record:
         """Start a new record (a charge line, a definition asked for by itself)."""
@@ -187,9 +220,10 @@ class Evaluator:
                 return None if v is None else not v
             case I.Compare():
                 a, b = self.ev(e.left, env), self.ev(e.right, env)
-                if a is None or b is None:
-                    return None
-                return compare(e.op, a, b)
+                v = None if a is None or b is None else compare(e.op, a, b)
+                if self.sink is not None:
+                    self.sink.append(Comparison(e, [a, b], v))
+                return v
             case I.MemberOf():
                 a = self.ev(e.operand, env)
                 opts = [self.ev(o, env) for o in e.options]
@@ -209,7 +243,11 @@ class Evaluator:
                 v = self.ev(e.operand, env)
                 return v if v is None or v is ABSENT else -v
             case I.Call():
-                return call(e.fn, [self.ev(a, env) for a in e.args])
+                args = [self.ev(a, env) for a in e.args]
+                v = call(e.fn, args)
+                if self.sink is not None and e.fn in COMPARING:
+                    self.sink.append(Comparison(e, args, v))
+                return v
             case I.Quant():
                 v = self.quant(e, env)
                 self.note(e, v)
@@ -286,6 +324,8 @@ class Evaluator:
         self.rec.facts.update(reads.facts)
         self.rec.definitions.update(reads.definitions)
         self.rec.values.update((n, self.defs.get(n)) for n in reads.definitions)
+        # a list the definition compared record by record is shown with the ground using it
+        self.rec.values.update((k, v) for k, v in reads.values.items() if k.endswith(RECORDS))
         self.rec.relied.extend(r for r in reads.relied if r not in self.rec.relied)
         self.rec.definitions[name] = where
         return self.defs[name]
@@ -297,20 +337,37 @@ class Evaluator:
         if src is ABSENT:
             src = []
         results: list[Any] = []
-        for rec in src:
-            inner = dict(env)
-            inner[e.var] = rec
-            if e.where is not None:
-                w = self.truth(self.ev(e.where, inner))
-                if w is None:
-                    if e.q in ("count", "sum", "min", "max"):
-                        return None
-                    results.append(None)
+        shown: list[RecordResult] | None = [] if e.q in ("all", "any") else None
+        outer_sink = self.sink
+        try:
+            for i, rec in enumerate(src):
+                inner = dict(env)
+                inner[e.var] = rec
+                self.sink = [] if shown is not None else outer_sink
+                r = self._record(e, inner)
+                if r is _STOP:
+                    return None
+                if r is _SKIP:
                     continue
-                if not w:
-                    continue
-            results.append(self.ev(e.body, inner) if e.body is not None else True)
+                results.append(r)
+                if shown is not None:
+                    shown.append(RecordResult(i, rec, r, self.sink or []))
+        finally:
+            self.sink = outer_sink
+        if shown is not None:
+            self.rec.values[f"{e.nid or id(e)}{RECORDS}"] = shown
         return fold(e.q, e.body is not None, results)
+
+    def _record(self, e: I.Quant, inner: dict[str, Any]) -> Any:
+        """One record of a quantifier: its body's value; `_SKIP` when `where` leaves it
+        out; `_STOP` when an unknown `where` makes a count, sum, min or max unknown."""
+        if e.where is not None:
+            w = self.truth(self.ev(e.where, inner))
+            if w is None:
+                return _STOP if e.q in ("count", "sum", "min", "max") else None
+            if not w:
+                return _SKIP
+        return self.ev(e.body, inner) if e.body is not None else True
 
     # grounds and decisions
     def applies(self, key: str) -> bool | None:

@@ -509,7 +509,12 @@ class _Compiler:
                                                                                e.right.ty):
             raise NotCompilable(f"a comparison of durations{_where(e)}")
         op = "=" if e.op == "==" else "<>" if e.op == "!=" else e.op
-        plain = f"({a.v} {op} {b.v})"
+        if str(e.left.ty).startswith("id:") or str(e.right.ty).startswith("id:"):
+            # typed identifiers equal when their digits do (a Parquet column is read as
+            # written: its hyphens and full-width digits are not yet the canonical form)
+            plain = f"({self._id_digits(a.v)} {op} {self._id_digits(b.v)})"
+        else:
+            plain = f"({a.v} {op} {b.v})"
         if a.absent is None and b.absent is None:
             return SV(plain)
         aa, ba = a.absent or "FALSE", b.absent or "FALSE"
@@ -535,6 +540,35 @@ class _Compiler:
             v = f"({a.v} {e.op} {b.v})"
         return self._strict(v, [a, b])
 
+    def _id_digits(self, v: str) -> str:
+        """An identifier's digits: full-width digits and dashes read as ASCII, hyphens and
+        spaces dropped (`core/textnorm.canonical_id` keeps the same digits)."""
+        src, dst = "０１２３４５６７８９‐‑‒–—―−－ｰ﹣", "0123456789----------"
+        return (f"regexp_replace(translate({v}, {self.d.string(src)}, {self.d.string(dst)}),"
+                f" {self.d.string('[- ]')}, '', 'g')" if self.d.name == "duckdb" else
+                f"regexp_replace(translate({v}, {self.d.string(src)}, {self.d.string(dst)}),"
+                f" {self.d.string('[- ]')}, '')")
+
+    def _name_key(self, v: str) -> str:
+        """`core/textnorm.name_key` in SQL: the same replacements, translation, removal of
+        spaces and 法人格 table, in the same order."""
+        from yakkan.engine.core.textnorm import (
+            CORPORATE_FORMS,
+            SPACES,
+            WIDTH_FROM,
+            WIDTH_PAIRS,
+            WIDTH_TO,
+        )
+
+        s = self.d.string
+        for a, b in WIDTH_PAIRS:
+            v = f"replace({v}, {s(a)}, {s(b)})"
+        v = f"translate({v}, {s(WIDTH_FROM)}, {s(WIDTH_TO)})"
+        v = f"translate({v}, {s(SPACES)}, '')"
+        for short, full in CORPORATE_FORMS:
+            v = f"replace({v}, {s(short)}, {s(full)})"
+        return v
+
     def _strict(self, v: str, args: list[SV]) -> SV:
         """Kleene-strict: unknown in → unknown out; else absent in → absent out."""
         absents = [x.absent for x in args if x.absent is not None]
@@ -557,6 +591,15 @@ class _Compiler:
                 return SV(f"(CASE WHEN {a.v} IS NULL THEN NULL ELSE TRUE END)")
             return SV(f"(CASE WHEN {a.absent} THEN FALSE WHEN {a.v} IS NULL THEN NULL "
                       "ELSE TRUE END)")
+        if fn == "same_name":  # `core/textnorm.name_key`, the same table in SQL
+            a, b = args
+            plain = f"({self._name_key(a.v)} = {self._name_key(b.v)})"
+            absents = [x.absent for x in args if x.absent is not None]
+            if not absents:
+                return SV(plain)
+            # as `==`: unknown wins; else an absent name is the same as no name (false)
+            return SV(f"(CASE WHEN {a.unknown()} OR {b.unknown()} THEN NULL "
+                      f"WHEN {' OR '.join(absents)} THEN FALSE ELSE {plain} END)")
         if fn == "len":  # (Spark's size(NULL) is -1, not unknown: guard it)
             xs = args[0].v
             return SV(f"(CASE WHEN {xs} IS NULL THEN NULL ELSE {self.d.length}({xs}) END)")

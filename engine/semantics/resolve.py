@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
 from yakkan.engine.core.numerals import normalize_width
+from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.semantics.citations import (
     CitationSyntaxError,
     CiteGroup,
@@ -706,8 +707,8 @@ def resolve(doc: A.Document) -> Rulebook:
             book.diagnostics.append(Diagnostic(
                 code="resolve.unknown-type", span=f.type.span,
                 message=f"`{f.type.enum_name}` is not a type",
-                hint=did_you_mean(f.type.enum_name, [*I.SCALAR_TYPES, *book.enums])
-                or "types: " + ", ".join(I.SCALAR_TYPES)))
+                hint=did_you_mean(f.type.enum_name, [*I.SCALAR_TYPES, *IDENTIFIERS, *book.enums])
+                or "types: " + ", ".join([*I.SCALAR_TYPES, *IDENTIFIERS])))
         for t in (f.type, *(fd.type for fd in f.type.fields)):
             if t.base == "enum" and t.enum_name:
                 if t.enum_name in book.enums:
@@ -716,7 +717,8 @@ def resolve(doc: A.Document) -> Rulebook:
                     book.diagnostics.append(Diagnostic(
                         code="resolve.unknown-type", span=t.span,
                         message=f"`{t.enum_name}` is not a type",
-                        hint=did_you_mean(t.enum_name, [*I.SCALAR_TYPES, *book.enums])))
+                        hint=did_you_mean(t.enum_name, [*I.SCALAR_TYPES, *IDENTIFIERS,
+                                                        *book.enums])))
         book.facts[key] = f
     build_index(doc, book)
     for d in doc.definitions:

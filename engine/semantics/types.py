@@ -12,6 +12,7 @@ from typing import assert_never
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import BUILTINS, NAMES
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
+from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.semantics.resolve import Rulebook
 
 NUMERIC = {"int", "decimal", "money", "percent"}
@@ -38,6 +39,8 @@ class TypeChecker:
     def fact_type(self, t: I.YType, path: str) -> str:
         if t.base == "enum":
             return t.enum_name or f"fact:{path}"
+        if t.ident:  # a typed identifier compares with its own kind only (`id:duns`)
+            return f"id:{t.ident}"
         return t.base
 
     def type_of(self, e: I.Expr, scope: dict[str, I.YType]) -> str:
@@ -119,6 +122,15 @@ class TypeChecker:
             return ANY
         if e.fn in ("known", "present"):
             return "bool"
+        if e.fn == "same_name":
+            if len(e.args) != 2:
+                self.err("type.arity", f"`same_name` takes two names, not {len(e.args)}", e,
+                         "write `same_name(a, b)`: it compares two names")
+            for arg in e.args:
+                t = self.typeof(arg, scope)
+                if t not in ("text", ANY):
+                    self.err("type.mismatch", f"`same_name` compares names (text), not "
+                             f"{self.show(t)}", arg)
         res = BUILTINS[e.fn][1]
         return ANY if res == "any" else res
 
@@ -161,6 +173,8 @@ class TypeChecker:
                      "compare it with something, e.g. `x > 0` or `x == member`")
 
     def show(self, t: str) -> str:
+        if t.startswith("id:"):
+            return IDENTIFIERS[t[3:]].label if t[3:] in IDENTIFIERS else t
         if t.startswith("member:"):
             return f"the enum member `{t[7:]}`"
         if t.startswith("fact:"):
@@ -183,7 +197,11 @@ class TypeChecker:
                 return
         if a.startswith("member:") and b.startswith("member:"):
             return
-        self.err("type.mismatch", f"cannot compare {self.show(a)} with {self.show(b)}", e)
+        hint = None
+        if a.startswith("id:") or b.startswith("id:"):
+            hint = "an identifier equals only an identifier of its kind (its canonical form)"
+        self.err("type.mismatch", f"cannot compare {self.show(a)} with {self.show(b)}", e,
+                 hint)
 
     def arith(self, e: I.Arith, a: str, b: str) -> str:
         if ANY in (a, b):

@@ -262,7 +262,7 @@ def _type(t: I.YType, depth: int) -> list[str]:
         if t.enum_name is not None:
             return [name(t.enum_name)]
         return ["enum { " + _members(t.members) + " }"]
-    return [t.base]
+    return [t.ident or t.base]
 
 
 # ---- document --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from lark.exceptions import (
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
 from yakkan.engine.core.numerals import normalize_width, parse_date
+from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.syntax import ast as A
 
 MAX_DEPTH = 120
@@ -565,6 +566,8 @@ class Lower(Transformer[Token, Any]):
         name = str(ch[0])
         if name in I.SCALAR_TYPES:
             return I.YType(base=name, span=self.sp(meta))
+        if name in IDENTIFIERS:  # a typed identifier: a text with a pattern (duns)
+            return I.YType(base="text", ident=name, span=self.sp(meta))
         return I.YType(base="enum", enum_name=name, span=self.sp(meta))
 
     def t_list(self, meta: Any, ch: list[Any]) -> I.YType:
