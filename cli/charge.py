@@ -7,7 +7,6 @@ import json
 import sys
 
 from yakkan.cli.output import emit
-from yakkan.engine.features.charges import compute_charges, report_json
 from yakkan.renderers.charges_render import render_charges, rich_table, text_table
 
 
@@ -16,12 +15,9 @@ def run_charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     """`yakkan charge CASE`: price a case and print the lines, subtotals, tax and total.
     The JSON carries the document's `vocabulary` (fact labels, types, enum members' names),
     so every format shows names and values in Japanese."""
-    from yakkan.engine.features.explain import prepare, vocabulary_json
+    from yakkan.engine.features.explain import charge_json, prepare
 
-    p = prepare(case, doc, as_of)
-    d = report_json(compute_charges(p.book, p.facts, p.as_of))
-    d["case"] = {"path": p.path, "title": p.title}
-    d["vocabulary"] = vocabulary_json(p.book)
+    d = charge_json(prepare(case, doc, as_of))
     if fmt == "json":
         out = json.dumps(d, ensure_ascii=False, indent=2)
     elif fmt == "text":

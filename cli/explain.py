@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 from yakkan.cli.output import emit
-from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
-from yakkan.engine.features.explain import ask, explain_case
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.features.explain import explain_case, select_outcomes
 from yakkan.renderers.explain_text import text_report
 
 
@@ -23,19 +23,7 @@ def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
             "events to the JSON output", hint="add --format json")])
     data = explain_case(case, doc, as_of, trace=trace)
     if outcomes:
-        names = [o["name"] for o in data["outcomes"]]
-        by_label = {o["label"]: o["name"] for o in data["outcomes"] if o.get("label")}
-        asked = tuple(by_label.get(n, n) for n in outcomes)
-        unknown = [n for n, a in zip(outcomes, asked, strict=True) if a not in names]
-        if unknown:
-            raise YakkanError([Diagnostic(
-                code="usage.unknown-outcome", message=f"no outcome `{unknown[0]}` in "
-                f"{data['document']} {data['version']}",
-                hint=did_you_mean(unknown[0], [*names, *by_label])
-                or "outcomes: " + ", ".join(names))])
-        ask(data, asked)
-        if fmt == "json":
-            data["outcomes"] = [o for o in data["outcomes"] if o["name"] in asked]
+        select_outcomes(data, outcomes, only=fmt == "json")
     if fmt == "json":
         out = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "text":

@@ -256,6 +256,19 @@ def test_cmd(paths: tuple[str, ...], fmt: str, junit: str | None, want_coverage:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (the default is reachable from this machine only)")
+@click.option("--port", default=8000, show_default=True, type=int, help="port to listen on")
+@click.option("--clauses", default=None, metavar="DIR",
+              help="serve the documents in DIR (one folder of .yk files per document) "
+                   "instead of the bundled ones")
+def serve(host: str, port: int, clauses: str | None) -> None:
+    """Start the reviewer's console: case form, explanations, documents, amendments, API."""
+    from yakkan.cli.serve import run_serve
+    run(lambda: run_serve(host, port, clauses))
+
+
+@main.command()
 def lsp() -> None:
     """Serve the language server protocol on stdin/stdout (for editors)."""
     from yakkan.cli.lsp import run_lsp

@@ -139,6 +139,7 @@ class GroundView:
     relied_on: list[Relied]
     # a list compared record by record: a heading per list, then the records that decided it
     records: list[tuple[str, list[str]]] = field(default_factory=list)
+    id: str = ""  # the provision id (a link to its text, where the page has one)
 
     @property
     def judgments(self) -> list[FactRow]:
@@ -377,7 +378,8 @@ def _ground(g: dict[str, Any], state: str, anchor: str, vocab: _Vocab) -> Ground
         via=g.get("via"), facts=facts, definitions=defs,
         relied_on=[Relied(_req(r, "citation", where), None, r.get("relation"))
                    for r in g.get("relied_on", [])],
-        records=[_records(x) for x in g.get("records") or [] if isinstance(x, dict)])
+        records=[_records(x) for x in g.get("records") or [] if isinstance(x, dict)],
+        id=str(g.get("id") or ""))
 
 
 def _records(x: dict[str, Any]) -> tuple[str, list[str]]:

@@ -90,7 +90,8 @@ def kind(root: dict[str, Any], node: dict[str, Any]) -> str:
     if t == "string":
         desc = node.get("description", "")
         return "date" if desc.startswith("a date") else \
-            "duration" if desc.startswith("a duration") else "text"
+            "duration" if desc.startswith("a duration") else \
+            "identifier" if "pattern" in node else "text"
     return {"integer": "integer", "number": "decimal", "boolean": "bool", "object": "object",
             "array": "array"}[t]
 
@@ -111,6 +112,10 @@ def valid(root: dict[str, Any], node: dict[str, Any], depth: int = 0) -> st.Sear
     if k == "enum":
         values = node["enum"]
         return st.sampled_from(values)
+    if k == "identifier":  # a typed identifier (a D-U-N-S® Number): what its pattern allows
+        arm = next(deref(root, a) for a in node.get("anyOf", [node]) if a.get("type") != "null")
+        ident = st.from_regex(arm["pattern"], fullmatch=True)
+        return st.one_of(ident, st.none()) if nullable(root, node) else ident
     base: st.SearchStrategy[Any] = {
         "bool": st.booleans(),
         "integer": st.integers(0, 500),
@@ -138,6 +143,7 @@ BAD: dict[str, list[Any]] = {
     "bool": ["yes", "no", "on", "off", 1, 0, "true", "False", None],
     "enum": ["zzz", 1, True, None, ["a"]],
     "text": [1, True, ["a"], {"a": 1}],
+    "identifier": [1, True, "", "12-345-67890", "abc", ["a"]],
     "object": ["x", 1, [], True, None],
     "array": [{"a": 1}, "x", 1, None, True],
 }

@@ -1,7 +1,7 @@
 """The tree shows the pipeline: imports go one way, from a higher layer to a lower one.
 
 Layers, lowest first (README, "Layout and pipeline"):
-core → syntax → semantics → runtime → analysis | features → renderers → cli.
+core → syntax → semantics → runtime → analysis | features → renderers → console → cli.
 A module may import its own layer and any lower one; `analysis` and `features` are siblings
 and do not import each other; the engine never imports `renderers` or `cli`. Every import
 counts, including those inside functions (a lazy import is still a dependency).
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RANK = {"core": 0, "syntax": 1, "semantics": 2, "runtime": 3, "analysis": 4, "features": 4,
-        "renderers": 5, "cli": 6}
+        "renderers": 5, "console": 6, "cli": 7}
 
 
 def layer_of(module: str) -> str | None:
@@ -32,7 +32,7 @@ def layer_of(module: str) -> str | None:
 def modules() -> list[tuple[str, Path]]:
     out = []
     for folder, pkg in (("engine", "yakkan.engine"), ("renderers", "yakkan.renderers"),
-                        ("cli", "yakkan.cli")):
+                        ("console", "yakkan.console"), ("cli", "yakkan.cli")):
         for f in sorted((ROOT / folder).rglob("*.py")):
             rel = f.relative_to(ROOT / folder).with_suffix("")
             name = ".".join([pkg, *[p for p in rel.parts if p != "__init__"]])

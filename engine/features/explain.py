@@ -22,18 +22,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from yakkan import __version__
-from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
 from yakkan.engine.core.labels import FORCE_LABELS, show
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
 from yakkan.engine.features.jatext import Vocabulary, ja_text
-from yakkan.engine.runtime.case import case_header, facts_dict, read_case_data, validate_facts
+from yakkan.engine.runtime.case import (
+    case_header,
+    facts_dict,
+    position_of,
+    read_case_data,
+    validate_facts,
+)
 from yakkan.engine.runtime.evaluate import RECORDS, GroundResult, OutcomeResult, Result, evaluate
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
@@ -67,11 +74,30 @@ def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None
     """Read and validate a case file; pick the version in force. Every error of the file is
     reported at once (exit 2): the case's own fields, then its facts against the version."""
     data, text = read_case_data(case_path)
-    sources = {case_path: text}
-    case, diags = case_header(data, case_path, text)
+    return prepare_data(data, text, case_path, doc, as_of)
+
+
+def prepare_data(data: dict[str, Any], text: str, source: str, doc: str | None = None,
+                 as_of: dt.date | None = None,
+                 documents: Mapping[str, str] | None = None) -> Prepared:
+    """Validate a case already read (`read_case_data` or `parse_case_text`: `data` and the
+    `text` it came from, `source` naming it in diagnostics and in `case.path`); pick the
+    version in force. The one path of the CLI and the console.
+
+    `documents`, when given, is every document the caller serves (id → the bundled id or
+    clause folder it is read from): `document:` must then be one of those ids — a path is
+    never followed (`yakkan serve`: nothing a request names reaches the file system). Without
+    it, `document:` is a bundled id or a path relative to the case file (`case_document`)."""
+    sources = {source: text}
+    case, diags = case_header(data, source, text)
     raw_doc = data.get("document")
-    from yakkan.engine.runtime.case import case_document  # checks `document:` (a file's path)
-    doc_id = doc or case_document(case.document if case else raw_doc, case_path, text, diags)
+    named = case.document if case else raw_doc
+    if documents is not None:
+        doc_id = served_document(doc if doc is not None else named, documents, source, text,
+                                 diags)
+    else:
+        from yakkan.engine.runtime.case import case_document  # checks `document:` (a path)
+        doc_id = doc or case_document(named, source, text, diags)
     if doc_id is None:
         raise YakkanError(diags, sources=sources)
     bad_date = case is None and any(d.message.startswith("`as_of`") for d in diags)
@@ -83,13 +109,32 @@ def prepare(case_path: str, doc: str | None = None, as_of: dt.date | None = None
     when = when or DEFAULT_AS_OF()
     facts: dict[str, Any] = {}
     try:
-        facts = facts_dict(validate_facts(book, data.get("facts") or {}, case_path, text))
+        facts = facts_dict(validate_facts(book, data.get("facts") or {}, source, text))
     except YakkanError as e:
         diags += _version_hints(e.diagnostics, doc_id, book, when)
     if diags:
         raise YakkanError(diags, sources=sources)
     assert case is not None
-    return Prepared(case_path, book, facts, when, case.title, case.expect)
+    return Prepared(source, book, facts, when, case.title, case.expect)
+
+
+def served_document(value: Any, documents: Mapping[str, str], source: str, text: str,
+                    diags: list[Diagnostic]) -> str | None:
+    """Where the document a case names is read from, when only `documents` (id → bundled id
+    or folder) are served: an id among them, never a path (`case.bad-document` otherwise)."""
+    if not isinstance(value, str):
+        return None  # case_header has said what is wrong
+    if value in documents:
+        return documents[value]
+    shown = value[:80] + ("…" if len(value) > 80 else "")
+    shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda c: repr(c.group())[1:-1], shown)
+    ids = sorted(documents)
+    diags.append(Diagnostic(
+        code="case.bad-document", message=f"unknown document `{shown}`: only a served "
+        "document's id is accepted here, never a path",
+        hint=did_you_mean(value[:80], ids) or "documents: " + ", ".join(ids),
+        span=position_of(source, text, ("document",))))
+    return None
 
 
 def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
@@ -424,6 +469,35 @@ def ask(data: dict[str, Any], asked: tuple[str, ...]) -> None:
     data["question"] = asked_question([o["name"] for o in data["outcomes"]], asked)
     for o in data["outcomes"]:
         o["asked"] = o["name"] in asked
+
+
+def select_outcomes(data: dict[str, Any], outcomes: tuple[str, ...], only: bool) -> None:
+    """Make `outcomes` (by name, or by the Japanese name the clause file gives it) the
+    question of an explanation JSON (`--outcome`; `?outcome=` of the console's API); with
+    `only` (JSON output), keep only those outcomes. An unknown name is a diagnostic."""
+    names = [o["name"] for o in data["outcomes"]]
+    by_label = {o["label"]: o["name"] for o in data["outcomes"] if o.get("label")}
+    asked = tuple(by_label.get(n, n) for n in outcomes)
+    unknown = [n for n, a in zip(outcomes, asked, strict=True) if a not in names]
+    if unknown:
+        raise YakkanError([Diagnostic(
+            code="usage.unknown-outcome", message=f"no outcome `{unknown[0][:80]}` in "
+            f"{data['document']} {data['version']}",
+            hint=did_you_mean(unknown[0][:80], [*names, *by_label])
+            or "outcomes: " + ", ".join(names))])
+    ask(data, asked)
+    if only:
+        data["outcomes"] = [o for o in data["outcomes"] if o["name"] in asked]
+
+
+def charge_json(p: Prepared) -> dict[str, Any]:
+    """`yakkan charge --format json` of a prepared case: the charge report, the case, and the
+    document's `vocabulary` (so every format shows names and values in Japanese)."""
+    from yakkan.engine.features.charges import compute_charges, report_json
+    d = report_json(compute_charges(p.book, p.facts, p.as_of))
+    d["case"] = {"path": p.path, "title": p.title}
+    d["vocabulary"] = vocabulary_json(p.book)
+    return d
 
 
 def about_facts(p: Prepared, result: Result) -> list[str]:

@@ -674,7 +674,22 @@ def read_case_data(path: str) -> tuple[dict[str, Any], str]:
                                       f"file ({st.st_size:,} bytes; at most "
                                       f"{MAX_CASE_BYTES:,})")])
     text = read_text(Path(path), path)
-    is_json = path.endswith(".json")
+    return parse_case_text(text, path)
+
+
+def parse_case_text(text: str, path: str,
+                    is_json: bool | None = None) -> tuple[dict[str, Any], str]:
+    """A case's text (JSON when `is_json`, by default when `path` ends with `.json`; else
+    YAML 1.2) as a mapping, with the same checks and diagnostics as a case file (`path` names
+    the source in them; it is never opened). `read_case_data` reads a file and calls this;
+    the console (`yakkan serve`) calls it with a request's body."""
+    if len(text) > MAX_CASE_BYTES:
+        raise YakkanError([Diagnostic(code="case.too-large",
+                                      message=f"`{_clip(path, 200)}` is too large for a case "
+                                      f"({len(text):,} characters; at most "
+                                      f"{MAX_CASE_BYTES:,} bytes)")])
+    if is_json is None:
+        is_json = path.endswith(".json")
     try:
         if is_json:
             pos = _json_checks(text)
@@ -900,6 +915,12 @@ def _where(path: str, text: str, loc: Loc) -> I.Span | None:
         if hit is not None:
             return _span(path, hit[0], hit[1], hit[2])
     return None
+
+
+def position_of(path: str, text: str, loc: Loc) -> I.Span | None:
+    """Where `loc` (a path of keys and indexes, e.g. `("document",)`) stands in a case's text
+    read as `path`, if known."""
+    return _where(path, text, loc)
 
 
 def _diags(e: ValidationError, path: str, text: str,
