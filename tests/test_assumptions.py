@@ -77,3 +77,25 @@ def test_an_assumption_is_checked_as_a_condition_and_formatted_back(tmp_path: Pa
     doc = load_file(str(src)).doc
     assert doc is not None and [a.name for a in doc.assumptions] == ["small", "bad"]
     assert 'assume small "数は100以下とする" = n <= 100' in format_document(doc)
+
+
+def test_a_record_that_contradicts_the_derived_value_is_warned_not_dropped(
+        tmp_path: Path) -> None:
+    """The D-U-N-S® Number given and the record that none was issued, or the holders' names
+    and a reviewer's record that they differ: decided by the derived value, and warned."""
+    case = tmp_path / "contra.yaml"
+    case.write_text(
+        "document: denwa\nas_of: 2023-05-01\nfacts:\n"
+        "  service: {kind: type2, terminates_at_carrier: true, one_number_per_line: false,"
+        " docomo_corporate_contract: true}\n"
+        "  applicant: {duns: 98-765-4321, duns_issued: false, name: 株式会社甲,"
+        " name_matches_docomo_holder: false}\n"
+        "  lines:\n    - {number: 090-1111-1111, holder_name: ㈱甲, holder_duns: 98-765-4321,"
+        " removed_on: null}\n", encoding="utf-8")
+    data = explain_case(str(case))
+    broken = sorted(w["assumption"] for w in data["warnings"]
+                    if w["code"] == "case.breaks-assumption")
+    assert broken == ["applicant_duns_record", "applicant_name_record"]
+    app = next(o for o in data["outcomes"] if o["name"] == "application")
+    cited = {g["citation"] for g in app["grounds"]}
+    assert "第14条の65第2項第6号" not in cited and "第14条の65第2項第7号" not in cited

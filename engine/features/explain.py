@@ -258,6 +258,8 @@ def records_json(book: Rulebook, exprs: list[Any], values: dict[str, Any]) -> li
     are not false — each with the comparisons evaluated for it (the branch an `if` took) and
     the values compared; `lines[2]` is the second record. The other records are counted."""
     out: list[dict[str, Any]] = []
+    if not any(isinstance(k, str) and k.endswith(RECORDS) for k in values):
+        return out  # no list was compared record by record for this ground
     vocab = vocabulary(book)
     for e in exprs:
         for n in walk(e):
