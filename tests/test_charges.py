@@ -567,7 +567,10 @@ def test_late_interest_day_10_vs_day_11() -> None:
     ln = day11.line("late_interest")
     assert ln.amount == D(40)
     assert ln.tax is TaxCategory.NOT_TAXABLE and ln.amount_with_tax == D(40)
-    assert "365日・1円未満切捨て" in ln.assumptions
+    # the convention is stated once: by the line's own notes (365日, 1円未満), not again by
+    # the engine's generic 「365日・1円未満切捨て」
+    assert any("365日" in a for a in ln.assumptions) and "365日・1円未満切捨て" not in \
+        ln.assumptions
 
 
 @pytest.mark.parametrize(("principal", "paid_on", "want"), [
@@ -882,3 +885,21 @@ def test_explain_json_carries_charges() -> None:
     data = explain_case(str(case("charge-denwa-penalty-and-calls-old.yaml")),
                         with_counterfactuals=False)
     assert data["charges"]["total"] == "2060"
+
+
+def test_rounding_is_stated_once_and_as_the_figures_apply_it() -> None:
+    """#19: a line states how it rounds once (its own note, else the engine's convention),
+    and no note claims a rounding its figures do not show (17.98円 税込 is not 「税込で切捨て」)."""
+    from yakkan.engine.features.charges import compute_charges
+    from yakkan.engine.features.explain import prepare
+
+    for case in sorted((ROOT / "examples" / "cases").glob("charge-*.yaml")):
+        p = prepare(str(case))
+        for ln in compute_charges(p.book, p.facts, p.as_of).lines:
+            tax_rounding = [a for a in ln.assumptions if "10%" in a and "1円未満" in a]
+            assert len(tax_rounding) <= 1, (case.name, ln.name, ln.assumptions)
+            interest = [a for a in ln.assumptions if "365日" in a]
+            assert len(interest) <= 1, (case.name, ln.name, ln.assumptions)
+            if ln.amount_with_tax is not None and ln.amount_with_tax % 1:
+                assert not any("税込額で切捨て" in a for a in ln.assumptions), \
+                    (case.name, ln.name, ln.amount_with_tax, ln.assumptions)

@@ -31,6 +31,9 @@ on every line that used them, and once more for the report:
 
 * 「消費税10%、1円未満切捨て」 on every 税別 line (and where `tax_included` is called);
 * 「365日・1円未満切捨て」 where `interest` is called (延滞利息);
+* 「1円未満の端数は税抜額・税込額とも端数のまま（消費税額のみ1円未満切捨て）」 on a 税別 line
+  whose amount has sen — as the figures apply it;
+* a convention the line's own `assume "…"` notes already state is not repeated (`STATED_BY`);
 * the tax of the report is computed once per tax category on that category's sum (the rule
   of the 適格請求書: one rounding per rate and invoice), so it can differ by a yen from the sum
   of the lines' own tax.
@@ -94,7 +97,12 @@ TOTAL_TAX_ASSUMPTION = ("消費税額は税区分ごとの合計額に10%を乗�
                         "（適格請求書の端数処理: 1請求・1税率ごとに1回）; "
                         "各行の税額は行ごとの切捨てで、合計と1円程度異なることがある")
 NO_TAX_ASSUMPTION = "税区分の記載なし（税額を計算していない）"
-SEN_ASSUMPTION = "1円未満の端数は税込額で切捨て（税抜額は端数のまま）"
+# what the figures do with sen: the tax is cut to the yen, the base and the sum keep theirs
+SEN_ASSUMPTION = "1円未満の端数は税抜額・税込額とも端数のまま（消費税額のみ1円未満切捨て）"
+
+# the words by which a line's own note states the same convention (then it is not repeated)
+STATED_BY = {TAX_ASSUMPTION: ("10%", "1円未満"), SEN_ASSUMPTION: ("1円未満",),
+             INTEREST_ASSUMPTION: ("365日",)}
 
 # conventions yakkan applies inside builtins, stated where a line used them
 _BUILTIN_ASSUMPTIONS = {
@@ -369,7 +377,11 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     assumptions = list(ch.assumptions)
 
     def assume(a: str) -> None:
-        if a not in assumptions:
+        # a convention the line's own notes already state (`assume "…"` in the clause file)
+        # is stated once: theirs
+        said = STATED_BY.get(a, ())
+        if a not in assumptions and not (said and any(all(w in own for w in said)
+                                                      for own in ch.assumptions)):
             assumptions.append(a)
 
     if status not in ("not_applicable",):
