@@ -99,3 +99,16 @@ def test_a_record_that_contradicts_the_derived_value_is_warned_not_dropped(
     app = next(o for o in data["outcomes"] if o["name"] == "application")
     cited = {g["citation"] for g in app["grounds"]}
     assert "第14条の65第2項第6号" not in cited and "第14条の65第2項第7号" not in cited
+
+
+def test_no_counterfactual_breaks_an_assumption() -> None:
+    """denwa-plan4-name-mismatch: the reviewer recorded that the names differ; recording also
+    that the D-U-N-S® Numbers match would contradict it (`assume applicant_records`), so that
+    change is not offered as what would change the outcome — and the outcome, decided, needs
+    no further fact."""
+    root = Path(__file__).resolve().parent.parent
+    data = explain_case(str(root / "examples/cases/denwa-plan4-name-mismatch.yaml"))
+    app = next(o for o in data["outcomes"] if o["name"] == "application")
+    assert app["value"] == "may_refuse" and app["missing_facts"] == []
+    changed = {c["path"] for f in app["counterfactuals"] for c in f["changes"]}
+    assert changed and "applicant.duns_matches_docomo_holder" not in changed

@@ -22,6 +22,7 @@ from typing import Any
 from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
 from yakkan.engine.runtime.evaluate import (
     OutcomeResult,
+    broken_assumptions,
     compared_facts,
     compared_literals,
     evaluate,
@@ -151,6 +152,9 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
     decide, confirm = _decider(book, facts, as_of, result.name)
+    # a change that makes the case break one of the document's assumptions (`assume`: two
+    # records that contradict each other) describes no case that can arise: not offered
+    broken_before = set(broken_assumptions(book, facts, as_of))
     found: list[Counterfactual] = []
     tried = 0
     for size in range(1, max_changes + 1):
@@ -167,7 +171,8 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
             if decide(changed, combo) not in want:
                 continue
             value = confirm(changed)  # the changed case decided afresh, not incrementally
-            if value in want:
+            if value in want and not set(broken_assumptions(book, changed, as_of)) \
+                    - broken_before:
                 found.append(Counterfactual(
                     [Change(p, get_path(facts, p), v,
                             bool(p in book.facts and book.facts[p].judgment))
