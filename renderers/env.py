@@ -99,6 +99,8 @@ def logic_html(text: str | None) -> Markup:
 def logic_md(text: str | None) -> str:
     """Expression text as Markdown: escaped, judgments in bold with （判断）."""
     s = md_escape(text or "")
+    # a label that already says so (「…（当社の判断）」) is not marked twice
+    s = re.sub(f"{JUDGMENT_OPEN}([^{JUDGMENT_CLOSE}]*?判断）){JUDGMENT_CLOSE}", r"**\1**", s)
     return s.replace(JUDGMENT_OPEN, "**").replace(JUDGMENT_CLOSE, "**（判断）")
 
 

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yakkan.engine.core.labels import (
+    APPROVAL_VALUE_LABELS,
     CHARGE_STATUS_LABELS,
     GROUND_STATE_LABELS,
     PER_LABELS,
@@ -71,10 +72,14 @@ def value_of(code: str) -> Value:
     return Value(code, ja, tone)
 
 
-def shown_value(code: str, requirement: str | None) -> Value:
+def shown_value(code: str, requirement: str | None, approval: bool = False) -> Value:
     """The value shown for an outcome (or a counterfactual): a requirement outcome reads as
-    a requirement — 充足 / 不充足 / 未確定 / 対象外 — never as 「該当なし」."""
+    a requirement — 充足 / 不充足 / 未確定 / 対象外 — never as 「該当なし」; a decision the
+    text makes as 承認 refuses as 承認しない."""
     v = value_of(code)
+    if approval and code in APPROVAL_VALUE_LABELS:
+        ja, tone = APPROVAL_VALUE_LABELS[code]
+        v = Value(code, ja, tone)
     if requirement is not None:
         if requirement not in REQUIREMENT_LABELS:
             raise RenderError(f"no wording for the requirement state `{requirement}`")
@@ -504,11 +509,12 @@ def _outcome(o: dict[str, Any], vocab: _Vocab) -> OutcomeView:
     name = _req(o, "name", "outcome")
     oa = "outcome-" + anchor_safe(name)
     state = o.get("requirement_state")
+    approval = bool(o.get("approval"))
     na_all = [_ground(g, "na", f"{oa}-n{i + 1}", vocab)
               for i, g in enumerate(_req(o, "not_applicable", f"outcome {name}"))]
     view = OutcomeView(
         name=name, label=o.get("label") or vocab.outcomes.get(name) or name, anchor=oa,
-        value=shown_value(_req(o, "value", f"outcome {name}"), state),
+        value=shown_value(_req(o, "value", f"outcome {name}"), state, approval),
         kind=o.get("kind", ""), asked=bool(o.get("asked")),
         grounds=[_ground(g, "applies", f"{oa}-g{i + 1}", vocab)
                  for i, g in enumerate(_req(o, "grounds", f"outcome {name}"))],
@@ -527,7 +533,7 @@ def _outcome(o: dict[str, Any], vocab: _Vocab) -> OutcomeView:
     for g in view.met:
         g.state = "met"
     if view.value.code == "undetermined":
-        view.bounds = [(shown_value(x["value"], _bound_state(state, x["value"])),
+        view.bounds = [(shown_value(x["value"], _bound_state(state, x["value"]), approval),
                         [g["citation"] for g in x.get("grounds", [])])
                        for x in o.get("open") or []]
     try:
@@ -540,7 +546,8 @@ def _outcome(o: dict[str, Any], vocab: _Vocab) -> OutcomeView:
                     vocab.show(c["path"], c.get("from")), vocab.show(c["path"], c.get("to")),
                     c["path"] in vocab.judgments or bool(c.get("judgment")))
              for c in _req(cf, "changes", "counterfactual")],
-            shown_value(_req(cf, "value", "counterfactual"), cf.get("requirement_state")),
+            shown_value(_req(cf, "value", "counterfactual"), cf.get("requirement_state"),
+                        approval),
             bool(cf.get("verified", True))))
     return view
 

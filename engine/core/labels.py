@@ -36,6 +36,12 @@ FORCE_LABELS: dict[str, str] = {
     "declaration": "宣言・定義",
 }
 
+# the same values for a decision the text makes as 承認 (「…を承認します」, 利用権の譲渡の承認)
+APPROVAL_VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "refuse": ("承認しない", "bad"),
+    "may_refuse": ("承認しないことがある", "warn"),
+}
+
 # an outcome's value → (Japanese, tone). INVARIANT: covers every value the decision program
 # gives (`semantics/program.py`); a renderer meeting another value fails loudly.
 # tone: good | warn | bad | unknown (colours and badges)

@@ -66,7 +66,13 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.runtime.evaluate import EvalError, Evaluator, Result, breakdown, records_in
+from yakkan.engine.runtime.evaluate import (
+    EvalError,
+    Evaluator,
+    Result,
+    breakdown,
+    missing_fields,
+)
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.exprtext import show_value, to_text
@@ -400,7 +406,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     values = ev.rec.values
     missing = [p for p, v in ev.rec.facts.items() if v is None]
     for y in (ch.when, ch.quote_when, ch.amount):
-        for m in _missing_fields(ev, y):
+        for m in missing_fields(ev, y):
             if m not in missing:
                 missing.append(m)
     priced = ("charged", "undetermined", "company_pays")
@@ -455,45 +461,6 @@ def _money(v: Any) -> Decimal | None:
     if isinstance(v, bool) or not isinstance(v, int | Decimal):
         raise EvalError(f"an amount gave {show_value(v)}, not a sum of money")
     return Decimal(v)
-
-
-def _missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
-    """Fields of list records that a quantifier could not decide for want of a value
-    (`calls[1].duration`): the record-level facts still needed.
-
-    Only records whose `where` or body is unknown are listed, with the fields of that record
-    the sub-expression reads and the case leaves unknown (re-evaluated by the same
-    interpreter, record by record; its records of values are left as they were)."""
-    if e is None:
-        return []
-    saved = ev.rec
-    out: list[str] = []
-    try:
-        for n, name, src in records_in(ev, e):
-            for i, rec in enumerate(src):
-                env = {n.var: rec}
-                for sub in (n.where, n.body):
-                    if sub is None:
-                        continue
-                    ev.fresh()
-                    try:
-                        v = ev.ev(sub, env)
-                    except (EvalError, ArithmeticError, TypeError, ValueError):
-                        v = None
-                    if v is not None:
-                        if sub is n.where and v is False:
-                            break  # a record the where excludes: its body is not needed
-                        continue
-                    for r in I.walk(sub):
-                        if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
-                                and (not isinstance(rec, dict) or rec.get(r.path[1]) is None):
-                            m = f"{name}[{i}].{r.path[1]}"
-                            if m not in out:
-                                out.append(m)
-                    break
-    finally:
-        ev.rec = saved
-    return out
 
 
 def display_values(values: dict[str, Any]) -> dict[str, Any]:

@@ -218,7 +218,7 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "rule_citation": rule_prov.citation,
         "rule_text": rule_prov.text if g.rule_pid != g.id else None,
         "force": g.force,
-        "force_label": FORCE_LABELS.get(g.force, g.force),
+        "force_label": _force_label(book, g),
         "applies": r.applies,
         "requirement": requirement_of(r),
         "condition": cond_text,
@@ -351,6 +351,37 @@ def _record_ja(ref: str, comps: list[dict[str, Any]], holds: Any) -> str:
     return f"{ref}: {'、'.join(parts) or '比較なし'} ⇒ {verdict}"
 
 
+_RECORD_PATH = re.compile(r"^(?P<list>[\w.]+)\[(?P<i>\d+)\]\.(?P<field>\w+)$")
+
+
+def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
+    """A missing fact: a declared fact by its label; a field of a listed record
+    (`lines[0].currently_registered`) by its field's label and the record, counted from 1
+    as the explanation counts them (「…（lines の1件目）」)."""
+    if p in book.facts:
+        f = book.facts[p]
+        return {"path": p, "label": f.label, "judgment": f.judgment}
+    m = _RECORD_PATH.match(p)
+    if m and m["list"] in book.facts:
+        fd = next((x for x in book.facts[m["list"]].type.fields if x.name == m["field"]),
+                  None)
+        if fd is not None:
+            return {"path": p, "label": f"{fd.label or fd.name}（{m['list']} の"
+                    f"{int(m['i']) + 1}件目）", "judgment": fd.judgment}
+    return {"path": p, "label": None, "judgment": False}
+
+
+def _force_label(book: Rulebook, g: Any) -> str:
+    """A ground's legal force in Japanese; a refusal of a decision the text makes as 承認
+    (an `approve` ground beside it) reads 承認しない."""
+    prog = program_of(book)
+    d = prog.decisions.get(g.outcome)
+    if g.force in ("refuse", "may_refuse") and d is not None and \
+            any(prog.grounds[k].force == "approve" for k in d.grounds):
+        return "承認しない" if g.force == "refuse" else "承認しないことがある（裁量）"
+    return FORCE_LABELS.get(g.force, g.force)
+
+
 def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
                  p: Prepared | None = None) -> dict[str, Any]:
     prog = program_of(book)
@@ -370,6 +401,10 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         "label": outcome_labels(book).get(o.name),
         "value": o.value,
         "kind": o.kind,
+        # a decision the text makes as 承認 (an `approve` ground): its refusals read 承認しない
+        "approval": any(prog.grounds[k].force == "approve"
+                        for k in prog.decisions[o.name].grounds)
+        if o.name in prog.decisions else False,
         "requirement_state": state,
         "asked": False,
         "possible": o.possible,
@@ -381,10 +416,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         "base": [ground_json(book, r) for r in o.base],
         "not_applicable": [ground_json(book, r) for r in o.not_applicable],
         "undetermined": [ground_json(book, r) for r in o.undetermined],
-        "missing_facts": [
-            {"path": p, "label": book.facts[p].label if p in book.facts else None,
-             "judgment": bool(p in book.facts and book.facts[p].judgment)}
-            for p in o.missing_facts],
+        "missing_facts": [_missing_json(book, p) for p in o.missing_facts],
         "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
         "counterfactuals": [
             {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),

@@ -463,6 +463,13 @@ class Evaluator:
                 for path in self.program.reads[k]:
                     if path not in missing and self.fact(path.split(".")) is None:
                         missing.append(path)
+                # the fields of listed records the ground could not decide for want of a
+                # value (`lines[0].currently_registered`): the list itself is known
+                g = self.program.grounds[k]
+                for e in (*g.when, g.requires, *g.unless):
+                    for m in missing_fields(self, e):
+                        if m not in missing:
+                            missing.append(m)
             if c is True:
                 return missing, open_
         open_.append((rule.default, []))
@@ -600,6 +607,45 @@ def breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:
                     b = 1  # counted
                 out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
                             "value": b if w is not False else None, "q": q.q})
+    finally:
+        ev.rec = saved
+    return out
+
+
+def missing_fields(ev: Evaluator, e: I.Expr | None) -> list[str]:
+    """Fields of list records that a quantifier could not decide for want of a value
+    (`calls[1].duration`): the record-level facts still needed.
+
+    Only records whose `where` or body is unknown are listed, with the fields of that record
+    the sub-expression reads and the case leaves unknown (re-evaluated by the same
+    interpreter, record by record; its records of values are left as they were)."""
+    if e is None:
+        return []
+    saved = ev.rec
+    out: list[str] = []
+    try:
+        for n, name, src in records_in(ev, e):
+            for i, rec in enumerate(src):
+                env = {n.var: rec}
+                for sub in (n.where, n.body):
+                    if sub is None:
+                        continue
+                    ev.fresh()
+                    try:
+                        v = ev.ev(sub, env)
+                    except (EvalError, ArithmeticError, TypeError, ValueError):
+                        v = None
+                    if v is not None:
+                        if sub is n.where and v is False:
+                            break  # a record the where excludes: its body is not needed
+                        continue
+                    for r in I.walk(sub):
+                        if isinstance(r, I.Ref) and len(r.path) == 2 and r.path[0] == n.var \
+                                and (not isinstance(rec, dict) or rec.get(r.path[1]) is None):
+                            m = f"{name}[{i}].{r.path[1]}"
+                            if m not in out:
+                                out.append(m)
+                    break
     finally:
         ev.rec = saved
     return out
