@@ -29,6 +29,7 @@ from yakkan.engine.analysis.diff import (
     Run,
     charge_witness_json,
     diff_json,
+    fact_labels,
     witness_json,
 )
 from yakkan.engine.analysis.smt import Witness
@@ -123,9 +124,11 @@ def _enum_labels(d: Diff) -> dict[str, str]:
     return out
 
 
-def show(v: Any, enums: dict[str, str] | None = None) -> str:
+def show(v: Any, enums: dict[str, str] | None = None,
+         fields: dict[str, str] | None = None) -> str:
     """A witness value as a drafter reads it: はい／いいえ／不明, an enum member by its
-    Japanese name (the code stays in the JSON)."""
+    Japanese name, a record's fields by their labels (`fields`: name → label; the codes
+    stay in the JSON)."""
     if v is None or v == "unknown":
         return "不明"
     if v is True:
@@ -138,7 +141,8 @@ def show(v: Any, enums: dict[str, str] | None = None) -> str:
         parts = []
         for i, rec in enumerate(v, 1):
             if isinstance(rec, dict):
-                inner = ", ".join(f"{k}={show(x, enums)}" for k, x in rec.items()) or "（項目なし）"
+                inner = "、".join(f"{(fields or {}).get(k, k)}={show(x, enums)}"
+                                  for k, x in rec.items()) or "（項目なし）"
                 parts.append(f"#{i} {inner}")
             else:
                 parts.append(f"#{i} {show(rec, enums)}")
@@ -152,6 +156,7 @@ def show(v: Any, enums: dict[str, str] | None = None) -> str:
 def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
     data = witness_json(d, w)
     enums = _enum_labels(d)
+    fl = _field_labels(d)
 
     def side(s: dict[str, Any]) -> dict[str, Any]:
         return {"value": s["value"], "value_ja": VALUE_JA.get(s["value"], s["value"]),
@@ -162,7 +167,8 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
     for path, v in data["facts"].items():
         lab = data["fact_labels"].get(path, {})
         facts.append({"path": path, "label": lab.get("label"),
-                      "judgment": bool(lab.get("judgment")), "value": show(v, enums)})
+                      "judgment": bool(lab.get("judgment")),
+                      "value": show(v, enums, _fields_of(fl, path))})
     return {"n": n, "outcome": outcome_label(d, w.outcome), "facts": facts,
             "old": side(data["old"]),
             "new": side(data["new"]), "method": w.method, "partial": not w.both_determined,
@@ -224,6 +230,34 @@ def flag_ja(flag: str) -> str:
     raise RenderError(f"no Japanese wording for the diff's flag `{flag}`")
 
 
+def _equivalence_name(d: Diff, e: dict[str, Any]) -> str:
+    """What an equivalence is about: a definition by its citation and its name (two
+    definitions of one provision are two lines), a provision by its citation, an outcome by
+    its Japanese name."""
+    if e["kind"] == "definition":
+        cit, name = e.get("citation") or "", f"「{e.get('label') or e['id']}」"
+        return cit if cit.endswith(name) else cit + name
+    return e.get("citation") or outcome_label(d, e["id"])
+
+
+def _fields_of(field_labels: dict[str, str], path: str) -> dict[str, str]:
+    """The labels of the fields of the list fact `path` (name → label)."""
+    return {k[len(path) + 1:]: v for k, v in field_labels.items() if k.startswith(path + ".")}
+
+
+def _field_labels(d: Diff) -> dict[str, str]:
+    """`lines.registered_on` → its label: record fields shown by name, not by code."""
+    out: dict[str, str] = {}
+    for b in (d.new_book, d.old_book):
+        if b is None:
+            continue
+        for p, f in b.facts.items():
+            for fd in f.type.fields:
+                if fd.label:
+                    out.setdefault(f"{p}.{fd.name}", fd.label)
+    return out
+
+
 EQUIV_KIND_JA = {"definition": "定義", "provision": "規定", "outcome": "判断対象"}
 
 
@@ -244,16 +278,20 @@ def charge_witness_view(d: Diff, w: ChargeWitness, n: int) -> dict[str, Any]:
     from yakkan.renderers.explanation import yen
     data = charge_witness_json(d, w)
     enums = _enum_labels(d)
+    fl = _field_labels(d)
     facts = []
     for path, v in data["facts"].items():
         lab = data["fact_labels"].get(path, {})
         facts.append({"path": path, "label": lab.get("label"),
-                      "judgment": bool(lab.get("judgment")), "value": show(v, enums)})
+                      "judgment": bool(lab.get("judgment")),
+                      "value": show(v, enums, _fields_of(fl, path))})
 
     def side(s: dict[str, Any]) -> dict[str, Any]:
         amount = yen(s["amount"]) if s["status"] == "charged" else "計上しない"
         def record(r: dict[str, Any]) -> str:
-            inner = ", ".join(f"{k}={show(v, enums)}" for k, v in r["record"].items())
+            lst = r["path"].split("[", 1)[0]
+            inner = "、".join(f"{_fields_of(fl, lst).get(k, k)}={show(v, enums)}"
+                             for k, v in r["record"].items())
             return f"{r['path']}（{inner}）" + (f": {yen(r['value'])}" if r.get("q") == "sum"
                                                else "")
         records = [record(r) for r in s["breakdown"]]
@@ -312,7 +350,7 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
                                                                        "undecided")],
         "equivalent": [{**e, "note_ja": basis_ja(e["note"]),
                         "kind_ja": EQUIV_KIND_JA[e["kind"]],
-                        "name": e.get("citation") or outcome_label(d, e["id"])}
+                        "name": _equivalence_name(d, e)}
                        for e in d.equivalences],
         "outcomes": [{"outcome": outcome_label(d, o.outcome), "status": o.status,
                       "status_ja": STATUS_JA.get(o.status, o.status), "method": o.method,
@@ -327,7 +365,11 @@ def _cx(d: Diff, c: Change) -> str | None:
     if not c.counterexample:
         return None
     enums = _enum_labels(d)
-    facts = ", ".join(f"{k} = {show(v, enums)}" for k, v in c.counterexample["facts"].items())
+    fl = _field_labels(d)
+    labels = fact_labels(d)
+    facts = "、".join(f"{labels.get(k, (None, False))[0] or k} = "
+                     f"{show(v, enums, _fields_of(fl, k))}"
+                     for k, v in c.counterexample["facts"].items())
     def vals(xs: Any) -> str:
         return "、".join(show(x) for x in xs) if isinstance(xs, list) else show(xs)
     return f"{facts or '（事実なし）'} → 改正前 {vals(c.counterexample['old'])}／改正後 " \

@@ -591,7 +591,9 @@ def _node_title(book: Rulebook, node: str) -> tuple[str, str | None]:
     if node.startswith("prov:"):
         cap = book.provisions[node[5:]].unit.caption
         if cap and len(cap) > 16:
-            cap = cap[:15] + "…"
+            # long captions of neighbouring articles share their beginning (契約者指定番号発信
+            # サービス利用…): the end tells them apart
+            cap = "…" + cap[-15:]
     return link.text, cap if cap != link.text else None
 
 

@@ -904,7 +904,7 @@ def change_json(c: Change) -> dict[str, Any]:
     }
 
 
-def _labels(d: Diff) -> dict[str, tuple[str | None, bool]]:
+def fact_labels(d: Diff) -> dict[str, tuple[str | None, bool]]:
     out: dict[str, tuple[str | None, bool]] = {}
     for b in (d.old_book, d.new_book):
         if b is None:
@@ -915,7 +915,7 @@ def _labels(d: Diff) -> dict[str, tuple[str | None, bool]]:
 
 
 def witness_json(d: Diff, w: smt.Witness) -> dict[str, Any]:
-    labels = _labels(d)
+    labels = fact_labels(d)
 
     def side(s: smt.Side) -> dict[str, Any]:
         return {"value": s.value,
@@ -936,7 +936,7 @@ def witness_json(d: Diff, w: smt.Witness) -> dict[str, Any]:
 
 
 def charge_witness_json(d: Diff, w: ChargeWitness) -> dict[str, Any]:
-    labels = _labels(d)
+    labels = fact_labels(d)
     return {**w.as_json(),
             "fact_labels": {p: {"label": labels.get(p, (None, False))[0],
                                 "judgment": labels.get(p, (None, False))[1]}
