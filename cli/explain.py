@@ -8,7 +8,6 @@ import json
 from yakkan.cli.output import emit
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.features.explain import explain_case, select_outcomes
-from yakkan.renderers.explain_text import text_report
 
 
 def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
@@ -27,6 +26,7 @@ def run_explain(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
     if fmt == "json":
         out = json.dumps(data, ensure_ascii=False, indent=2)
     elif fmt == "text":
+        from yakkan.renderers.explain_text import text_report  # not for --format json
         out = text_report(data, color and output is None)
     else:
         from yakkan.renderers.explanation import render_explanation
