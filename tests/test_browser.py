@@ -21,34 +21,19 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
+from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
 EXAMPLE = ROOT / "examples" / "cases" / "rakuten-app-refuse-05-may-default.yaml"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the browser test must run; see .ci/install-browser)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def sync_api() -> Any:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: run .ci/install-browser (Debian's chromium)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    return sync_api
+    return playwright_sync_api()
 
 
 def _yakkan(*args: str) -> None:

@@ -11,41 +11,24 @@ then the drafter's: open the amendment view and follow a witness into the case v
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT = 20_000  # ms for one expectation (the amendment's semantic diff runs once, ~10 s)
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the browser test must run; see .ci/install-browser)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def sync_api() -> Any:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: run .ci/install-browser (Debian's chromium)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    return sync_api
+    return playwright_sync_api()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from typing import Any
 import z3
 
 from yakkan.engine.analysis.smt import (
-    TIMEOUT_MS,
     Encoder,
     FactSpace,
     Unsupported,
@@ -31,6 +30,8 @@ from yakkan.engine.analysis.smt import (
     isolated,
     jsonable,
     nest,
+    new_solver,
+    readable_model,
 )
 from yakkan.engine.runtime.evaluate import EvalError, Evaluator, breakdown
 from yakkan.engine.semantics.program import program_of
@@ -150,18 +151,11 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
     for _ in range(4 * MAX_PER_LINE):
         if len(chk.witnesses) >= MAX_PER_LINE:
             break
-        opt = z3.Optimize(ctx=ctx())
-        opt.set("timeout", TIMEOUT_MS)
-        opt.add(*space.constraints, *eo.guards, *en.guards, *eo.assumptions, *en.assumptions)
+        opt = new_solver(space, eo, en)
         opt.add(known_o, known_n, differs, *blocked)
-        opt.minimize(space.cost())
-        opt.minimize(space.closeness(new_as_of))
-        r = opt.check()
-        if r == z3.unknown:
-            raise Unsupported(f"z3 gave up ({opt.reason_unknown()})")
-        if r == z3.unsat:
+        m = readable_model(opt, space, new_as_of)
+        if m is None:
             break
-        m = opt.model()
         facts = space.decode(m)
         pattern = [t == m.eval(t, model_completion=True) for t in (on_o, on_n)]
         blocked.append(z3.Not(z3.And(*pattern)))

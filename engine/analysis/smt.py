@@ -1086,12 +1086,25 @@ def isolated(fn: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def _new_solver(space: FactSpace, enc_old: Encoder, enc_new: Encoder) -> z3.Optimize:
+def new_solver(space: FactSpace, enc_old: Encoder, enc_new: Encoder) -> z3.Optimize:
+    """An optimiser over the fact space of two versions: the space's constraints, both
+    encoders' guards and both documents' assumptions (`assume`)."""
     opt = z3.Optimize(ctx=ctx())
     opt.set("timeout", TIMEOUT_MS)
     opt.add(*space.constraints)
     opt.add(*enc_old.guards, *enc_new.guards, *enc_old.assumptions, *enc_new.assumptions)
     return opt
+
+
+def readable_model(opt: z3.Optimize, space: FactSpace, today: dt.date) -> z3.ModelRef | None:
+    """A model of `opt` a reader can follow (fewest facts stated, dates near `today`, numbers
+    near 0), or None when there is none; `Unsupported` when z3 gives up."""
+    opt.minimize(space.cost())
+    opt.minimize(space.closeness(today))
+    r = opt.check()
+    if r == z3.unknown:
+        raise Unsupported(f"z3 gave up ({opt.reason_unknown()})")
+    return opt.model() if r == z3.sat else None
 
 
 def compare_outcome(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date,
@@ -1135,19 +1148,14 @@ def _z3_outcome(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.
         for _ in range(4 * max_witnesses):
             if len(chk.witnesses) >= max_witnesses:
                 break
-            opt = _new_solver(space, eo, en)
+            opt = new_solver(space, eo, en)
             opt.add(d_old != d_new)
             if phase == "determined":
                 opt.add(d_old != UNDET, d_new != UNDET)
             opt.add(*blocked)
-            opt.minimize(space.cost())
-            opt.minimize(space.closeness(new_as_of))
-            r = opt.check()
-            if r == z3.unknown:
-                raise Unsupported(f"z3 gave up ({opt.reason_unknown()})")
-            if r == z3.unsat:
+            m = readable_model(opt, space, new_as_of)
+            if m is None:
                 break
-            m = opt.model()
             facts = space.decode(m)
             zo = m.eval(d_old, model_completion=True).as_long()
             zn = m.eval(d_new, model_completion=True).as_long()
@@ -1214,7 +1222,7 @@ def _z3_grounds(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.
     for _ in range(3 * max_witnesses):
         if sum(w.kind == "grounds" for w in chk.witnesses) >= max_witnesses:
             break
-        opt = _new_solver(space, eo, en)
+        opt = new_solver(space, eo, en)
         opt.add(d_old == d_new, d_old != UNDET, z3.Or(differ) if differ else FALSE(), *blocked)
         opt.minimize(space.cost())
         opt.minimize(space.closeness(new_as_of))
@@ -1350,7 +1358,7 @@ def _z3_exprs(old: Rulebook, old_as_of: dt.date, old_exprs: list[Any],
                 differs.append(TRUE())
             continue
         differs.append(sv_differs(eo.ev(a, {}), en.ev(b, {})))
-    opt = _new_solver(space, eo, en)
+    opt = new_solver(space, eo, en)
     opt.add(z3.Or(differs) if differs else FALSE())
     opt.minimize(space.cost())
     opt.minimize(space.closeness(new_as_of))
@@ -1364,7 +1372,7 @@ def _z3_exprs(old: Rulebook, old_as_of: dt.date, old_exprs: list[Any],
     if ov == nv:
         return Equivalence(None, "z3", note="z3 found a case the interpreter does not "
                            "confirm (an encoding bug)", counterexample=facts)
-    full = _new_solver(space, eo, en)
+    full = new_solver(space, eo, en)
     full.add(z3.Or(differs), *space.complete())
     full.minimize(space.closeness(new_as_of))
     r2 = full.check()
