@@ -633,7 +633,7 @@ def next_questions(data: dict[str, Any]) -> list[dict[str, Any]]:
     for o in data.get("outcomes", []):
         if o.get("value") != "undetermined":
             continue
-        for m in o.get("missing_facts", []):
+        for m in [*o.get("missing_facts", []), *o.get("missing_records", [])]:
             e = found.setdefault(m["path"], {
                 "path": m["path"], "label": m.get("label") or m["path"],
                 "judgment": bool(m.get("judgment")), "outcomes": [],

@@ -305,7 +305,7 @@ class _Vocab:
                                        if v.get("label")}
         self.judgments: set[str] = {p for p, v in self.facts.items() if v.get("judgment")}
         for o in data.get("outcomes", []):
-            for m in o.get("missing_facts", []):
+            for m in [*o.get("missing_facts", []), *o.get("missing_records", [])]:
                 if m.get("label"):
                     self.labels.setdefault(m["path"], m["label"])
                 if m.get("judgment"):
@@ -526,7 +526,8 @@ def _outcome(o: dict[str, Any], vocab: _Vocab) -> OutcomeView:
         not_applicable=[g for g in na_all if g.requirement != "met"],
         missing=[Missing(m["path"], m.get("label") or vocab.labels.get(m["path"]),
                          bool(m.get("judgment")))
-                 for m in _req(o, "missing_facts", f"outcome {name}")],
+                 for m in [*_req(o, "missing_facts", f"outcome {name}"),
+                           *o.get("missing_records", [])]],
         overrides=[(Relied(ov["by"], None, None), Relied(ov["over"], None, None))
                    for ov in o.get("overrides", [])],
         counterfactuals=[])

@@ -247,7 +247,8 @@ def test_still_needed_lists_only_facts_that_can_change_the_outcome() -> None:
                     and any(g.id == x["id"] for arm in o["open"] for x in arm["grounds"])}
             reads = {p for k in keys for p in prog.reads[k]}
             # a field of a listed record (`lines[0].to_register`) is read through its list
-            paths = {re.sub(r"\[\d+\]\.\w+$", "", m["path"]) for m in o["missing_facts"]}
+            paths = {re.sub(r"\[\d+\]\.\w+$", "", m["path"])
+                     for m in [*o["missing_facts"], *o["missing_records"]]}
             assert paths <= reads, (case.stem, o["name"])
 
 
@@ -362,5 +363,6 @@ def test_an_undetermined_outcome_names_what_it_still_needs(case: Path) -> None:
         pytest.skip("an input error by design")
     for o in data["outcomes"]:
         if o["value"] == "undetermined":
-            assert o["missing_facts"], (case.name, o["name"])
-            assert all(m["label"] for m in o["missing_facts"]), (case.name, o["missing_facts"])
+            needed = [*o["missing_facts"], *o["missing_records"]]
+            assert needed, (case.name, o["name"])
+            assert all(m["label"] for m in needed), (case.name, needed)

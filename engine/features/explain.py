@@ -371,6 +371,23 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     return {"path": p, "label": None, "judgment": False}
 
 
+def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> list[str]:
+    """Record fields the undetermined grounds of an undetermined outcome could not decide
+    for want of a value (the interpreter, record by record)."""
+    if o.value != "undetermined" or p is None:
+        return []
+    from yakkan.engine.runtime.evaluate import Evaluator, missing_fields
+    ev = Evaluator(book, p.facts, p.as_of)
+    out: list[str] = []
+    for r in o.undetermined:
+        g = r.ground
+        for e in (*g.when, g.requires, *g.unless):
+            for m in missing_fields(ev, e):
+                if m not in out:
+                    out.append(m)
+    return out
+
+
 def _force_label(book: Rulebook, g: Any) -> str:
     """A ground's legal force in Japanese; a refusal of a decision the text makes as 承認
     (an `approve` ground beside it) reads 承認しない."""
@@ -416,7 +433,11 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         "base": [ground_json(book, r) for r in o.base],
         "not_applicable": [ground_json(book, r) for r in o.not_applicable],
         "undetermined": [ground_json(book, r) for r in o.undetermined],
-        "missing_facts": [_missing_json(book, p) for p in o.missing_facts],
+        "missing_facts": [_missing_json(book, m) for m in o.missing_facts],
+        # the fields of listed records an undetermined ground still needs
+        # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
+        # (what every backend reports, batch included) cannot name them
+        "missing_records": [_missing_json(book, m) for m in _missing_records(book, o, p)],
         "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
         "counterfactuals": [
             {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),

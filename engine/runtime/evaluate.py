@@ -463,13 +463,6 @@ class Evaluator:
                 for path in self.program.reads[k]:
                     if path not in missing and self.fact(path.split(".")) is None:
                         missing.append(path)
-                # the fields of listed records the ground could not decide for want of a
-                # value (`lines[0].currently_registered`): the list itself is known
-                g = self.program.grounds[k]
-                for e in (*g.when, g.requires, *g.unless):
-                    for m in missing_fields(self, e):
-                        if m not in missing:
-                            missing.append(m)
             if c is True:
                 return missing, open_
         open_.append((rule.default, []))
