@@ -156,7 +156,6 @@ def show(v: Any, enums: dict[str, str] | None = None,
 def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
     data = witness_json(d, w)
     enums = _enum_labels(d)
-    fl = _field_labels(d)
 
     def side(s: dict[str, Any]) -> dict[str, Any]:
         return {"value": s["value"], "value_ja": VALUE_JA.get(s["value"], s["value"]),
@@ -168,44 +167,13 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
         lab = data["fact_labels"].get(path, {})
         facts.append({"path": path, "label": lab.get("label"),
                       "judgment": bool(lab.get("judgment")),
-                      "value": show(v, enums, _fields_of(fl, path))})
+                      "value": show(v, enums, _fields_of(d, path))})
     return {"n": n, "outcome": outcome_label(d, w.outcome), "facts": facts,
             "old": side(data["old"]),
             "new": side(data["new"]), "method": w.method, "partial": not w.both_determined,
             "verified": w.verified, "same_decision": w.kind == "grounds"}
 
 
-# the diff's reasons (English in the JSON) as a drafting team reads them; the solver's name
-# stays in the JSON only
-_BASIS_JA: list[tuple[re.Pattern[str], str]] = [(re.compile(p), j) for p, j in (
-    (r"^the text is unchanged; the encoding differs$", "本文は同じで、符号化が異なる"),
-    (r"^identical encoded logic$", "符号化された論理は同一"),
-    (r"^no logic encoded on either side: not compared$", "どちらの版にも論理の符号化がなく、比較していない"),
-    (r"^the encoded logic differs; equivalence not checked$", "符号化された論理が異なる（同値性は未検査）"),
-    (r"^the encoded logic is unchanged, but the definitions it uses changed meaning: (.*)$",
-     r"論理は同じだが、用いる定義の意味が変わった: \1"),
-    (r"^the encoded logic differs in structure .*$",
-     "符号化された論理の構成が異なる（規定・定義・料金の追加、削除又は法的効力の変更）"),
-    (r"^wording only \(proved: no case decides differently\)( \[\w+\])?$",
-     "文言のみの変更（どの事例の判断も変わらないことを証明）"),
-    (r"^re-encoded; proved equivalent( \[\w+\])?$", "符号化を改めた（同値であることを証明）"),
-    (r"^wording only for every case whose facts are known \(proved\).*$",
-     "事実がすべて分かる事例では文言のみの変更（証明済み）。事実が不明なときは、一方の版が判断し"
-     "他方が未確定とすることがある"),
-    (r"^the encoded conditions differ( \[\w+\])?$", "符号化された条件が異なる"),
-    (r"^equivalence undecided: (.*)$", r"同値かどうか決められなかった: \1"),
-    (r"^definition rewritten; proved to classify every case alike$",
-     "定義を書き改めた（どの事例も同じに分類することを証明）"),
-    (r"^wording only \(proved for every case whose facts are known; differs while facts are "
-     r"unknown\)$", "文言のみ（事実がすべて分かる事例について証明。事実が不明なときは異なりうる）"),
-    (r"^wording only \(identical encoded logic\)$", "文言のみ（符号化された論理は同一）"),
-    (r"^grounds rewritten; proved: no case decides differently$",
-     "根拠を書き改めた（どの事例の判断も変わらないことを証明）"),
-    (r"^proved: no case decides differently, but some cases are decided on different grounds.*$",
-     "どの事例の判断も変わらない（証明済み）が、異なる根拠で判断される事例がある（事例を参照）"),
-    (r"^every case both versions decide is decided alike \(proved\).*$",
-     "両方の版が判断する事例はすべて同じ判断（証明済み）。違いは未確定とする範囲だけ"),
-)]
 def outcome_label(d: Diff, name: str) -> str:
     """An outcome by its Japanese name (`outcome NAME "label"`, either version's)."""
     for b in (d.new_book, d.old_book):
@@ -240,36 +208,20 @@ def _equivalence_name(d: Diff, e: dict[str, Any]) -> str:
     return e.get("citation") or outcome_label(d, e["id"])
 
 
-def _fields_of(field_labels: dict[str, str], path: str) -> dict[str, str]:
-    """The labels of the fields of the list fact `path` (name → label)."""
-    return {k[len(path) + 1:]: v for k, v in field_labels.items() if k.startswith(path + ".")}
-
-
-def _field_labels(d: Diff) -> dict[str, str]:
-    """`lines.registered_on` → its label: record fields shown by name, not by code."""
+def _fields_of(d: Diff, path: str) -> dict[str, str]:
+    """The labels of the fields of the list fact `path` (name → label): record fields shown
+    by name, not by code."""
     out: dict[str, str] = {}
-    for b in (d.new_book, d.old_book):
-        if b is None:
-            continue
-        for p, f in b.facts.items():
-            for fd in f.type.fields:
+    for b in (d.new_book, d.old_book):  # a field only the old version has is named too
+        if b is not None and path in b.facts:
+            for fd in b.facts[path].type.fields:
                 if fd.label:
-                    out.setdefault(f"{p}.{fd.name}", fd.label)
+                    out.setdefault(fd.name, fd.label)
     return out
 
 
 EQUIV_KIND_JA = {"definition": "定義", "provision": "規定", "outcome": "判断対象"}
 
-
-def basis_ja(text: str | None) -> str:
-    """The Japanese of a reason the diff gives (`Change.basis`, an equivalence's `note`);
-    a reason with no wording here is a RenderError, so none reaches a page in English."""
-    if not text:
-        return ""
-    for pat, ja in _BASIS_JA:
-        if pat.match(text):
-            return pat.sub(ja, text)
-    raise RenderError(f"no Japanese wording for the diff's reason {text!r}")
 
 
 def charge_witness_view(d: Diff, w: ChargeWitness, n: int) -> dict[str, Any]:
@@ -278,19 +230,18 @@ def charge_witness_view(d: Diff, w: ChargeWitness, n: int) -> dict[str, Any]:
     from yakkan.renderers.explanation import yen
     data = charge_witness_json(d, w)
     enums = _enum_labels(d)
-    fl = _field_labels(d)
     facts = []
     for path, v in data["facts"].items():
         lab = data["fact_labels"].get(path, {})
         facts.append({"path": path, "label": lab.get("label"),
                       "judgment": bool(lab.get("judgment")),
-                      "value": show(v, enums, _fields_of(fl, path))})
+                      "value": show(v, enums, _fields_of(d, path))})
 
     def side(s: dict[str, Any]) -> dict[str, Any]:
         amount = yen(s["amount"]) if s["status"] == "charged" else "計上しない"
         def record(r: dict[str, Any]) -> str:
             lst = r["path"].split("[", 1)[0]
-            inner = "、".join(f"{_fields_of(fl, lst).get(k, k)}={show(v, enums)}"
+            inner = "、".join(f"{_fields_of(d, lst).get(k, k)}={show(v, enums)}"
                              for k, v in r["record"].items())
             return f"{r['path']}（{inner}）" + (f": {yen(r['value'])}" if r.get("q") == "sum"
                                                else "")
@@ -329,7 +280,7 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
     for c in listed_changes(d):
         changes.append({"id": c.id, "citation_old": c.citation_old,
                         "citation_new": c.citation_new, "kind": c.kind,
-                        "kind_label": KIND_LABELS[c.kind], "basis": basis_ja(c.basis),
+                        "kind_label": KIND_LABELS[c.kind], "basis": c.basis_ja or "",
                         "flags": [flag_ja(f) for f in c.flags if f != c.kind],
                         "counterexample": _cx(d, c)})
     affected = [{"citation": c.citation, "by": c.affected_by}
@@ -348,8 +299,7 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
                              for i, w in enumerate(d.charge_witnesses(), 1)],
         "charges_not_compared": [c for c in d.charges if c.status in ("not_compared",
                                                                        "undecided")],
-        "equivalent": [{**e, "note_ja": basis_ja(e["note"]),
-                        "kind_ja": EQUIV_KIND_JA[e["kind"]],
+        "equivalent": [{**e,                         "kind_ja": EQUIV_KIND_JA[e["kind"]],
                         "name": _equivalence_name(d, e)}
                        for e in d.equivalences],
         "outcomes": [{"outcome": outcome_label(d, o.outcome), "status": o.status,
@@ -365,10 +315,9 @@ def _cx(d: Diff, c: Change) -> str | None:
     if not c.counterexample:
         return None
     enums = _enum_labels(d)
-    fl = _field_labels(d)
     labels = fact_labels(d)
     facts = "、".join(f"{labels.get(k, (None, False))[0] or k} = "
-                     f"{show(v, enums, _fields_of(fl, k))}"
+                     f"{show(v, enums, _fields_of(d, k))}"
                      for k, v in c.counterexample["facts"].items())
     def vals(xs: Any) -> str:
         return "、".join(show(x) for x in xs) if isinstance(xs, list) else show(xs)
@@ -428,7 +377,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
         if c.citation_new != c.citation_old:
             where += f" → {c.citation_new or '（削る）'}"
         lines.append(f"[{KIND_LABELS[c.kind]}] {where}" +
-                     (f" — {basis_ja(c.basis)}" if c.basis else ""))
+                     (f" — {c.basis_ja}" if c.basis_ja else ""))
         if c.old is not None and (c.old_runs or c.kind in ("renumbered", "moved")):
             head = _runs_text(c.old_head_runs, ("[-", "-]"))
             lines.append(f"    - {head} {_runs_text(c.old_runs, ('[-', '-]'))}".rstrip())
@@ -533,40 +482,46 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
         for target, side_cell in ((cells[0], row["left"]), (cells[1], row["right"])):
             _docx_cell(target, side_cell, row["depth"])
 
-    if ctx["witnesses"]:
-        doc.add_heading("判断が変わる事例（インタプリタで再検証済み）", level=2)
-        wt = doc.add_table(rows=1, cols=4)
-        wt.style = "Table Grid"
-        for i, h in enumerate(("結果", "事実", "改正前の判断と規定", "改正後の判断と規定")):
-            wt.rows[0].cells[i].text = h
-        for w in ctx["witnesses"]:
-            cs = wt.add_row().cells
-            cs[0].text = f"{w['n']}. {w['outcome']}"
-            cs[1].text = _x("\n".join(f"{f['label'] or f['path']} = {f['value']}"
-                                      for f in w["facts"]))
-            for c, s in ((cs[2], w["old"]), (cs[3], w["new"])):
-                c.text = f"{s['value_ja']}\n" + "、".join(s["grounds"] or s["undetermined"])
-    if ctx["charge_witnesses"]:
-        doc.add_heading("料金が変わる事例（インタプリタで再計算済み）", level=2)
-        ct = doc.add_table(rows=1, cols=4)
-        ct.style = "Table Grid"
-        for i, h in enumerate(("料金", "事実", "改正前", "改正後")):
-            ct.rows[0].cells[i].text = h
-        for cw in ctx["charge_witnesses"]:
-            cs = ct.add_row().cells
-            cs[0].text = _x(f"{cw['n']}. {cw['label']}")
-            cs[1].text = _x("\n".join(f"{f['label'] or f['path']} = {f['value']}"
-                                      for f in cw["facts"]))
-            for c, side in ((cs[2], cw["old"]), (cs[3], cw["new"])):
-                c.text = _x("\n".join([side["amount"], *side["records"]]))
+    def facts(w: dict[str, Any]) -> str:
+        return "\n".join(f"{f['label'] or f['path']} = {f['value']}" for f in w["facts"])
+
+    def decision(s: dict[str, Any]) -> str:
+        return f"{s['value_ja']}\n" + "、".join(s["grounds"] or s["undetermined"])
+
+    _docx_witnesses(doc, "判断が変わる事例（インタプリタで再検証済み）",
+                    ("結果", "事実", "改正前の判断と規定", "改正後の判断と規定"),
+                    [(f"{w['n']}. {w['outcome']}", facts(w), decision(w["old"]),
+                      decision(w["new"]))
+                     for w in ctx["witnesses"]])
+    _docx_witnesses(doc, "料金が変わる事例（インタプリタで再計算済み）",
+                    ("料金", "事実", "改正前", "改正後"),
+                    [(f"{w['n']}. {w['label']}", facts(w),
+                      "\n".join([w["old"]["amount"], *w["old"]["records"]]),
+                      "\n".join([w["new"]["amount"], *w["new"]["records"]]))
+                     for w in ctx["charge_witnesses"]])
     if d.equivalences:
         doc.add_heading("文言のみの変更（同値の証明）", level=2)
         for e in d.equivalences:
             doc.add_paragraph(_x(f"{e.get('citation') or outcome_label(d, e['id'])}: "
-                                 f"{basis_ja(e['note'])}"), style="List Bullet")
+                                 f"{e['note_ja']}"), style="List Bullet")
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip(buf.getvalue())
+
+
+def _docx_witnesses(doc: Any, heading: str, headers: tuple[str, ...],
+                    rows: list[tuple[str, ...]]) -> None:
+    """A heading and a table of witness cases (none: nothing)."""
+    if not rows:
+        return
+    doc.add_heading(heading, level=2)
+    t = doc.add_table(rows=1, cols=len(headers))
+    t.style = "Table Grid"
+    for i, h in enumerate(headers):
+        t.rows[0].cells[i].text = h
+    for r in rows:
+        for c, text in zip(t.add_row().cells, r, strict=True):
+            c.text = _x(text)
 
 
 _FIXED_TIME = dt.datetime(2000, 1, 1)  # no clock in the output

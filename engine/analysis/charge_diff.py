@@ -89,11 +89,14 @@ class ChargeCheck:
                 "note": self.note, "witnesses": len(self.witnesses)}
 
 
-def _charges(book: Rulebook) -> dict[str, A.Charge]:
-    """Charge name → its charge (a name used twice in one version: the first)."""
-    out: dict[str, A.Charge] = {}
-    for (_, name), ch in program_of(book).charges.items():
-        out.setdefault(name, ch)
+Line = tuple[str, A.Charge]  # a charge line: its provision id and its charge
+
+
+def _charges(book: Rulebook) -> dict[str, Line]:
+    """Charge name → its line (a name used twice in one version: the first)."""
+    out: dict[str, Line] = {}
+    for (pid, name), ch in program_of(book).charges.items():
+        out.setdefault(name, (pid, ch))
     return out
 
 
@@ -104,9 +107,9 @@ def compare_charges(old: Rulebook, old_as_of: dt.date, new: Rulebook,
     out = []
     for name in dict.fromkeys([*co, *cn]):
         a, b = co.get(name), cn.get(name)
-        label = (b or a).label or name  # type: ignore[union-attr]
+        label = (b or a)[1].label or name  # type: ignore[index]
         if a is not None and b is not None and old_as_of == new_as_of and \
-                a.model_dump(exclude={"span"}) == b.model_dump(exclude={"span"}):
+                a[1].model_dump(exclude={"span"}) == b[1].model_dump(exclude={"span"}):
             out.append(ChargeCheck(name, label, "same", "identical encoding"))
             continue
         try:
@@ -117,11 +120,12 @@ def compare_charges(old: Rulebook, old_as_of: dt.date, new: Rulebook,
     return out
 
 
-def _line_terms(enc: Encoder, ch: A.Charge | None) -> tuple[Any, Any, Any]:
+def _line_terms(enc: Encoder, line: Line | None) -> tuple[Any, Any, Any]:
     """(charged, amount, known) of a line as z3 terms; a line the version lacks is never
     charged."""
-    if ch is None:
+    if line is None:
         return z3.BoolVal(False, ctx=ctx()), z3.RealVal(0, ctx=ctx()), z3.BoolVal(True, ctx=ctx())
+    ch = line[1]
     when = enc.truth(enc.ev(ch.when, {})) if ch.when is not None else None
     if ch.amount is None:
         raise Unsupported("a line without an amount")
@@ -136,7 +140,7 @@ def _line_terms(enc: Encoder, ch: A.Charge | None) -> tuple[Any, Any, Any]:
 
 @isolated
 def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.date,
-               name: str, label: str, a: A.Charge | None, b: A.Charge | None) -> ChargeCheck:
+               name: str, label: str, a: Line | None, b: Line | None) -> ChargeCheck:
     space = FactSpace([old, new])
     eo, en = Encoder(space, old, old_as_of), Encoder(space, new, new_as_of)
     on_o, amt_o, known_o = _line_terms(eo, a)
@@ -159,7 +163,7 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
         facts = space.decode(m)
         pattern = [t == m.eval(t, model_completion=True) for t in (on_o, on_n)]
         blocked.append(z3.Not(z3.And(*pattern)))
-        po, pn = _priced(old, facts, old_as_of, name), _priced(new, facts, new_as_of, name)
+        po, pn = _priced(old, facts, old_as_of, a), _priced(new, facts, new_as_of, b)
         if (po.amount or 0) == (pn.amount or 0) or "error" in (po.status, pn.status) \
                 or breaks_assumption(old, new, facts, old_as_of, new_as_of):
             chk.rejected.append({"facts": jsonable(facts), "old": po.as_json(),
@@ -174,14 +178,13 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
     return chk
 
 
-def _priced(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str) -> Priced:
+def _priced(book: Rulebook, facts: dict[str, Any], as_of: dt.date, line: Line | None) -> Priced:
     """The line as the interpreter prices it for flat `facts`: charged when its condition
     holds and its amount is known (before tax: the comparison is of the tariff's figures),
     with the records its amount sums over."""
-    ch = _charges(book).get(name)
-    if ch is None:
+    if line is None:
         return Priced("not_charged", None, None)
-    pid = next(p for (p, n) in program_of(book).charges if n == name)
+    pid, ch = line
     ev = Evaluator(book, nest(facts, book.facts), as_of)
     try:
         when = ev.ev(ch.when, {}) if ch.when is not None else True

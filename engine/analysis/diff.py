@@ -116,7 +116,8 @@ class Change:
     new_head_runs: list[Run] = field(default_factory=list)
     old_caption_runs: list[Run] = field(default_factory=list)
     new_caption_runs: list[Run] = field(default_factory=list)
-    basis: str | None = None
+    basis: str | None = None  # why it is classified so (English: the JSON's `basis`)
+    basis_ja: str | None = None  # the same, for the pages a drafting team reads
     method: str | None = None
     counterexample: dict[str, Any] | None = None
     affected_by: list[str] = field(default_factory=list)
@@ -137,6 +138,10 @@ class Change:
     def subtree_changed(self) -> bool:
         return self.kind not in ("unchanged", "omitted") or \
             any(c.subtree_changed() for c in self.children)
+
+    def say(self, basis: str, basis_ja: str) -> None:
+        """Why the change is classified so, in English (JSON) and Japanese (pages)."""
+        self.basis, self.basis_ja = basis, basis_ja
 
 
 @dataclass
@@ -650,19 +655,21 @@ def _classify(old: Rulebook, new: Rulebook, o: str | None, n: str | None,
         return c
     if not text_changed:
         c.kind = "logic_changed"
-        c.basis = "the text is unchanged; the encoding differs"
+        c.say("the text is unchanged; the encoding differs", "本文は同じで、符号化が異なる")
         return c
     if not logic_changed:
         if _has_logic(ou):
             c.kind = "wording_only"
-            c.basis = "identical encoded logic"
+            c.say("identical encoded logic", "符号化された論理は同一")
             c.method = "syntactic"
         else:
             c.kind = "text_changed"
-            c.basis = "no logic encoded on either side: not compared"
+            c.say("no logic encoded on either side: not compared",
+                  "どちらの版にも論理の符号化がなく、比較していない")
         return c
     c.kind = "text_changed"
-    c.basis = "the encoded logic differs; equivalence not checked"
+    c.say("the encoded logic differs; equivalence not checked",
+          "符号化された論理が異なる（同値性は未検査）")
     return c
 
 
@@ -746,7 +753,8 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
                 "kind": "definition", "id": name, "label": label,
                 "citation": new.cite(where) if where else None, "method": eq.method,
                 "scope": "all_cases",
-                "note": "definition rewritten; proved to classify every case alike"})
+                "note": "definition rewritten; proved to classify every case alike",
+                "note_ja": "定義を書き改めた（どの事例も同じに分類することを証明）"})
     not_equal = {n for n, eq in changed_defs.items() if eq.equal is not True}
     for c in d.walk():
         if c.new is None or c.kind not in ("unchanged", "wording_only", "renumbered", "moved"):
@@ -757,8 +765,9 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
     for c in d.walk():
         if c.kind == "wording_only" and c.method == "syntactic" and c.affected_by:
             c.kind = "logic_changed"
-            c.basis = ("the encoded logic is unchanged, but the definitions it uses changed "
-                       "meaning: " + ", ".join(c.affected_by))
+            c.say("the encoded logic is unchanged, but the definitions it uses changed "
+                  "meaning: " + ", ".join(c.affected_by),
+                  "論理は同じだが、用いる定義の意味が変わった: " + "、".join(c.affected_by))
     for c in d.walk():
         if c.kind == "wording_only" and c.method in ("z3", "exhaustive", "syntactic"):
             partial = "differs_while_unknown" in c.flags
@@ -769,20 +778,28 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
                 "note": "wording only (proved for every case whose facts are known; differs "
                 "while facts are unknown)" if partial else
                 "wording only (proved: no case decides differently)"
-                if c.method != "syntactic" else "wording only (identical encoded logic)"})
-    notes = {
-        "equivalent": "grounds rewritten; proved: no case decides differently",
-        "grounds_differ": "proved: no case decides differently, but some cases are decided "
-        "on different grounds (see the witnesses)",
-        "differs_partial": "every case both versions decide is decided alike (proved); they "
-        "differ only in what they leave undetermined",
+                if c.method != "syntactic" else "wording only (identical encoded logic)",
+                "note_ja": "文言のみ（事実がすべて分かる事例について証明。事実が不明なときは"
+                "異なりうる）" if partial else "文言のみの変更（どの事例の判断も変わらないことを"
+                "証明）" if c.method != "syntactic" else "文言のみ（符号化された論理は同一）"})
+    notes = {  # (English for the JSON, Japanese for the pages)
+        "equivalent": ("grounds rewritten; proved: no case decides differently",
+                       "根拠を書き改めた（どの事例の判断も変わらないことを証明）"),
+        "grounds_differ": ("proved: no case decides differently, but some cases are decided "
+                           "on different grounds (see the witnesses)",
+                           "どの事例の判断も変わらない（証明済み）が、異なる根拠で判断される事例が"
+                           "ある（事例を参照）"),
+        "differs_partial": ("every case both versions decide is decided alike (proved); they "
+                            "differ only in what they leave undetermined",
+                            "両方の版が判断する事例はすべて同じ判断（証明済み）。違いは未確定とする"
+                            "範囲だけ"),
     }
     for o in d.outcomes:
         if o.status in notes:
             d.equivalences.append({
                 "kind": "outcome", "id": o.outcome, "citation": None, "method": o.method,
                 "scope": "known_facts" if o.status == "differs_partial" else "all_cases",
-                "note": notes[o.status]})
+                "note": notes[o.status][0], "note_ja": notes[o.status][1]})
         for r in o.rejected:
             d.notes.append(f"BUG: z3 witness for `{o.outcome}` not confirmed by the "
                            f"interpreter: {json.dumps(r, ensure_ascii=False)}")
@@ -836,8 +853,9 @@ def _unit_semantics(c: Change, old: Rulebook, old_date: dt.date, new: Rulebook,
     if [s for s, _ in po] != [s for s, _ in pn]:
         if not structural:
             c.kind = "logic_changed"
-        c.basis = "the encoded logic differs in structure (rules, definitions or charges " \
-            "added, removed or changed in force)"
+        c.say("the encoded logic differs in structure (rules, definitions or charges "
+              "added, removed or changed in force)",
+              "符号化された論理の構成が異なる（規定・定義・料金の追加、削除又は法的効力の変更）")
         return
     eo = [e for _, es in po for e in es]
     en = [e for _, es in pn for e in es]
@@ -846,8 +864,10 @@ def _unit_semantics(c: Change, old: Rulebook, old_date: dt.date, new: Rulebook,
     if eq.equal is True:
         if not structural:
             c.kind = "wording_only" if text_changed else "unchanged"
-        c.basis = ("wording only (proved: no case decides differently)" if text_changed else
-                   "re-encoded; proved equivalent") + f" [{eq.method}]"
+        c.say(("wording only (proved: no case decides differently)" if text_changed else
+               "re-encoded; proved equivalent") + f" [{eq.method}]",
+              "文言のみの変更（どの事例の判断も変わらないことを証明）" if text_changed else
+              "符号化を改めた（同値であることを証明）")
         if "encoding_differs" in c.flags:
             c.flags.append("proved_equivalent")
     elif eq.equal is False and eq.equal_when_known:
@@ -855,19 +875,21 @@ def _unit_semantics(c: Change, old: Rulebook, old_date: dt.date, new: Rulebook,
         if not structural:
             c.kind = "wording_only" if text_changed else "unchanged"
         c.flags.append("differs_while_unknown")
-        c.basis = ("wording only for every case whose facts are known (proved); with facts "
-                   "unknown, one version can leave undetermined what the other decides "
-                   f"[{eq.method}]")
+        c.say("wording only for every case whose facts are known (proved); with facts "
+              "unknown, one version can leave undetermined what the other decides "
+              f"[{eq.method}]",
+              "事実がすべて分かる事例では文言のみの変更（証明済み）。事実が不明なときは、一方の"
+              "版が判断し他方が未確定とすることがある")
         c.counterexample = {"facts": smt.jsonable(eq.counterexample or {}),
                             "old": smt.jsonable(eq.old_value), "new": smt.jsonable(eq.new_value)}
     elif eq.equal is False:
         if not structural:
             c.kind = "logic_changed"
-        c.basis = f"the encoded conditions differ [{eq.method}]"
+        c.say(f"the encoded conditions differ [{eq.method}]", "符号化された条件が異なる")
         c.counterexample = {"facts": smt.jsonable(eq.counterexample or {}),
                             "old": smt.jsonable(eq.old_value), "new": smt.jsonable(eq.new_value)}
     else:
-        c.basis = f"equivalence undecided: {eq.note}"
+        c.say(f"equivalence undecided: {eq.note}", f"同値かどうか決められなかった: {eq.note}")
 
 
 # ---- JSON ------------------------------------------------------------------------------------

@@ -362,12 +362,10 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
         f = book.facts[p]
         return {"path": p, "label": f.label, "judgment": f.judgment}
     m = _RECORD_PATH.match(p)
-    if m and m["list"] in book.facts:
-        fd = next((x for x in book.facts[m["list"]].type.fields if x.name == m["field"]),
-                  None)
-        if fd is not None:
-            return {"path": p, "label": f"{fd.label or fd.name}（{m['list']} の"
-                    f"{int(m['i']) + 1}件目）", "judgment": fd.judgment}
+    fd = vocabulary(book).field(f"{m['list']}.{m['field']}") if m else None
+    if m and fd is not None:
+        return {"path": p, "label": f"{fd.label or fd.name}（{m['list']} の"
+                f"{int(m['i']) + 1}件目）", "judgment": fd.judgment}
     return {"path": p, "label": None, "judgment": False}
 
 
@@ -388,13 +386,16 @@ def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> li
     return out
 
 
-def _force_label(book: Rulebook, g: Any) -> str:
-    """A ground's legal force in Japanese; a refusal of a decision the text makes as 承認
-    (an `approve` ground beside it) reads 承認しない."""
+def _is_approval(book: Rulebook, outcome: str) -> bool:
+    """A decision the text makes as 承認 (an `approve` ground): its refusals read 承認しない."""
     prog = program_of(book)
-    d = prog.decisions.get(g.outcome)
-    if g.force in ("refuse", "may_refuse") and d is not None and \
-            any(prog.grounds[k].force == "approve" for k in d.grounds):
+    d = prog.decisions.get(outcome)
+    return d is not None and any(prog.grounds[k].force == "approve" for k in d.grounds)
+
+
+def _force_label(book: Rulebook, g: Any) -> str:
+    """A ground's legal force in Japanese (a refusal of a 承認: 承認しない)."""
+    if g.force in ("refuse", "may_refuse") and _is_approval(book, g.outcome):
         return "承認しない" if g.force == "refuse" else "承認しないことがある（裁量）"
     return FORCE_LABELS.get(g.force, g.force)
 
@@ -418,10 +419,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         "label": outcome_labels(book).get(o.name),
         "value": o.value,
         "kind": o.kind,
-        # a decision the text makes as 承認 (an `approve` ground): its refusals read 承認しない
-        "approval": any(prog.grounds[k].force == "approve"
-                        for k in prog.decisions[o.name].grounds)
-        if o.name in prog.decisions else False,
+        "approval": _is_approval(book, o.name),
         "requirement_state": state,
         "asked": False,
         "possible": o.possible,

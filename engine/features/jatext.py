@@ -53,6 +53,12 @@ class Vocabulary:
                     if m.label:
                         self.members.setdefault(m.name, m.label)
 
+    def field(self, name: str) -> I.FieldDecl | None:
+        """The field `lines.registered_on` of a list fact, if `name` is one."""
+        head, _, tail = name.rpartition(".")
+        f = self.book.facts.get(head)
+        return next((fd for fd in f.type.fields if fd.name == tail), None) if f else None
+
     def label(self, name: str) -> str | None:
         """The label of a fact path, a field of a list fact (`lines.registered_on`) or a
         definition."""
@@ -61,23 +67,14 @@ class Vocabulary:
             return b.facts[name].label
         if name in b.definitions:
             return b.definitions[name][0].label
-        head, _, tail = name.rpartition(".")
-        if head in b.facts:
-            for fd in b.facts[head].type.fields:
-                if fd.name == tail:
-                    return fd.label
-        return None
+        fd = self.field(name)
+        return fd.label if fd else None
 
     def type_of(self, name: str) -> I.YType | None:
-        b = self.book
-        if name in b.facts:
-            return b.facts[name].type
-        head, _, tail = name.rpartition(".")
-        if head in b.facts:
-            for fd in b.facts[head].type.fields:
-                if fd.name == tail:
-                    return fd.type
-        return None
+        if name in self.book.facts:
+            return self.book.facts[name].type
+        fd = self.field(name)
+        return fd.type if fd else None
 
     def judgment(self, name: str) -> bool:
         f = self.book.facts.get(name)

@@ -539,9 +539,11 @@ def broken_assumptions(book: Rulebook, facts: dict[str, Any], as_of: dt.date) ->
     """The names of the document's assumptions (`assume NAME "label" = EXPR`) that the case
     (nested facts) breaks: the expression is false. Unknown is not broken; an assumption the
     interpreter cannot evaluate for this case counts as broken (never silently kept)."""
+    if not book.doc.assumptions:
+        return []
     out = []
+    ev = Evaluator(book, facts, as_of)  # one case: definitions evaluated once for all
     for a in book.doc.assumptions:
-        ev = Evaluator(book, facts, as_of)
         try:
             v = ev.ev(a.expr, {})
         except (EvalError, ArithmeticError, TypeError, ValueError):
