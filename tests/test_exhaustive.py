@@ -42,6 +42,7 @@ KINDS: tuple[type[I.Node], ...] = typing.get_args(I.ExprNode)
 
 # every dispatch over the union: (owner, function name, parameter matched on)
 WALKS: list[tuple[Any, str, str]] = [
+    (I, "children", "e"),
     (evaluate.Evaluator, "ev", "e"),
     (TypeChecker, "typeof", "e"),
     (exprtext, "_t", "e"),
@@ -77,6 +78,11 @@ def test_mypy_reports_a_left_out_kind(tmp_path: Path) -> None:
             _match("complete", KINDS)]
     for k in KINDS:
         body.append(_match(f"without_{k.__name__}", tuple(x for x in KINDS if x is not k)))
+    # the closed word sets (engine/core/kinds.py): a misspelt value is a type error
+    body += ["from yakkan.engine.core.kinds import Force, Value", "",
+             "def value_typo(v: Value) -> bool:", '    return v == "acept"', "",
+             "def value_ok(v: Value) -> bool:", '    return v == "accept"', "",
+             "def force_typo(f: Force) -> bool:", '    return f == "refuze"', ""]
     mod = tmp_path / "walks.py"
     mod.write_text("\n".join(body), encoding="utf-8")
     cfg = tmp_path / "mypy.ini"
@@ -87,6 +93,7 @@ def test_mypy_reports_a_left_out_kind(tmp_path: Path) -> None:
         plugins = pydantic.mypy
         follow_imports = silent
         ignore_missing_imports = true
+        strict_equality = true
         cache_dir = {tmp_path / "cache"}
         """), encoding="utf-8")
     res = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(cfg), str(mod)],
@@ -101,6 +108,9 @@ def test_mypy_reports_a_left_out_kind(tmp_path: Path) -> None:
     for m in re.finditer(r"walks\.py:(\d+): error: (.*)", res.stdout):
         errors[function_at(int(m.group(1)))] = m.group(2)
     assert "complete" not in errors, res.stdout
+    assert "value_ok" not in errors, res.stdout
+    for typo in ("value_typo", "force_typo"):
+        assert "Non-overlapping" in errors.get(typo, ""), f"{typo} not caught:\n{res.stdout}"
     for k in KINDS:
         msg = errors.get(f"without_{k.__name__}")
         assert msg is not None, f"mypy did not see that {k.__name__} is left out:\n{res.stdout}"
@@ -119,7 +129,7 @@ def test_walk_is_an_exhaustive_match(owner: Any, name: str, param: str) -> None:
     func = tree.body[0]
     assert isinstance(func, ast.FunctionDef)
     arg = next(a for a in func.args.args if a.arg == param)
-    assert arg.annotation is not None and ast.unparse(arg.annotation) == "I.Expr", \
+    assert arg.annotation is not None and ast.unparse(arg.annotation) in ("I.Expr", "Expr"), \
         f"{name}({param}: …) must take the closed union I.Expr"
     matches = [n for n in func.body if isinstance(n, ast.Match)
                and isinstance(n.subject, ast.Name) and n.subject.id == param]
@@ -229,3 +239,20 @@ def test_every_walk_handles_every_kind(kind: type[I.Node], book: Rulebook) -> No
                 assert isinstance(got, str) and got
             if walk == "types":
                 assert isinstance(got, str) and got != "any"
+
+
+# ---- the closed word sets and their one Japanese table each ---------------------------------
+
+
+def test_every_word_of_a_closed_set_has_its_japanese_label() -> None:
+    from yakkan.engine.core import kinds, labels
+    from yakkan.engine.syntax import ast as A
+
+    assert typing.get_args(A.Force) == kinds.FORCES  # the AST's forces are the kinds' set
+    assert set(labels.FORCE_LABELS) == set(kinds.FORCES)
+    assert set(labels.VALUE_LABELS) == set(kinds.VALUES)
+    assert set(labels.CHARGE_STATUS_LABELS) == set(kinds.LINE_STATUSES)
+    assert set(kinds.VALUE_OF) == set(kinds.FORCES)
+    assert set(kinds.VALUE_OF.values()) <= set(kinds.VALUES)
+    assert set(kinds.FORCES_AGAINST) <= set(kinds.FORCES)
+    assert set(kinds.VALUES_AGAINST) <= set(kinds.VALUES)

@@ -59,6 +59,7 @@ from typing import Any, TypeVar, assert_never
 import z3
 
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.kinds import VALUES, Value
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import jsonable  # re-exported: diff.py uses smt.jsonable
 from yakkan.engine.runtime.evaluate import EvalError, Evaluator, compared_literals, grounds_of
@@ -74,11 +75,6 @@ DATE_MAX = dt.date(2199, 12, 31)
 SCALE = 100  # decimal facts: hundredths
 TIMEOUT_MS = 20_000
 
-VALUES = (
-    "accept", "approve", "may_refuse", "refuse", "undetermined", "not_applicable",
-    "prohibited", "requirement_unmet", "deemed", "duty", "may", "permission", "exemption",
-    "declaration",
-)
 CODE = {v: i for i, v in enumerate(VALUES)}
 UNDET = CODE["undetermined"]
 
@@ -936,7 +932,7 @@ def nest(flat: dict[str, Any], declared: Iterable[str] | None = None) -> dict[st
 
 @dataclass
 class Side:
-    value: str
+    value: Value
     grounds: list[tuple[str, str]]  # (provision id, citation) of the applying grounds
     undetermined: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)

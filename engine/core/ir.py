@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from yakkan.engine.core.kinds import Value
 
 
 class Span(BaseModel):
@@ -212,7 +214,7 @@ class Applies(Node):
 
 class Branch(Node):
     cond: Expr
-    value: str
+    value: Value
 
 
 class Priority(Node):
@@ -225,7 +227,7 @@ class Priority(Node):
 
     kind: Literal["priority"] = "priority"
     branches: list[Branch]
-    default: str
+    default: Value
 
 
 class IfThen(Node):
@@ -248,32 +250,37 @@ ExprNode = (Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call |
 # that reads a cached rulebook and never validates an IR node does not pay for it
 
 
-def children(e: Any) -> list[Any]:
-    """The direct sub-expressions of `e`, in source order."""
-    if isinstance(e, Not | Neg):
-        return [e.operand]
-    if isinstance(e, BoolOp):
-        return list(e.operands)
-    if isinstance(e, Compare | Arith):
-        return [e.left, e.right]
-    if isinstance(e, MemberOf):
-        return [e.operand, *e.options]
-    if isinstance(e, Call):
-        return list(e.args)
-    if isinstance(e, Quant):
-        return [x for x in (e.source, e.body, e.where) if x is not None]
-    if isinstance(e, IfThen):
-        return [e.cond, e.then, e.orelse]
-    if isinstance(e, Holds):
-        return [e.lowered] if e.lowered is not None else []
-    if isinstance(e, Priority):
-        return [b.cond for b in e.branches]
-    return []
+def children(e: Expr) -> list[Expr]:
+    """The direct sub-expressions of `e`, in source order (an exhaustive match: mypy rejects
+    a node kind left out)."""
+    match e:
+        case Not() | Neg():
+            return [e.operand]
+        case BoolOp():
+            return list(e.operands)
+        case Compare() | Arith():
+            return [e.left, e.right]
+        case MemberOf():
+            return [e.operand, *e.options]
+        case Call():
+            return list(e.args)
+        case Quant():
+            return [x for x in (e.source, e.body, e.where) if x is not None]
+        case IfThen():
+            return [e.cond, e.then, e.orelse]
+        case Holds():
+            return [e.lowered] if e.lowered is not None else []
+        case Priority():
+            return [b.cond for b in e.branches]
+        case Lit() | Ref() | Applies():
+            return []
+        case _:
+            assert_never(e)
 
 
-def walk(e: Any) -> list[Any]:
+def walk(e: Expr) -> list[Expr]:
     """Every node of `e`, pre-order, without recursion (deep trees are safe)."""
-    out: list[Any] = []
+    out: list[Expr] = []
     stack = [e]
     while stack:
         n = stack.pop()

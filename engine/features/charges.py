@@ -58,6 +58,7 @@ from decimal import Decimal
 from typing import Any
 
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.kinds import LINE_STATUSES, LineStatus
 from yakkan.engine.core.money import (
     CONSUMPTION_TAX_RATE,
     MoneyError,
@@ -117,7 +118,7 @@ _BUILTIN_ASSUMPTIONS = {
     "tax_included": TAX_ASSUMPTION,
 }
 
-STATUSES = ("charged", "quote", "undetermined", "not_applicable", "error", "company_pays")
+STATUSES = LINE_STATUSES
 
 
 @dataclass
@@ -136,7 +137,7 @@ class ChargeLine:
     per: str | None
     period: str
     tax: TaxCategory | None
-    status: str
+    status: LineStatus
     amount: Decimal | None
     tax_amount: Decimal | None
     amount_with_tax: Decimal | None
@@ -341,6 +342,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         error = f"{type(err).__name__}: {err}"
 
     flags: list[str] = []
+    status: LineStatus
     if error is not None:
         status = "error"
         flags.append("error")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from yakkan.engine.core.kinds import Value
 from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
 from yakkan.engine.runtime.evaluate import (
     OutcomeResult,
@@ -45,7 +46,7 @@ class Change:
 @dataclass
 class Counterfactual:
     changes: list[Change]
-    value: str
+    value: Value
     verified: bool = True
 
 
@@ -183,12 +184,12 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
 
 
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str) -> \
-        tuple[Callable[[dict[str, Any], tuple[tuple[str, Any], ...]], str],
-              Callable[[dict[str, Any]], str]]:
+        tuple[Callable[[dict[str, Any], tuple[tuple[str, Any], ...]], Value],
+              Callable[[dict[str, Any]], Value]]:
     """How a candidate is decided: incrementally by the compiled program, re-running only
     the grounds that read a changed fact; and how a hit is confirmed: the changed case
     decided from scratch (compiled; the interpreter where the program does not compile)."""
-    def interpreted(changed: dict[str, Any], *_: Any) -> str:
+    def interpreted(changed: dict[str, Any], *_: Any) -> Value:
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
     try:
@@ -198,14 +199,14 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return interpreted, interpreted
     affected: dict[frozenset[str], list[str]] = {}
 
-    def decide(changed: dict[str, Any], combo: tuple[tuple[str, Any], ...]) -> str:
+    def decide(changed: dict[str, Any], combo: tuple[tuple[str, Any], ...]) -> Value:
         paths = frozenset(p for p, _v in combo)
         if paths not in affected:
             affected[paths] = c.affected(set(paths))
         values = c.redecide(outcome, base, changed, as_of, affected[paths])
         return values[0] if len(values) == 1 else UNDETERMINED
 
-    def confirm(changed: dict[str, Any]) -> str:
+    def confirm(changed: dict[str, Any]) -> Value:
         return c.decide(changed, as_of, [outcome])[outcome].value
 
     return decide, confirm

@@ -312,8 +312,9 @@ def _record_json(book: Rulebook, vocab: Any, q: Quant, src: str, x: Any) -> dict
     ref = f"{src}[{x.index + 1}]"
     # the record's own texts the body reads (a name), shown beside its reference
     compared = {o["path"] for c in comps for o in c["operands"]}
-    context = [f"{show(rec.get(n.path[1]))}" for n in walk(q.body) if q.body is not None
-               and isinstance(n, Ref) and n.path[0] == q.var and len(n.path) == 2
+    body = walk(q.body) if q.body is not None else []
+    context = [f"{show(rec.get(n.path[1]))}" for n in body
+               if isinstance(n, Ref) and n.path[0] == q.var and len(n.path) == 2
                and (t := ftypes.get(n.path[1])) is not None and t.base == "text"
                and not t.ident and f"{src}.{n.path[1]}" not in compared
                and isinstance(rec.get(n.path[1]), str)]

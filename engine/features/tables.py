@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.core.kinds import VALUES_AGAINST
 from yakkan.engine.semantics.program import UNDETERMINED
 
 FORMATS = ("parquet", "csv", "jsonl")
 # values that go against the case: their grounds are the summary's "refusal grounds"
-AGAINST = ("refuse", "may_refuse", "requirement_unmet", "prohibited")
+AGAINST = VALUES_AGAINST  # the values a summary counts as refusals
 
 
 def format_of(path: str) -> str:

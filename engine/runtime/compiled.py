@@ -30,6 +30,7 @@ from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
+from yakkan.engine.core.kinds import Value
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.runtime.ops import (
     EvalError,
@@ -69,8 +70,8 @@ class Decided:
     interpreter's `OutcomeResult` (ground keys; `Compiled.citation` names them)."""
 
     name: str
-    value: str
-    possible: tuple[str, ...]
+    value: Value
+    possible: tuple[Value, ...]
     applying: tuple[str, ...]
     undetermined: tuple[str, ...]
     missing: tuple[str, ...]
@@ -371,7 +372,7 @@ class _Layout:
     rest: tuple[tuple[str, int], ...]  # (ground key, index) of the grounds but the base ones
     set_aside: tuple[tuple[int, int, str], ...]  # (overrider, overridden index, overridden key)
     rule: I.Priority
-    values: tuple[str, ...]
+    values: tuple[Value, ...]
     branch_grounds: tuple[tuple[str, ...], ...]  # the grounds each branch's condition reads
 
     @staticmethod
@@ -540,7 +541,7 @@ class Compiled:
         return sorted(hit, key=self.index.__getitem__)
 
     def redecide(self, outcome: str, base: dict[str, bool | None], facts: dict[str, Any],
-                 as_of: dt.date, grounds: list[str]) -> tuple[str, ...]:
+                 as_of: dt.date, grounds: list[str]) -> tuple[Value, ...]:
         """The possible values of `outcome` for changed `facts`, re-running only `grounds`
         (from `affected`) over the ground values `base` of the unchanged case."""
         g = dict(base)

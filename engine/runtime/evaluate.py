@@ -26,6 +26,7 @@ from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
+from yakkan.engine.core.kinds import FORCES_AGAINST, Value
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.runtime.ops import (
     EvalError,
@@ -64,7 +65,6 @@ __all__ = [
 ]
 
 
-AGAINST = ("refuse", "requirement", "may_refuse")
 # builtins whose evaluations inside a record are shown with it (`Comparison`)
 COMPARING = frozenset({"same_name", "present"})
 # the key under which a quantifier's records are kept in a Record's values: `<nid>#records`
@@ -129,7 +129,7 @@ class GroundResult:
 @dataclass
 class OutcomeResult:
     name: str
-    value: str
+    value: Value
     kind: str  # "application" | "effect"
     grounds: list[GroundResult]  # applying (and not set aside)
     not_applicable: list[GroundResult]  # not applying, or set aside by an override
@@ -137,7 +137,7 @@ class OutcomeResult:
     base: list[GroundResult]
     missing_facts: list[str]  # unknown facts that can change the value
     overrides: list[tuple[str, str]]  # (overriding provision, overridden provision)
-    possible: list[str] = field(default_factory=list)  # the values it may take, strongest first
+    possible: list[Value] = field(default_factory=list)  # the values it may take, strongest first
     # for an undetermined outcome: each value it may take, with the keys of the grounds still
     # unknown that would give it (the last value is what it is at least, in the force order)
     open: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -401,7 +401,7 @@ class Evaluator:
         self.rec.absorb(rec)
         return v
 
-    def priority(self, p: I.Priority) -> tuple[str, ...]:
+    def priority(self, p: I.Priority) -> tuple[Value, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
         conds = [self.truth(self.ev(b.cond, {})) for b in p.branches]
         return possible(conds, [b.value for b in p.branches], p.default)
@@ -431,7 +431,7 @@ class Evaluator:
                         self.trace.emit(EventKind.OVERRIDE, k, f"outcome:{name}", None, w)
         else:
             overrides = [(res[k].ground.rule_pid, o) for k in d.grounds if k not in d.base
-                         and res[k].applies is True and res[k].ground.force in AGAINST
+                         and res[k].applies is True and res[k].ground.force in FORCES_AGAINST
                          for o in res[k].ground.overrides]
         base = [res[k] for k in d.base]
         rest = [res[k] for k in d.grounds if k not in d.base]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.kinds import Value
 from yakkan.engine.core.periods import Duration, add_months
 from yakkan.engine.core.values import ABSENT
 
@@ -153,12 +154,12 @@ def fold(q: str, counted: bool, results: list[Any]) -> Any:
     return min(results) if q == "min" else max(results)
 
 
-def possible(conds: Sequence[bool | None], values: Sequence[str], default: str) -> \
-        tuple[str, ...]:
+def possible(conds: Sequence[bool | None], values: Sequence[Value], default: Value) -> \
+        tuple[Value, ...]:
     """The values a decision rule (`ir.Priority`) may take, strongest first, from the values
     of its branch conditions: Kleene-exact — each branch still open before the first that
     holds, and that one's value (or the default when none holds)."""
-    out: list[str] = []
+    out: list[Value] = []
     for c, v in zip(conds, values, strict=True):
         if c is False:
             continue

@@ -95,8 +95,20 @@ def cycles(book: Rulebook) -> list[Diagnostic]:
         if data["kind"] in ("uses", "holds"):
             dep.add_edge(a, b, span=data.get("span"))
     # a provision depends on its items (for holds of an item's parent)
+    def where(a: str, b: str) -> tuple[str, int, int, str]:
+        span = dep.edges[a, b].get("span")
+        return (span.file or "", span.line, span.column, a) if span else ("\uffff", 0, 0, a)
+
+    def rotated(cyc: list[str]) -> list[str]:
+        # the same cycle is reported the same way in every run (simple_cycles' starting node
+        # follows set order): from the step written first in the file
+        i = min(range(len(cyc)), key=lambda i: where(cyc[i], cyc[(i + 1) % len(cyc)]))
+        return cyc[i:] + cyc[:i]
+
+    found = sorted((rotated(c) for c in nx.simple_cycles(dep)),
+                   key=lambda c: where(c[0], c[1 % len(c)]))
     out = []
-    for cyc in nx.simple_cycles(dep):
+    for cyc in found:
         steps = []
         for i, a in enumerate(cyc):
             b = cyc[(i + 1) % len(cyc)]

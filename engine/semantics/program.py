@@ -34,23 +34,23 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.kinds import VALUE_OF, Force, Value
 from yakkan.engine.syntax import ast as A
 
 if TYPE_CHECKING:
     from yakkan.engine.semantics.resolve import Rulebook
 
-BASE = ("accept", "approve")
+BASE: tuple[Value, ...] = ("accept", "approve")
 # the levels of an application decision, strongest first (forces → the value they give)
-APPLICATION_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+APPLICATION_LEVELS: tuple[tuple[Value, tuple[Force, ...]], ...] = (
     ("refuse", ("refuse", "requirement")),
     ("may_refuse", ("may_refuse",)),
 )
 # strongest first, for outcomes that are not application decisions
-FORCE_ORDER = ("prohibition", "refuse", "requirement", "may_refuse", "deemed", "duty", "may",
+FORCE_ORDER: tuple[Force, ...] = ("prohibition", "refuse", "requirement", "may_refuse", "deemed", "duty", "may",
                "permission", "exemption", "declaration")
-FORCE_VALUE = {"prohibition": "prohibited", "requirement": "requirement_unmet"}
-UNDETERMINED = "undetermined"
-NOT_APPLICABLE = "not_applicable"
+UNDETERMINED: Value = "undetermined"
+NOT_APPLICABLE: Value = "not_applicable"
 
 # an item in a `for each item` rule that carries no condition: unknown, reported by lint
 UNENCODED = ("__unencoded_condition__",)
@@ -68,7 +68,7 @@ class Ground:
     id: str
     citation: str
     outcome: str
-    force: str
+    force: Force
     rule_pid: str
     when: tuple[I.Expr, ...]
     requires: I.Expr | None
@@ -256,7 +256,7 @@ class _Compiler:
         gs = [self.prog.grounds[k] for k in keys]
         base = [g for g in gs if g.force in BASE]
         rest = [g for g in gs if g.force not in BASE]
-        levels: list[tuple[str, list[Ground]]] = []
+        levels: list[tuple[Value, list[Ground]]] = []
         if base:
             kind = "application"
             placed: set[str] = set()
@@ -268,13 +268,13 @@ class _Compiler:
             for f in FORCE_ORDER:
                 hit = [g for g in rest if g.force == f and g.key not in placed]
                 if hit:
-                    levels.append((FORCE_VALUE.get(f, f), hit))
+                    levels.append((VALUE_OF[f], hit))
         else:
             kind = "effect"
             for f in FORCE_ORDER:
                 hit = [g for g in rest if g.force == f]
                 if hit:
-                    levels.append((FORCE_VALUE.get(f, f), hit))
+                    levels.append((VALUE_OF[f], hit))
         rank = {g.key: i for i, (_v, hit) in enumerate(levels) for g in hit}
         if base:
             rank.update({g.key: len(levels) for g in base})
@@ -290,7 +290,7 @@ class _Compiler:
         if base:
             oks: list[I.Expr] = [self._effective(g, gs, rank) for g in base]
             cond = oks[0] if len(oks) == 1 else I.BoolOp(op="and", operands=oks)
-            branches.append(I.Branch(cond=cond, value=base[0].force))
+            branches.append(I.Branch(cond=cond, value=VALUE_OF[base[0].force]))
         rule = I.Priority(branches=branches, default=NOT_APPLICABLE)
         self._number(rule, f"decide:{name}", {})
         return Decision(name, kind, tuple(keys), tuple(g.key for g in base), rule, overrides)

@@ -626,7 +626,7 @@ def _bind_names(book: Rulebook, e: I.Expr | None, scope: dict[str, I.YType],
     if e is None:
         return
     members = book.enum_members()
-    stack: list[tuple[object, dict[str, I.YType]]] = [(e, scope)]
+    stack: list[tuple[I.Expr, dict[str, I.YType]]] = [(e, scope)]
     while stack:
         node, sc = stack.pop()
         if isinstance(node, I.Quant):

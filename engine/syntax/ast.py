@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from yakkan.engine.core import kinds
 from yakkan.engine.core.ir import Citation, EnumMember, Expr, Node, YType
 from yakkan.engine.core.labels import FORCE_LABELS as FORCE_LABELS  # one table, re-exported
 
@@ -25,10 +26,7 @@ UnitKind = Literal[
     "table", "section", "row", "suppl", "appendix", "chapter",
 ]
 
-Force = Literal[
-    "accept", "may_refuse", "refuse", "approve", "may", "deemed", "requirement", "duty",
-    "prohibition", "permission", "exemption", "declaration",
-]
+Force = kinds.Force  # the closed set of legal forces (engine/core/kinds.py)
 
 
 class Header(Node):

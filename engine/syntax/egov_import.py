@@ -284,8 +284,10 @@ class _Reader:
 
     # -- containers --------------------------------------------------------------------
 
-    def units(self, parent: Any) -> tuple[list[A.Unit], tuple[str | None, str | None]]:
-        """The units among `parent`'s children, and text a `part: text` holder gave it."""
+    def units(self, parent: Any, *, grouped: bool = False) -> \
+            tuple[list[A.Unit], tuple[str | None, str | None]]:
+        """The units among `parent`'s children, and text a `part: text` holder gave it.
+        `grouped`: `parent` only groups units of its own parent, which checks their keys."""
         out: list[A.Unit] = []
         own: tuple[str | None, str | None] = (None, None)
         counts: dict[str, int] = {}
@@ -296,7 +298,7 @@ class _Reader:
                 own = (t, p)
                 continue
             if tag in _TRANSPARENT:
-                sub, _ = self.units(c)
+                sub, _ = self.units(c, grouped=True)
                 out.extend(sub)
                 continue
             if tag in _OWNED or tag in ("LawBody",):
@@ -307,7 +309,7 @@ class _Reader:
             if u is not None:
                 out.extend(self._expand(c, u))
         seen: dict[tuple[str, str | None, str | None], A.Unit] = {}
-        for u in out:
+        for u in [] if grouped else out:
             k = (u.kind, u.key, u.range_end)
             if u.key is not None and k in seen:
                 self.diagnostics.append(Diagnostic(

@@ -28,6 +28,7 @@ from lark.exceptions import (
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
+from yakkan.engine.core.kinds import FORCES
 from yakkan.engine.core.numerals import normalize_width, parse_date
 from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.syntax import ast as A
@@ -43,9 +44,7 @@ KEYWORDS = (
     "quote", "row", "assume", "payer", "period", "cites", "notwithstanding", "mutatis", "amends",
     "reading", "in", "except", "prevails", "over", "correction", "because", "or", "and",
     "not", "holds", "if", "then", "else", "true", "false", "all", "any", "count", "sum",
-    "min", "max", *A.UNIT_KINDS,
-    "accept", "may_refuse", "refuse", "approve", "may", "deemed", "requirement", "duty",
-    "prohibition", "permission", "exemption", "declaration",
+    "min", "max", *A.UNIT_KINDS, *FORCES,
 )
 
 TERMINAL_WORDS = {
