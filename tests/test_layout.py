@@ -80,3 +80,35 @@ def test_the_check_itself_catches_an_upward_import(tmp_path: Path) -> None:
     f.write_text("def f():\n    from yakkan.renderers.env import render\n", encoding="utf-8")
     got = [(layer_of(m)) for _, m in imports(f)]
     assert "renderers" in got and RANK["renderers"] > RANK["runtime"]
+
+
+# ---- the package is the owner's folders, mapped in pyproject.toml (no links) ---------------
+
+
+def test_the_package_maps_every_folder_without_links() -> None:
+    """`[tool.setuptools]` lists every package under the folders `package-dir` maps, and
+    nothing in the tree is a symbolic link (editors, coverage tools and Windows checkouts
+    do not follow them); the type check reads the same table (tools/typecheck.py)."""
+    import subprocess
+    import sys
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    mapping: dict[str, str] = tool["setuptools"]["package-dir"]
+    found = set()
+    for package, folder in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder)
+            found.add(".".join([package, *rel.parts]))
+    assert set(tool["setuptools"]["packages"]) == found
+    tracked = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True,
+                             text=True, check=False).stdout.splitlines()
+    assert not [t for t in tracked if t.startswith("120000")], "a symbolic link is tracked"
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import typecheck
+    finally:
+        sys.path.pop(0)
+    sources = {s.module: s.path for s in typecheck.package_sources()}
+    assert sources["yakkan.engine.core.ir"] == str(ROOT / "engine" / "core" / "ir.py")
+    assert found <= set(sources)  # every package (its __init__.py) is type-checked
