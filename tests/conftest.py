@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 Golden = Callable[[Path, str], None]
+
+# tools/typecheck.py reads the package's folder mapping (pyproject.toml); tests that list the
+# package's files use it too (`from typecheck import package_sources`)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -20,7 +20,6 @@ it can, suggest the fix.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shlex
 import shutil
@@ -30,13 +29,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from typecheck import package_sources  # tools/typecheck.py (on the path: conftest.py)
 
-import yakkan
 from yakkan.cli.main import main
 from yakkan.engine.syntax import load
 
 Golden = Callable[[Path, str], None]
 
+ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden"
 CASES = GOLDEN / "diagnostics"
 CHECKED = sorted(CASES.glob("*.yk"))
@@ -98,9 +98,8 @@ _HEADER = re.compile(r"^(?:(?P<loc>\S+:\d+:\d+): )?(?:error|warning|info)\[(?P<c
 
 
 def _sources() -> list[Path]:
-    root = Path(yakkan.__file__).parent
-    return sorted(Path(d, n) for d, _, names in os.walk(root, followlinks=True)
-                  for n in names if n.endswith(".py"))
+    """Every .py file of the package (its folders as pyproject.toml maps them)."""
+    return sorted(Path(s.path) for s in package_sources())
 
 
 def _codes_in_source() -> dict[str, set[str]]:
@@ -110,7 +109,7 @@ def _codes_in_source() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     literals: list[tuple[str, str]] = []
     for f in _sources():
-        rel = f.relative_to(Path(yakkan.__file__).parent)
+        rel = f.relative_to(ROOT)
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):

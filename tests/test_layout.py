@@ -90,7 +90,6 @@ def test_the_package_maps_every_folder_without_links() -> None:
     nothing in the tree is a symbolic link (editors, coverage tools and Windows checkouts
     do not follow them); the type check reads the same table (tools/typecheck.py)."""
     import subprocess
-    import sys
     import tomllib
 
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
@@ -104,11 +103,17 @@ def test_the_package_maps_every_folder_without_links() -> None:
     tracked = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True,
                              text=True, check=False).stdout.splitlines()
     assert not [t for t in tracked if t.startswith("120000")], "a symbolic link is tracked"
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import typecheck
-    finally:
-        sys.path.pop(0)
-    sources = {s.module: s.path for s in typecheck.package_sources()}
+    from typecheck import package_sources  # tools/ is on the path (conftest.py)
+
+    sources = {s.module: s.path for s in package_sources()}
     assert sources["yakkan.engine.core.ir"] == str(ROOT / "engine" / "core" / "ir.py")
     assert found <= set(sources)  # every package (its __init__.py) is type-checked
+
+
+def test_the_readme_lists_every_declared_pass_on_its_own_line() -> None:
+    from yakkan.engine.semantics.pipeline import COMPILE, PASSES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for p in PASSES:
+        assert f"{p.name:<10} {p.turns}" in readme, f"README lacks the line of pass {p.name}"
+    assert COMPILE[-1] == "program" and "drafting" not in COMPILE

@@ -2,9 +2,7 @@
 
     clauses/*.yk ──parse.syntax_tree──▶ Lark tree ──parse.Lower──▶ ast.Document
       ──resolve.resolve──▶ Rulebook (citations bound to provision ids)
-      ──graph.build──▶ networkx.MultiDiGraph
-      ──types.check_types, graph.cycles──▶ diagnostics
-      ──program.compile_program──▶ DecisionProgram (grounds, overrides, decision rules)
+      ──PASSES (below): graph, types, program, drafting──▶ diagnostics, DecisionProgram
       ──evaluate.evaluate(case, as_of)──▶ Result (outcomes, grounds, typed trace)
       ──explain / charges / diff / renderers──▶ text, JSON, Markdown, HTML, DOCX
 
@@ -13,24 +11,83 @@ Each arrow is one module; nothing flows backwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from yakkan.engine.core.diagnostics import Diagnostic
 from yakkan.engine.semantics.resolve import Rulebook, resolve
-from yakkan.engine.semantics.types import check_types
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.load import Source
 
 
-def analyse(doc: A.Document) -> tuple[Rulebook, list[Diagnostic]]:
-    """resolve → graph (cycles) → types: the rulebook and every diagnostic of these passes."""
-    from yakkan.engine.semantics.graph import cycles  # networkx: only when analysing, not per run
+@dataclass(frozen=True)
+class Pass:
+    """One pass over a resolved rulebook: what it turns into what, and when it runs.
+
+    `run` returns the pass's diagnostics; a pass that derives a form (the graph, the
+    program) keeps it with the rulebook (`Rulebook.derived`, `Rulebook.program`), never
+    changing what an earlier pass produced. `clean_only`: runs only when every pass before
+    it found no error (drafting findings read a rulebook that type-checks)."""
+
+    name: str
+    turns: str
+    run: Callable[[Rulebook], list[Diagnostic]]
+    clean_only: bool = False
+
+
+def _cycles(book: Rulebook) -> list[Diagnostic]:
+    from yakkan.engine.semantics.graph import cycles  # networkx: only when analysing
+    return cycles(book)
+
+
+def _types(book: Rulebook) -> list[Diagnostic]:
+    from yakkan.engine.semantics.types import check_types
+    return check_types(book)
+
+
+def _program(book: Rulebook) -> list[Diagnostic]:
+    from yakkan.engine.semantics.program import program_of
+    program_of(book)  # kept with the rulebook: every backend runs this program
+    return []
+
+
+def _drafting(book: Rulebook) -> list[Diagnostic]:
+    from yakkan.engine.semantics.drafting import drafting_findings
+    return drafting_findings(book)
+
+
+# The passes after `resolve` (ast.Document → Rulebook), in order. `check` runs them all
+# (`semantic_diagnostics`); the compiler and its cache (`rulebooks._compile`) run the same
+# tuple up to and including `program` (`COMPILE`), so what is cached is what check saw.
+PASSES: tuple[Pass, ...] = (
+    Pass("graph", "Rulebook → networkx dependency graph; cycles among definitions", _cycles),
+    Pass("types", "Rulebook → type diagnostics (every expression, every fact)", _types),
+    Pass("program", "Rulebook → DecisionProgram (grounds, overrides, decision rules)",
+         _program, clean_only=True),
+    Pass("drafting", "Rulebook → drafting defects read off the text (draft.*)", _drafting,
+         clean_only=True),
+)
+COMPILE = tuple(p.name for p in PASSES[: [p.name for p in PASSES].index("program") + 1])
+
+
+def analyse(doc: A.Document, upto: str | None = "types") -> tuple[Rulebook, list[Diagnostic]]:
+    """resolve, then the declared passes in order up to `upto` (all of them for None): the
+    rulebook and every diagnostic found. A `clean_only` pass is skipped once an error has
+    been found."""
     book = resolve(doc)
-    return book, [*book.diagnostics, *cycles(book), *check_types(book)]
+    diags = list(book.diagnostics)
+    for p in PASSES:
+        if p.clean_only and any(d.severity == "error" for d in diags):
+            break
+        diags.extend(p.run(book))
+        if p.name == upto:
+            break
+    return book, diags
 
 
 def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
-    """Diagnostics of the passes after lowering, for files that parsed cleanly."""
+    """Diagnostics of every pass after lowering, for files that parsed cleanly."""
     out: list[Diagnostic] = []
     for s in sources:
         assert s.doc is not None
@@ -41,9 +98,5 @@ def semantic_diagnostics(sources: list[Source]) -> list[Diagnostic]:
                 message=f"the document id `{s.doc.header.id}` differs from its folder "
                 f"`{folder.name}`", hint=f"write `document {folder.name} …`: the folder name "
                 "is the id users give"))
-        book, diags = analyse(s.doc)
-        out.extend(diags)
-        if not any(d.severity == "error" for d in diags):
-            from yakkan.engine.semantics.drafting import drafting_findings
-            out.extend(drafting_findings(book))  # what the text itself shows: `yakkan check`
+        out.extend(analyse(s.doc, upto=None)[1])
     return out

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from yakkan.engine.core.diagnostics import YakkanError
 from yakkan.engine.semantics import cache
-from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Derived, Rulebook
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.load import (
@@ -142,8 +141,8 @@ def _digest(text: str) -> str:
 
 
 def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
-    from yakkan.engine.semantics.pipeline import analyse
-    analysed = [analyse(d) for d in ensure_clean(sources)]
+    from yakkan.engine.semantics.pipeline import COMPILE, analyse
+    analysed = [analyse(d, upto=COMPILE[-1]) for d in ensure_clean(sources)]
     bad = [d for _, diags in analysed for d in diags if d.severity == "error"]
     if bad:
         raise YakkanError(bad, sources={s.path: s.text for s in sources})
@@ -151,8 +150,8 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
     digests = [s.digest for s in sources if s.doc is not None]  # in the order of `books`
     for b, digest in zip(books, digests, strict=True):
         b.source_digest = digest  # the rule file's content hash
-        b.derived = Derived()  # derived forms (the graph) are rebuilt on demand
-        program_of(b)  # the decision program is kept with the rulebook
+        b.derived = Derived()  # derived forms (the graph) are rebuilt on demand; the program
+        # (the `program` pass) is kept with the rulebook and cached with it
     return books
 
 
