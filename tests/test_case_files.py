@@ -158,3 +158,33 @@ def test_durations_and_money_from_strings() -> None:
         validate_facts(book, {"calls": [{"duration": 61}]})
     with pytest.raises(YakkanError):
         validate_facts(book, {"applicant": {"duns_issued": "yes"}})
+
+
+# ---- YAML through libyaml: the same data, the reference loader's words for errors -----------
+
+
+def test_libyaml_reads_every_example_as_the_reference_loader_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from yakkan.engine.runtime import case as C
+
+    assert C._FastCaseLoader is not None, "PyYAML without libyaml: the fast path is off"
+    texts = [p.read_text(encoding="utf-8")
+             for p in sorted((Path(__file__).parents[1] / "examples" / "cases").glob("*.yaml"))]
+    fast = [C._read_yaml(t, construct=True) for t in texts]
+    monkeypatch.setattr(C, "_FastCaseLoader", None)
+    assert fast == [C._read_yaml(t, construct=True) for t in texts]
+
+
+@pytest.mark.parametrize(("text", "words", "line", "col"), [
+    ("facts: [1, 2", "expected ',' or ']', but got '<stream end>'", 1, 13),
+    ("facts:\n  - x\n - y", "expected <block end>", 3, 2),
+    ("a: \x07", "unacceptable character U+0007: special characters are not allowed", 1, 4),
+])
+def test_a_yaml_error_is_reported_in_the_reference_loaders_words(
+        tmp_path: Path, text: str, words: str, line: int, col: int) -> None:
+    f = tmp_path / "case.yaml"
+    f.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["explain", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "case.syntax" in r.output and words in r.output, r.output
+    assert f"case.yaml:{line}:{col}:" in r.output, r.output

@@ -19,6 +19,7 @@ Nothing the user writes is guessed at (a guess is a misreading that decides a ca
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import math
 import os
@@ -426,21 +427,20 @@ _CORE_FLOAT = re.compile(
     r"|\.(?:nan|NaN|NAN))$")
 
 
-class _CaseLoader(yaml.SafeLoader):
+class _CoreSchema(yaml.composer.Composer, yaml.constructor.SafeConstructor):
     """YAML 1.2 core schema: true/false are the only booleans (`yes`, `no`, `on`, `off` are
     text), integers are decimal, 0o octal or 0x hex (`010` is ten, `1:30` is text), no
     implicit timestamps (dates stay text and are read by `parse_date`, so 2023-02-30 is a
-    diagnostic and 令和 dates work the same way), no merge keys; nesting depth bounded."""
+    diagnostic and 令和 dates work the same way), no merge keys; nesting depth bounded.
+    Mixed into both loaders below (the composer is PyYAML's Python one in both)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise _InputError("case.too-deep", f"the case nests deeper than {MAX_DEPTH} "
                                   "levels", mark.line + 1, mark.column + 1,
                                   hint="a case needs a few levels: facts, a group, a record")
@@ -470,6 +470,10 @@ class _CaseLoader(yaml.SafeLoader):
         return Decimal(v)  # exact: 16.98 stays 16.98
 
 
+class _CaseLoader(_CoreSchema, yaml.SafeLoader):
+    """The reference loader (pure Python): its error messages are the ones reported."""
+
+
 _CaseLoader.yaml_implicit_resolvers = {}
 _CaseLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
@@ -479,8 +483,53 @@ _CaseLoader.add_implicit_resolver("tag:yaml.org,2002:float", _CORE_FLOAT,
                                   list("-+0123456789."))
 _CaseLoader.add_implicit_resolver("tag:yaml.org,2002:null",
                                   re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_CaseLoader.add_constructor("tag:yaml.org,2002:int", _CaseLoader.construct_core_int)
-_CaseLoader.add_constructor("tag:yaml.org,2002:float", _CaseLoader.construct_core_float)
+# (the stubs bind a constructor's self to the stock loaders; these are the mixin's methods)
+_CaseLoader.add_constructor("tag:yaml.org,2002:int",
+                            _CaseLoader.construct_core_int)  # type: ignore[type-var]
+_CaseLoader.add_constructor("tag:yaml.org,2002:float",
+                            _CaseLoader.construct_core_float)  # type: ignore[type-var]
+
+try:  # libyaml's scanner and parser (C), when PyYAML was built with it
+    _CParser: Any = importlib.import_module("yaml.cyaml").CParser
+except (ImportError, AttributeError):  # pragma: no cover
+    _CParser = None
+_FastCaseLoader: Any = None
+if _CParser is not None:
+    class _FastLoader(_CoreSchema, _CParser, yaml.resolver.Resolver):
+        """The same schema and bounds, read by libyaml's C scanner and parser (about six
+        times faster); only the composing stays in Python, where the depth is bounded. On
+        a syntax error the reference loader reads the text again and reports it."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+    _FastLoader.yaml_implicit_resolvers = _CaseLoader.yaml_implicit_resolvers
+    _FastLoader.yaml_constructors = _CaseLoader.yaml_constructors
+    _FastCaseLoader = _FastLoader
+
+
+def _read_yaml(text: str, construct: bool) -> tuple[Positions, Any]:
+    """The positions of every path of a YAML text, after its bounds and duplicate keys are
+    checked (`_yaml_checks`, before anything is constructed), and its data when
+    `construct`. libyaml's parser reads it when there is one; a YAML error is raised in the
+    reference loader's words (it reads the text again)."""
+    loaders = (_FastCaseLoader, _CaseLoader) if _FastCaseLoader is not None else (_CaseLoader,)
+    for cls in loaders:
+        loader = cls(text)
+        try:
+            node = loader.get_single_node()
+            pos = _yaml_checks(node) if node is not None else {}
+            data = loader.construct_document(node) if construct and node is not None else None
+            return pos, data
+        except yaml.YAMLError:
+            if cls is _CaseLoader:
+                raise
+        finally:
+            loader.dispose()
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _yaml_checks(root: yaml.Node) -> Positions:
@@ -638,12 +687,7 @@ def _positions_of(path: str, text: str) -> Positions:
         if path.endswith(".json"):
             pos = _json_checks(text)
         else:
-            loader = _CaseLoader(text)
-            try:
-                node = loader.get_single_node()
-                pos = _yaml_checks(node) if node is not None else {}
-            finally:
-                loader.dispose()
+            pos, _ = _read_yaml(text, construct=False)
     except (_InputError, yaml.YAMLError, ValueError, RecursionError):
         pos = {}
     _remember(path, text, pos)
@@ -695,13 +739,7 @@ def parse_case_text(text: str, path: str,
             pos = _json_checks(text)
             data = json.loads(text, parse_float=Decimal, parse_constant=_json_constant)
         else:
-            loader = _CaseLoader(text)
-            try:
-                node = loader.get_single_node()
-                pos = _yaml_checks(node) if node is not None else {}
-                data = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
+            pos, data = _read_yaml(text, construct=True)
     except _InputError as e:
         raise YakkanError([Diagnostic(
             code=e.code, message=e.message, span=_span(path, e.line, e.column, e.width),
@@ -712,10 +750,15 @@ def parse_case_text(text: str, path: str,
         nlines = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
         line = min(mark.line + 1 if mark is not None else getattr(e, "lineno", 1), nlines)
         col = mark.column + 1 if mark is not None else getattr(e, "colno", 1)
+        problem = getattr(e, "problem", None) or getattr(e, "msg", None) or e
+        if isinstance(e, yaml.reader.ReaderError):  # a character YAML refuses: at its place
+            before = text[:e.position]
+            line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+            char = e.character if isinstance(e.character, int) else ord(e.character[:1] or " ")
+            problem = f"unacceptable character U+{char:04X}: {e.reason}"
         raise YakkanError([Diagnostic(
             code="case.syntax", message=f"the case file is not valid "
-            f"{'JSON' if is_json else 'YAML'}: "
-            f"{_clip(str(getattr(e, 'problem', None) or getattr(e, 'msg', None) or e), 200)}",
+            f"{'JSON' if is_json else 'YAML'}: {_clip(str(problem), 200)}",
             span=_span(path, line, col),
             hint="check the indentation and the brackets around this line",
         )], sources={path: text}) from None
