@@ -23,7 +23,8 @@ from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 20_000  # ms for one expectation (the amendment's semantic diff runs once, ~10 s)
+TIMEOUT = 20_000  # ms for one expectation
+DIFF_TIMEOUT = 180_000  # ms for the amendment page, which computes the semantic diff
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,9 @@ def test_reviewer_and_drafter_paths(page: Any, console: str, sync_api: Any) -> N
     shot(page, "case-plan4-duns", "#result #decision")
 
     # the amendment view; a witness opens in the case view
-    page.goto(console + "/diff/denwa")
+    # the semantic diff is computed on this request (~10 s alone, far longer on a busy
+    # machine): a bound against a hang, not a speed test
+    page.goto(console + "/diff/denwa", timeout=DIFF_TIMEOUT)
     expect(page.locator("h1")).to_contain_text("新旧対照表")
     expect(page.locator("table.shinkyu u.chg").first).to_be_visible()
     shot(page, "amendment")

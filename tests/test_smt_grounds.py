@@ -78,3 +78,30 @@ def test_every_ground_agrees_with_the_interpreter(book: Rulebook) -> None:
                     mismatches.append((k, val, got[k]))
     assert mismatches == [], f"{len(mismatches)} mismatches, e.g. {mismatches[:3]}"
     assert all(n > 0 for n in compared.values()), compared  # true, false and unknown seen
+
+
+def test_each_thread_has_its_own_z3_context_stack() -> None:
+    """The console runs queries in worker threads: a context one thread enters is never
+    another's, and leaving it does not pop another's (a shared stack did both)."""
+    import threading
+
+    entered, leave = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        with smt.fresh_context() as c:
+            seen["worker"] = c
+            entered.set()
+            leave.wait(10)
+            seen["worker-after"] = smt.ctx()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert entered.wait(10)
+    assert smt.ctx() is z3.main_ctx()  # the worker's context is not this thread's
+    with smt.fresh_context() as mine:
+        leave.set()
+        t.join(10)
+        assert smt.ctx() is mine  # the worker leaving did not pop this thread's context
+    assert seen["worker-after"] is seen["worker"]
+    assert smt.ctx() is z3.main_ctx()

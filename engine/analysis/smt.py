@@ -51,6 +51,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -113,22 +114,25 @@ class ListVar:
 
 # Every query runs in a fresh z3 context (`fresh_context`): z3's answers depend on the
 # terms created before in the same context, and the reports must not depend on what else
-# the process solved before (goldens, the order of tests).
-_CONTEXTS: list[z3.Context] = []
+# the process solved before (goldens, the order of tests). The stack of contexts is per
+# thread and task (a ContextVar): the console computes diffs in worker threads, and one
+# query must never see — or pop — another's context.
+_CONTEXTS: ContextVar[tuple[z3.Context, ...]] = ContextVar("yakkan_z3_contexts", default=())
 
 
 def ctx() -> z3.Context:
-    return _CONTEXTS[-1] if _CONTEXTS else z3.main_ctx()
+    stack = _CONTEXTS.get()
+    return stack[-1] if stack else z3.main_ctx()
 
 
 @contextmanager
 def fresh_context() -> Iterator[z3.Context]:
     c = z3.Context()
-    _CONTEXTS.append(c)
+    token = _CONTEXTS.set((*_CONTEXTS.get(), c))
     try:
         yield c
     finally:
-        _CONTEXTS.pop()
+        _CONTEXTS.reset(token)
 
 
 def TRUE() -> Any:
