@@ -2,7 +2,7 @@
 
     clauses/*.yk ──parse.syntax_tree──▶ Lark tree ──parse.Lower──▶ ast.Document
       ──resolve.resolve──▶ Rulebook (citations bound to provision ids)
-      ──PASSES (below): graph, types, program, drafting──▶ diagnostics, DecisionProgram
+      ──PASSES (below): graph, types, program, soundness, drafting──▶ diagnostics, DecisionProgram
       ──evaluate.evaluate(case, as_of)──▶ Result (outcomes, grounds, typed trace)
       ──explain / charges / diff / renderers──▶ text, JSON, Markdown, HTML, DOCX
 
@@ -52,6 +52,11 @@ def _program(book: Rulebook) -> list[Diagnostic]:
     return []
 
 
+def _soundness(book: Rulebook) -> list[Diagnostic]:
+    from yakkan.engine.semantics.soundness import known_guards
+    return known_guards(book)
+
+
 def _drafting(book: Rulebook) -> list[Diagnostic]:
     from yakkan.engine.semantics.drafting import drafting_findings
     return drafting_findings(book)
@@ -65,6 +70,8 @@ PASSES: tuple[Pass, ...] = (
     Pass("types", "Rulebook → type diagnostics (every expression, every fact)", _types),
     Pass("program", "Rulebook → DecisionProgram (grounds, overrides, decision rules)",
          _program, clean_only=True),
+    Pass("soundness", "Rulebook → where a decision reads a fact being unknown (known())",
+         _soundness, clean_only=True),
     Pass("drafting", "Rulebook → drafting defects read off the text (draft.*)", _drafting,
          clean_only=True),
 )
