@@ -99,10 +99,12 @@ def main() -> None:
 @click.option("--static/--no-static", default=True, show_default=True,
               help="also run the static checks (z3): dead or always-true conditions, "
                    "overlapping alternatives, conflicting rules — each with a witness case")
-def check(paths: tuple[str, ...], fmt: str, static: bool) -> None:
+@click.option("--witness-dir", default=None, metavar="DIR",
+              help="write each static finding's witness as a case file (YAML) into DIR")
+def check(paths: tuple[str, ...], fmt: str, static: bool, witness_dir: str | None) -> None:
     """Parse, resolve and check clause files, folders or bundled documents (e.g. `clauses`)."""
     from yakkan.cli.check import run_check
-    run(lambda: run_check(list(paths), fmt, static))
+    run(lambda: run_check(list(paths), fmt, static, witness_dir))
 
 
 @main.command(name="fmt")
@@ -163,11 +165,15 @@ def charge(case: str, doc: str | None, as_of: dt.date | None, fmt: str,
               show_default=True, help="which column holds the old text")
 @click.option("-o", "--output", default=None, help="write to this file (required for docx)")
 @click.option("--no-semantic", is_flag=True, help="skip the semantic diff (witness cases)")
+@click.option("--witness-dir", default=None, metavar="DIR",
+              help="write each witness as a case file (YAML, old and new) into DIR; md and "
+                   "html link to them")
 def diff(doc: str, from_: dt.date, to: dt.date, fmt: str, old_side: str,
-         output: str | None, no_semantic: bool) -> None:
+         output: str | None, no_semantic: bool, witness_dir: str | None) -> None:
     """Compare two versions: structural diff, 新旧対照表 and cases decided differently."""
     from yakkan.cli.diff import run_diff
-    run(lambda: run_diff(doc, from_, to, fmt, old_side, output, not no_semantic))
+    run(lambda: run_diff(doc, from_, to, fmt, old_side, output, not no_semantic,
+                         witness_dir))
 
 
 @main.command()

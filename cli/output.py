@@ -30,6 +30,24 @@ def write_output(output: str, data: str | bytes) -> None:
             f"holds a character UTF-8 cannot encode ({e.reason})")]) from None
 
 
+def write_files(folder: str, files: list[tuple[str, str]]) -> list[Path]:
+    """Write each (name, text) into `folder`, made if missing; the paths written. A folder
+    that cannot be made or written is `io.unwritable` (exit 2)."""
+    where = Path(folder)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise YakkanError([Diagnostic(
+            code="io.unwritable", message=f"cannot make the folder `{term_safe(folder)}`: "
+            f"{e.strerror or type(e).__name__}",
+            hint="give a folder you may write in")]) from None
+    out = []
+    for name, text in files:
+        write_output(str(where / name), text)
+        out.append(where / name)
+    return out
+
+
 def emit(out: str, output: str | None, fmt: str = "text", *, styled: bool = False,
          newline: bool = True) -> None:
     """Write `out` to `output` (a file) or echo it. On the terminal, JSON keeps its escapes

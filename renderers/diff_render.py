@@ -53,7 +53,14 @@ STATUS_JA = {
 TAB = " ｜ "
 
 
-def render_diff(d: Diff, fmt: str, old_side: str = "left") -> str | bytes:
+# (witness kind, number) → (side label 改正前/改正後, the case file's path as a link)
+WitnessLinks = dict[tuple[str, int], list[tuple[str, str]]]
+
+
+def render_diff(d: Diff, fmt: str, old_side: str = "left",
+                links: WitnessLinks | None = None) -> str | bytes:
+    """The diff in `fmt`; `links`: the witness case files written (`--witness-dir`), which
+    md and html link from each witness."""
     if old_side not in ("left", "right"):
         raise ValueError(f"old_side must be left or right, not {old_side!r}")
     if fmt == "json":
@@ -61,7 +68,12 @@ def render_diff(d: Diff, fmt: str, old_side: str = "left") -> str | bytes:
     if fmt == "text":
         return text_diff(d, old_side)
     if fmt in ("md", "html"):
-        return render(f"diff.{fmt}.j2", **context(d, fmt, old_side))
+        ctx = context(d, fmt, old_side)
+        for key, kind in (("witnesses", "witness"), ("charge_witnesses", "charge_witness")):
+            for w in ctx[key]:
+                w["files"] = [{"side": s, "href": h}
+                              for s, h in (links or {}).get((kind, w["n"]), [])]
+        return render(f"diff.{fmt}.j2", **ctx)
     if fmt == "docx":
         return docx_bytes(d, old_side)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -396,8 +408,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
                 "（判断は同じ、根拠が異なる）" if w["same_decision"] else ""
             lines.append(f"  {w['n']}. {w['outcome']}{tag}")
             for f in w["facts"]:
-                j = "（判断）" if f["judgment"] else ""
-                lines.append(f"       {f['path']} = {f['value']}{j}")
+                lines.append(f"       {_fact_text(f)}")
             for name, s in (("改正前", w["old"]), ("改正後", w["new"])):
                 why = "、".join(s["grounds"] or s["undetermined"]) or "—"
                 lines.append(f"     {name}: {s['value_ja']} {why}")
@@ -407,8 +418,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
         for cw in ctx["charge_witnesses"]:
             lines.append(f"  {cw['n']}. {cw['summary']}")
             for f in cw["facts"]:
-                j = "（判断）" if f["judgment"] else ""
-                lines.append(f"       {f['path']} = {f['value']}{j}")
+                lines.append(f"       {_fact_text(f)}")
             for name, side in (("改正前", cw["old"]), ("改正後", cw["new"])):
                 lines.append(f"     {name}: {side['amount']}" + "".join(
                     f"\n       {r}" for r in side["records"]))
@@ -425,6 +435,13 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
     for note in d.notes:
         lines.append(f"注: {note}")
     return "\n".join(lines) + "\n"
+
+
+def _fact_text(f: dict[str, Any]) -> str:
+    """A witness fact in the text output: its Japanese label (the path when it has none),
+    the value as a drafter reads it, （判断） for a judgment."""
+    name = f"「{f['label']}」" if f["label"] else f["path"]
+    return f"{name} = {f['value']}" + ("（判断）" if f["judgment"] else "")
 
 
 # ---- DOCX --------------------------------------------------------------------------------

@@ -28,7 +28,12 @@ EXPECTED = {
                               ("draft.unbalanced-bracket", "料金表第1表第1 1(7)ア")],
     ("rakuten-miitel", "2025-04-01"): [("draft.malformed-url", "第1条第4項"),
                                        ("draft.unbalanced-bracket", "第4条第2項第1号"),
-                                       ("draft.numbering", "第13条")],
+                                       ("draft.numbering", "第13条"),
+                                       # the データ保管料 rows whose 総額 is not 単価×時間×12×年
+                                       *[("draft.table-arithmetic",
+                                          f"別表データ保管料「{h}時間相当」 {y}年")
+                                         for h in (500, 1000, 2000, 3000, 4000)
+                                         for y in (1, 2)]],
 }
 
 
@@ -45,6 +50,30 @@ def _without_slips(src: Path, dst: Path) -> int:
     kept = [ln for ln in lines if not re.match(r"\s*slip\s", ln)]
     dst.write_text("".join(kept), encoding="utf-8")
     return len(lines) - len(kept)
+
+
+def test_table_arithmetic_stands_without_the_slip(tmp_path: Path) -> None:
+    """The データ保管料 slip says by hand what `draft.table-arithmetic` derives: with every
+    `slip` line removed from a copy, the rows are still reported, with the figures, in
+    `check` and in the report (derived, not annotated)."""
+    folder = tmp_path / "clauses" / "rakuten-miitel"
+    folder.mkdir(parents=True)
+    src = ROOT / "clauses" / "rakuten-miitel" / "2025-04-01.yk"
+    assert _without_slips(src, folder / src.name) > 0
+    r = CliRunner().invoke(main, ["check", "--no-static", str(folder)])
+    assert r.exit_code == 0, r.stderr
+    found = re.findall(r"warning\[draft\.table-arithmetic\]: (.*)", r.stderr)
+    assert len(found) == 10, found
+    assert "別表データ保管料「2000時間相当」 1年: 4.60円 × 2,000時間 × 12 × 1年 = 110,400円、" \
+        "総額 105,600円" in found
+    assert not any("5000時間相当" in f for f in found)  # 3.80円 × 5,000 × 12 = 228,000円
+    # every derived finding of the bundled file stands without the slips
+    book = analyse(load_file(str(folder / src.name)).doc)[0]  # type: ignore[arg-type]
+    got = [(d.code, d.message.split(":")[0].split("の本文")[0].split("の「")[0])
+           for d in drafting_findings(book)]
+    assert sorted(got) == sorted(EXPECTED[("rakuten-miitel", "2025-04-01")])
+    html = render_report(book, "html")
+    assert "draft.table-arithmetic" in html and "符号化者の注記" not in html
 
 
 def test_findings_stand_without_any_slip_in_check_and_report(tmp_path: Path) -> None:

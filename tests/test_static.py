@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from yakkan.cli.main import main
@@ -18,6 +20,9 @@ from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.rulebooks import rulebook_for
 from yakkan.engine.syntax.load import load_file
 
+Golden = Callable[[Path, str], None]
+GOLDEN = Path(__file__).parent / "golden" / "static"
+
 FIXTURE = """document fixture "静的検査の試験用約款" {
   version "1"
   effective 2020-01-01
@@ -26,6 +31,11 @@ FIXTURE = """document fixture "静的検査の試験用約款" {
 fact a: bool "事実A"
 fact b: bool "事実B"
 fact kind: enum { k1 "種類1", k2 "種類2" } "種類"
+enum Destination "通話先" { fixed "固定電話", mobile "携帯電話", intl "国際電話" }
+fact calls: list {
+  destination: Destination "通話先"
+  duration: duration "通話時間"
+} "通話"
 
 article 1 "責任" {
   paragraph 1 {
@@ -44,6 +54,41 @@ article 1 "責任" {
   paragraph 4 {
     text "種類1又は種類2のときは、届け出るものとします。"
     rule notice: duty when kind == k1 or kind == k2
+  }
+}
+
+appendix 別表 "料金表" {
+  table 1 "通話料" {
+    text "通話料は、次表のとおりとします。"
+    covers c in calls
+    row 固定 {
+      text "固定電話 10円/1分"
+      charge call_fixed "通話料（固定電話）" {
+        amount sum(c in calls: units_started(c.duration, 1分) * 10円 where c.destination == fixed)
+        tax excluded
+        per use
+      }
+    }
+    row 携帯 {
+      text "携帯電話 20円/1分"
+      charge call_mobile "通話料（携帯電話）" {
+        amount sum(c in calls: units_started(c.duration, 1分) * 20円 where c.destination == mobile)
+        tax excluded
+        per use
+      }
+    }
+  }
+  table 2 "国際通話料" {
+    text "国際電話の通話料は、次表のとおりとします。"
+    covers c in calls where c.destination == intl
+    row 1 {
+      text "国際電話 50円/1分"
+      charge call_intl "通話料（国際電話）" {
+        amount sum(c in calls: units_started(c.duration, 1分) * 50円 where c.destination == intl)
+        tax excluded
+        per use
+      }
+    }
   }
 }
 """
@@ -114,3 +159,26 @@ def test_a_call_priced_by_two_tariff_rows_is_found_and_the_witness_prices_it_twi
     priced = [ln.name for ln in report.lines if ln.status == "charged"
               and ln.amount is not None and ln.amount > 0 and ln.name.startswith("call_")]
     assert len(x.witness["calls"]) == 1 and len(priced) >= 2, priced  # one call, two prices
+
+
+def test_a_record_no_row_prices_is_a_gap_and_the_witness_is_priced_by_none(
+        tmp_path: Path, golden: Golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    """別表第1表 says it prices calls (`covers c in calls`), but its rows price 固定電話 and
+    携帯電話 only: a 国際電話 call is a gap. 第2表 covers 国際電話 calls only and prices them
+    all: no gap there (the domain is what the table declares, not the whole list)."""
+    from yakkan.engine.features.charges import compute_charges
+    f, book = _book(tmp_path)
+    gaps = [x for x in static_checks(book) if x.code == "static.gap"]
+    assert [x.citations for x in gaps] == [["別表第1表"]]
+    w = gaps[0].witness
+    assert w is not None and [c["destination"] for c in w["calls"]] == ["intl"]
+    # the interpreter: none of 第1表's rows prices the witness's call
+    report = compute_charges(book, w, dt.date(2020, 1, 1))
+    table1 = [ln for ln in report.lines if ln.name in ("call_fixed", "call_mobile")]
+    assert table1 and all(not ln.amount for ln in table1), table1
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["check", f.name])
+    assert r.exit_code == 0, r.output
+    start = r.stderr.index("warning[static.gap]")
+    line_start = r.stderr.rindex("\n", 0, start) + 1
+    golden(GOLDEN / "static.gap.out", "".join(r.stderr[line_start:].splitlines(True)[:4]))

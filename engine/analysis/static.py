@@ -14,6 +14,11 @@ before it is reported:
 * `static.double-charge` — two charges (tariff rows) that can both price the same record
   of a list (one call, one line) in the same case: both their conditions hold and the
   record passes both `where`s; the witness is such a case with one record;
+* `static.gap` — a record the text says is charged that no row prices: a table declares the
+  records its rows price, all of them (`covers c in calls where …`: 「…の通話に関する料金
+  については、次表のとおり」), and a record of that domain passes no charge under the table
+  (no row's `where`, or the row's `when` fails for the case); the witness is such a case,
+  and the interpreter confirms that no charge there prices the record;
 * `static.conflict` — two grounds of one outcome with opposite effects (a duty and an
   exemption; a prohibition and a permission; a refusal and an acceptance) that can apply to
   the same case while neither says it prevails (「…にかかわらず」); the engine then applies
@@ -84,6 +89,7 @@ def static_checks(book: Rulebook, as_of: dt.date | None = None) -> list[Finding]
             out += _dead_or_always(book, space, enc, g, when)
         out += _overlaps(book, space, enc, when)
         out += _double_charges(book, space, enc, when)
+        out += _gaps(book, space, enc, when)
         out += _conflicts(book, space, enc, when)
     order = {pid: i for i, pid in enumerate(book.order)}
     seen: set[tuple[str, tuple[str, ...], str]] = set()
@@ -303,4 +309,78 @@ def _double_charges(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.dat
                 "static.double-charge", f"{book.cite(p1)} 「{l1}」 and {book.cite(p2)} "
                 f"「{l2}」 can both price the same record of {list_name} in one case",
                 [p1, p2], [book.cite(p1), book.cite(p2)], w))
+    return out
+
+
+def _pricing(ch: Any, source: list[str]) -> I.Quant | None:
+    """How a charge prices the records of the list `source`: the `sum` over it in the amount
+    (its `where` selects the records), else a `count`/`any` over it in the `when` (a flat
+    row such as 「かけ放題」 0円 that applies when such a record exists); None when the
+    charge prices no record of that list."""
+    for e in (ch.amount, ch.when):
+        if e is None:
+            continue
+        for n in I.walk(e):
+            if isinstance(n, I.Quant) and n.source.path == source and \
+                    (e is ch.when or n.q == "sum"):
+                return n
+    return None
+
+
+def _gaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> list[Finding]:
+    from yakkan.engine.runtime.evaluate import Evaluator
+    out: list[Finding] = []
+    prog = program_of(book)
+    true = I.Lit(type="bool", value=True, ty="bool")
+    var = "__record"
+    for pid, domains in prog.coverages.items():
+        under = {pid, *_subtree(book, pid)}
+        for dom in domains:
+            assert isinstance(dom, I.Quant)
+            rows: list[tuple[str, str, Any, I.Expr]] = []
+            for (cpid, name), ch in prog.charges.items():
+                q = _pricing(ch, dom.source.path) if cpid in under else None
+                if q is None:
+                    continue
+                priced = _renamed(q.where, q.var, var) or true
+                rows.append((cpid, name, ch, I.BoolOp(op="and", operands=[
+                    priced, *(x for x in (ch.when,) if x is not None)], ty="bool")))
+            if not rows:
+                continue  # the rows under it are not encoded (略): nothing to compare
+            unpriced = I.BoolOp(op="and", operands=[
+                I.Not(operand=r[3], ty="bool") for r in rows], ty="bool")
+            gap = I.Quant(q="any", var=var, source=dom.source.model_copy(deep=True),
+                          where=_renamed(dom.where, dom.var, var) or true, body=unpriced,
+                          ty="bool")
+            try:
+                v = enc.truth(enc.ev(gap, {}))
+            except Unsupported:
+                continue
+            s = _solver(space, enc)
+            s.add(is_true(v))
+            w = _witness(space, s, when)
+            if w is None:
+                continue
+            try:
+                confirmed = Evaluator(book, w, when).ev(gap, {}) is True
+            except Exception:
+                confirmed = False
+            if not confirmed:
+                continue  # not confirmed by the interpreter: not reported
+            list_name = ".".join(dom.source.path)
+            labels = "、".join(f"{book.cite(r[0])}「{r[2].label or r[1]}」" for r in rows)
+            out.append(Finding(
+                "static.gap", f"{book.cite(pid)}: a record of {list_name} the table covers "
+                f"(`covers`) is priced by none of its rows ({labels})",
+                [pid, *dict.fromkeys(r[0] for r in rows)], [book.cite(pid)], w))
+    return out
+
+
+def _subtree(book: Rulebook, pid: str) -> list[str]:
+    out: list[str] = []
+    stack = list(book.provisions[pid].children)
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(book.provisions[c].children)
     return out

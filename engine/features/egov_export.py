@@ -52,7 +52,8 @@ from yakkan.engine.syntax.format import format_document
 
 _NUMBER = re.compile(r"(明治|大正|昭和|平成|令和)(元|[0-9]+)年.*?([0-9]+)号")
 LOGIC_FIELDS = ("aliases", "unit_kind", "condition", "rules", "charges", "definitions",
-                "periods", "refs", "readings", "precedences", "corrections", "memos", "slips")
+                "periods", "refs", "readings", "precedences", "corrections", "memos", "slips",
+                "arithmetic", "figures", "covers")
 MAX_LEVEL = 10  # Item (0) … Subitem10
 
 

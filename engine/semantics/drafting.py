@@ -12,16 +12,27 @@ the two apart (derived: a diagnostic with its code; annotated: the encoder's `sl
   前項 is 削除);
 * `draft.numbering` — paragraphs or items numbered twice, skipped or out of order, and a
   printed number (`label`) of 項 (or of 号) whose digits mix full and half width within one
-  article.
+  article;
+* `draft.table-arithmetic` — a row of a table whose printed figures break the relation the
+  table declares (`arithmetic 総額 = 単価 * 時間 * 12 * 年`, each row's `figures`), with the
+  figures: 「4.60円 × 2,000時間 × 12 × 1年 = 110,400円、総額 105,600円」.
+
+`lint.table-figures` (an error of the encoding, not of the text): `figures` under no
+`arithmetic`, a column of the relation a row gives no figure for, or an amount the row's
+printed text does not show (the figures are the text's, never the encoder's own).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
+from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic
+from yakkan.engine.core.numerals import normalize_width
 from yakkan.engine.semantics.resolve import Provision, Rulebook
+from yakkan.engine.syntax.ast import Arithmetic, Figures
 
 PAIRS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "［": "］", "[": "]"}
 _CLOSERS = {v: k for k, v in PAIRS.items()}
@@ -47,6 +58,7 @@ def drafting_findings(book: Rulebook) -> list[Diagnostic]:
         out.extend(_urls(prov))
     out.extend(_cites_deleted(book))
     out.extend(_numbering(book))
+    out.extend(_table_arithmetic(book))
     return out
 
 
@@ -223,3 +235,139 @@ def _number(key: str | None) -> int | None:
     if key is None:
         return None
     return int(key) if key.isdecimal() and key.isascii() else None
+
+
+# ---- table arithmetic ------------------------------------------------------------------
+
+_UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
+            "year": "年"}
+_OP_JA = {"+": "＋", "-": "－", "*": "×", "/": "÷"}
+
+
+def _table_arithmetic(book: Rulebook) -> list[Diagnostic]:
+    """Every row's `figures` checked against the `arithmetic` of the nearest unit above it
+    (or of the row itself) that declares one."""
+    out: list[Diagnostic] = []
+    for pid in book.order:
+        prov = book.provisions[pid]
+        if not prov.unit.figures:
+            continue
+        relations = [a for q in _ancestry(book, pid) for a in book.provisions[q].unit.arithmetic]
+        for fg in prov.unit.figures:
+            if not relations:
+                out.append(_figure_error(fg, f"{prov.citation}: `figures` の上に `arithmetic`"
+                                         "（列の関係）を宣言した表がない",
+                                         "表（または行の上の単位）に `arithmetic 総額 = 単価 * "
+                                         "数量` を書く"))
+                continue
+            out.extend(_printed(book, pid, fg))
+            for rel in relations:
+                out.extend(_check_row(prov, rel, fg))
+    return out
+
+
+def _ancestry(book: Rulebook, pid: str) -> list[str]:
+    """`pid` and the units above it, nearest first, up to the first that declares an
+    `arithmetic` (a table inside a table answers for its own rows)."""
+    q: str | None = pid
+    while q is not None:
+        if book.provisions[q].unit.arithmetic:
+            return [q]
+        q = book.provisions[q].parent
+    return []
+
+
+def _figure_error(fg: Figures, message: str, hint: str) -> Diagnostic:
+    return Diagnostic(code="lint.table-figures", severity="error", span=fg.span,
+                      message=message, hint=hint)
+
+
+def _printed(book: Rulebook, pid: str, fg: Figures) -> list[Diagnostic]:
+    """Each amount among the figures must be printed in the row (its label, text or the
+    text of the units under it), as 105,600円 or 105600円."""
+    texts: list[str] = []
+    stack = [pid]
+    while stack:
+        u = book.provisions[stack.pop()]
+        texts.extend(t for t in (u.unit.label, u.unit.caption, u.unit.text, u.unit.proviso) if t)
+        stack.extend(u.children)
+    printed = normalize_width("\n".join(texts)).replace(",", "").replace("，", "")
+    out = []
+    for f in fg.values:
+        if f.value.type != "money":
+            continue
+        if not re.search(rf"(?<![0-9.]){re.escape(str(f.value.value))}円", printed):
+            out.append(_figure_error(
+                fg, f"{book.cite(pid)}: `{f.name} = {f.value.value}円` はこの行の本文に印刷"
+                "されていない", "`figures` には行に印刷されている金額をそのまま書く"))
+    return out
+
+
+def _check_row(prov: Provision, rel: Arithmetic, fg: Figures) -> list[Diagnostic]:
+    values = {f.name: f.value for f in fg.values}
+    names = [rel.target, *dict.fromkeys(
+        ".".join(x.path) for x in I.walk(rel.expr) if isinstance(x, I.Ref))]
+    missing = [n for n in names if n not in values]
+    # the row's citation names it (別表データ保管料「2000時間相当」); the label names the column
+    row = f"{prov.citation} {fg.label}" if fg.label else prov.citation
+    if missing:
+        return [_figure_error(fg, f"{row}: 列「{'」「'.join(missing)}」の"
+                              f"数値がない（`arithmetic {rel.target} = …` が使う）",
+                              "`figures` にその列の数値を書き足す")]
+    try:
+        computed = _value(rel.expr, values)
+    except (ZeroDivisionError, InvalidOperation):
+        computed = None
+    stated = values[rel.target]
+    if computed is not None and computed == Decimal(stated.value):  # type: ignore[arg-type]
+        return []
+    shown = _shown(rel.expr, values, 0)
+    result = "計算できない（0で割る）" if computed is None else \
+        _figure_text(computed, stated.type, stated.unit)
+    return [Diagnostic(
+        code="draft.table-arithmetic", severity="warning", span=fg.span,
+        message=f"{row}: {shown} = {result}、{rel.target} {_lit(stated)}",
+        hint=f"表の宣言 `arithmetic {rel.target} = …` と印刷された数値が合わない。原文どおり"
+        "なら `slip` に記す（数値は書き換えない）")]
+
+
+def _value(e: I.Expr, values: dict[str, I.Lit]) -> Decimal:
+    if isinstance(e, I.Lit):
+        return Decimal(e.value)  # type: ignore[arg-type]
+    if isinstance(e, I.Ref):
+        return Decimal(values[".".join(e.path)].value)  # type: ignore[arg-type]
+    if isinstance(e, I.Neg):
+        return -_value(e.operand, values)
+    assert isinstance(e, I.Arith)  # the lowering admits nothing else (lower.bad-arithmetic)
+    a, b = _value(e.left, values), _value(e.right, values)
+    return {"+": a + b, "-": a - b, "*": a * b}[e.op] if e.op != "/" else a / b
+
+
+def _shown(e: I.Expr, values: dict[str, I.Lit], ctx: int) -> str:
+    """The relation with each column replaced by the row's figure: 4.60円 × 2,000時間 × 12."""
+    if isinstance(e, I.Lit):
+        return _lit(e)
+    if isinstance(e, I.Ref):
+        return _lit(values[".".join(e.path)])
+    if isinstance(e, I.Neg):
+        return "－" + _shown(e.operand, values, 3)
+    assert isinstance(e, I.Arith)
+    prec = 1 if e.op in "+-" else 2
+    s = f"{_shown(e.left, values, prec)} {_OP_JA[e.op]} {_shown(e.right, values, prec + 1)}"
+    return f"（{s}）" if prec < ctx else s
+
+
+def _lit(v: I.Lit) -> str:
+    return _figure_text(Decimal(v.value), v.type, v.unit)  # type: ignore[arg-type]
+
+
+def _figure_text(d: Decimal, kind: str, unit: str | None) -> str:
+    """4.60円, 110,400円, 2,000時間, 12 — grouped by thousands, decimals as printed."""
+    if d == d.to_integral_value():
+        d = d.quantize(Decimal(1))
+    s = f"{d:,}"
+    if kind == "money":
+        return s + "円"
+    if kind == "duration":
+        return s + _UNIT_JA[unit or "day"]
+    return s

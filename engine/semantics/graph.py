@@ -72,6 +72,7 @@ def build(book: Rulebook) -> nx.MultiDiGraph:
             exprs += [r.when, r.requires, *r.unless]
         for c in u.charges:
             exprs += [c.amount, c.when, c.quote_when]
+        exprs += u.covers
         for e in exprs:
             _uses(g, src, e)
     book.derived.graph = g

@@ -104,6 +104,8 @@ class DecisionProgram:
     under: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # (provision id, charge name) → the charge with its expressions compiled
     charges: dict[tuple[str, str], A.Charge] = field(default_factory=dict)
+    # provision id → the domains its `covers` declare (`any(c in calls where …)`), compiled
+    coverages: dict[str, tuple[I.Expr, ...]] = field(default_factory=dict)
     # provision id → the compiled condition of a unit (for `holds` of a unit with no ground)
     conditions: dict[str, I.Expr] = field(default_factory=dict)
     # classifications a table defines side by side (第4条の4の4's プラン1…プラン4): the table's
@@ -217,6 +219,10 @@ class _Compiler:
         for pid in book.order:
             for ch in book.provisions[pid].unit.charges:
                 self.prog.charges[(pid, ch.name)] = self._charge(pid, ch)
+            covers = book.provisions[pid].unit.covers
+            if covers:
+                self.prog.coverages[pid] = tuple(self.copy(cv, f"covers:{pid}:{i}")
+                                                 for i, cv in enumerate(covers))
             rows = [book.provisions[c].unit for c in book.provisions[pid].children]
             defs = [r.definitions[0].name for r in rows if len(r.definitions) == 1]
             if len(defs) >= 2:

@@ -797,6 +797,8 @@ def _resolve_unit(book: Rulebook, pid: str) -> None:
             resolve_citation(book, ch.row, pid, ctx, "row")
     for p in u.periods:
         _bind_names(book, p.expr, {}, pid)
+    for cv in u.covers:
+        _bind_names(book, cv, {}, pid)
     for sl in u.slips:
         if not sl.strip():
             book.diagnostics.append(Diagnostic(code="resolve.empty-slip", span=u.span,

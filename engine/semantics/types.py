@@ -245,4 +245,6 @@ def check_types(book: Rulebook) -> list[Diagnostic]:
                           "not money", ch.amount)
         for p in u.periods:
             c.typeof(p.expr, {})
+        for cv in u.covers:
+            c.want_bool(cv, {}, "a table's `covers`")
     return c.diags

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from yakkan.engine.core import kinds
-from yakkan.engine.core.ir import Citation, EnumMember, Expr, Node, YType
+from yakkan.engine.core.ir import Citation, EnumMember, Expr, Lit, Node, Quant, YType
 from yakkan.engine.core.labels import FORCE_LABELS as FORCE_LABELS  # one table, re-exported
 
 UNIT_KINDS = (
@@ -178,6 +178,30 @@ class Correction(Node):
     reason: str
 
 
+class Arithmetic(Node):
+    """`arithmetic 総額 = 単価 * 時間 * 12 * 年`: how the columns of a table relate. Names are
+    the table's column names, bound in each row by `figures`; the expression uses `+ - * /`,
+    numbers and names only (data, never evaluated as code)."""
+
+    target: str
+    expr: Expr
+
+
+class Figure(Node):
+    """One printed figure of a row: `単価 = 4.60円`."""
+
+    name: str
+    value: Lit
+
+
+class Figures(Node):
+    """`figures "1年" 単価 = 4.60円, 時間 = 2000時間, 年 = 1年, 総額 = 105600円`: the figures of
+    one row (one column group, `label`) checked against the table's `arithmetic`."""
+
+    label: str | None = None
+    values: list[Figure] = []
+
+
 class Unit(Node):
     """One 条 / 項 / 号 / 備考 / 注 / 表 / 行 / 附則 with its text and logic."""
 
@@ -204,6 +228,11 @@ class Unit(Node):
     corrections: list[Correction] = []
     memos: list[str] = []
     slips: list[str] = []
+    arithmetic: list[Arithmetic] = []
+    figures: list[Figures] = []
+    # `covers c in calls where …`: the records the charges under this unit are presented as
+    # pricing, every one (an `any` over the list whose `where` is the domain); static.gap
+    covers: list[Quant] = []
     children: list[Unit] = []
     comments: list[str] = []
 

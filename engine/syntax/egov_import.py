@@ -569,7 +569,7 @@ def apply_sidecar(doc: A.Document, sidecar: dict[str, Any], file: str) -> list[D
         src = logic_units[names[pid]]
         for f in ("aliases", "unit_kind", "condition", "rules", "charges", "definitions",
                   "periods", "refs", "readings", "precedences", "corrections", "memos",
-                  "slips"):
+                  "slips", "arithmetic", "figures", "covers"):
             setattr(target, f, getattr(src, f))
         target.comments = list(entry.get("comments") or [])
     return out

@@ -8,7 +8,8 @@ The layout is fixed, never a matter of taste or line length:
   document order, then top-level corrections; a blank line between groups and between
   top-level units;
 * inside a unit: label, text, proviso, kind, when, refs, readings, precedences, definitions,
-  periods, rules, charges, corrections, slips, memos, then the child units; inside a charge:
+  periods, rules, charges, corrections, slips, arithmetic, covers, figures, memos, then the child
+  units; inside a charge:
   row, amount, when, quote when, tax, per, payer, lower_bound, assume, memo;
 * expressions with the fewest parentheses the grammar needs (precedence, loosest first:
   `if`, `or`, `and`, `not`, comparison / `in`, `+ -`, `* /`, unary `-`). A parenthesised
@@ -420,6 +421,15 @@ class _Printer:
                 self.correction(depth, co)
             for s in u.slips:
                 self.emit(depth, f"slip {quote(s)}")
+            for ar in u.arithmetic:
+                self.emit(depth, f"arithmetic {name(ar.target)} = {format_expr(ar.expr)}")
+            for cv in u.covers:
+                where = f" where {format_expr(cv.where)}" if cv.where is not None else ""
+                self.emit(depth, f"covers {name(cv.var)} in {'.'.join(cv.source.path)}{where}")
+            for fg in u.figures:
+                label = f" {quote(fg.label)}" if fg.label is not None else ""
+                self.emit(depth, f"figures{label} " + ", ".join(
+                    f"{name(f.name)} = {format_expr(f.value)}" for f in fg.values))
             for m in u.memos:
                 self.emit(depth, f"memo {quote(m)}")
             for child in u.children:
@@ -481,7 +491,8 @@ def _rule(r: A.Rule) -> str:
 def _has_body(u: A.Unit) -> bool:
     return any((u.proviso, u.label, u.aliases, u.unit_kind, u.condition, u.rules, u.charges,
                 u.definitions, u.periods, u.refs, u.readings, u.precedences, u.corrections,
-                u.memos, u.slips, u.children))
+                u.memos, u.slips, u.arithmetic, u.figures, u.covers,
+                u.children))
 
 
 def format_document(doc: A.Document) -> str:

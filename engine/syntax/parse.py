@@ -44,7 +44,7 @@ KEYWORDS = (
     "quote", "row", "assume", "payer", "period", "cites", "notwithstanding", "mutatis", "amends",
     "reading", "in", "except", "prevails", "over", "correction", "because", "or", "and",
     "not", "holds", "if", "then", "else", "true", "false", "all", "any", "count", "sum",
-    "min", "max", *A.UNIT_KINDS, *FORCES,
+    "min", "max", "arithmetic", "figures", "covers", *A.UNIT_KINDS, *FORCES,
 )
 
 TERMINAL_WORDS = {
@@ -414,6 +414,9 @@ _DUR_UNITS = {
     "秒": "second", "分": "minute", "時間": "hour", "日": "day", "ヶ月": "month", "か月": "month",
     "箇月": "month", "年": "year",
 }
+# what an `arithmetic` relation and a row's `figures` may hold: numbers, names, + - * /
+_ARITH_NODES = (I.Arith, I.Neg, I.Ref, I.Lit)
+_FIGURE_TYPES = ("int", "decimal", "money", "duration")
 TAX_CATEGORIES = ("excluded", "included", "not_taxable")
 PERIODS = ("month", "once", "use", "call", "line", "year")
 PAYERS = ("contractor", "company")
@@ -680,6 +683,42 @@ class Lower(Transformer[Token, Any]):
 
     def condition(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
         return ("condition", ch[0], self.sp(meta))
+
+    def arithmetic(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        bad = next((x for x in I.walk(ch[1]) if not isinstance(x, _ARITH_NODES)
+                    or (isinstance(x, I.Ref) and len(x.path) != 1)
+                    or (isinstance(x, I.Lit) and x.type not in _FIGURE_TYPES)), None)
+        if bad is not None:
+            self.err("lower.bad-arithmetic", "`arithmetic` relates column names with "
+                     "`+ - * /` and numbers only", bad.span or self.sp(meta),
+                     "write it as `arithmetic 総額 = 単価 * 数量`")
+        return ("arithmetic", A.Arithmetic(target=str(ch[0]), expr=ch[1], span=self.sp(meta)),
+                self.sp(meta))
+
+    def figures(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        label, *values = ch
+        seen: set[str] = set()
+        for f in values:
+            if f.name in seen:
+                self.err("lower.duplicate-statement", f"the figure `{f.name}` is given twice",
+                         f.span, "give each column one figure per `figures` line")
+            seen.add(f.name)
+        return ("figures", A.Figures(label=unescape(label) if label else None, values=values,
+                                     span=self.sp(meta)), self.sp(meta))
+
+    def covers(self, meta: Any, ch: list[Any]) -> tuple[str, Any, Any]:
+        var, src, where = ch
+        q = I.Quant(q="any", var=str(var), source=I.Ref(path=src, span=self.sp(meta)),
+                    where=where, span=self.sp(meta))
+        return ("covers", q, self.sp(meta))
+
+    def figure(self, meta: Any, ch: list[Any]) -> A.Figure:
+        lit = ch[1]
+        if lit.type not in _FIGURE_TYPES:
+            self.err("lower.bad-arithmetic", f"the figure `{ch[0]}` is no number",
+                     lit.span or self.sp(meta), "write an amount (4.60円), a quantity "
+                     "(2000時間) or a number (12)")
+        return A.Figure(name=str(ch[0]), value=lit, span=self.sp(meta))
 
     def _stmt_of(self, node: Any, field: str) -> tuple[str, Any, Any]:
         return (field, node, node.span)

@@ -1,0 +1,1 @@
+check demo/v1.yk --no-static --witness-dir cases
