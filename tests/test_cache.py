@@ -396,3 +396,124 @@ def test_deeply_nested_rule_file_runs_with_the_cache(where: Path, tmp_path: Path
     cold = cache_off(monkeypatch, "explain", str(tmp_path / "case.yaml"))
     for _ in range(2):
         same_answer(run("explain", str(tmp_path / "case.yaml")), cold)
+
+
+# ---- eviction: bounded, and only the cache's own files --------------------------------------
+
+def _doc(folder: Path, body: str = "本文") -> Path:
+    """A one-version document of its own (so its entry can be superseded or orphaned)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "2024-01-01.yk").write_text(
+        f'document {folder.name} "試験" {{\n  version "2024-01-01"\n  effective 2024-01-01\n}}\n'
+        f'fact n: int "数"\narticle 1 {{\n  text "{body}"\n  rule r: refuse when n > 0\n}}\n',
+        encoding="utf-8")
+    return folder
+
+
+def entries(where: Path) -> set[str]:
+    return {p.name for p in where.iterdir() if cache.ENTRY_NAME.fullmatch(p.name)}
+
+
+def test_an_old_pickle_entry_is_removed_unread(where: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    where.mkdir()
+    old = where / f"{'ab' * 32}.pickle"
+    old.write_bytes(pickle.dumps(Plant(marker)))
+    assert run("outline", "denwa").exit_code == 0
+    assert not old.exists() and not marker.exists()
+    assert len(entries(where)) == 1
+
+
+def test_foreign_files_and_symlinks_are_never_removed(where: Path, tmp_path: Path) -> None:
+    where.mkdir()
+    victim = tmp_path / "victim.ykc"
+    victim.write_text("not yours", encoding="utf-8")
+    foreign = {"notes.txt": b"mine", "keep.pickle": b"x", f"{'cd' * 32}.ykc.bak": b"x",
+               f"{'EF' * 32}.ykc": b"x"}  # names the cache does not give
+    for name, data in foreign.items():
+        (where / name).write_bytes(data)
+    (where / f"{'01' * 32}.ykc").symlink_to(victim)  # a symlink with an entry's name
+    (where / f"{'02' * 32}.pickle").symlink_to(victim)
+    (where / f"{'03' * 32}.ykc").mkdir()  # a folder with an entry's name
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("YAKKAN_CACHE_MAX", "1")  # the limit cannot be met by removing foreign files
+        assert run("outline", "denwa").exit_code == 0
+    for name, data in foreign.items():
+        assert (where / name).read_bytes() == data
+    assert (where / f"{'01' * 32}.ykc").is_symlink()
+    assert (where / f"{'02' * 32}.pickle").is_symlink()
+    assert (where / f"{'03' * 32}.ykc").is_dir()
+    assert victim.read_text(encoding="utf-8") == "not yours"
+
+
+def test_a_superseded_entry_is_removed(where: Path, tmp_path: Path) -> None:
+    doc = _doc(tmp_path / "docs" / "mine")
+    assert run("outline", str(doc)).exit_code == 0
+    (first,) = entries(where)
+    _doc(doc, "本文を改めた")  # the same file, edited: its old entry is of no more use
+    assert run("outline", str(doc)).exit_code == 0
+    (second,) = entries(where)
+    assert second != first
+    assert run("outline", "denwa").exit_code == 0  # another document's entry: not superseded
+    assert second in entries(where) and len(entries(where)) == 2
+
+
+def test_an_entry_whose_rule_files_are_gone_is_removed(where: Path, tmp_path: Path) -> None:
+    doc = _doc(tmp_path / "docs" / "gone")
+    assert run("outline", str(doc)).exit_code == 0
+    (orphan,) = entries(where)
+    assert cache.entry_inputs(where / orphan) == {str(doc / "2024-01-01.yk")}
+    (doc / "2024-01-01.yk").unlink()
+    assert run("outline", "denwa").exit_code == 0
+    assert orphan not in entries(where) and len(entries(where)) == 1
+
+
+def test_the_size_limit_removes_the_least_recently_used(where: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [_doc(tmp_path / "docs" / f"d{i}") for i in range(3)]
+    names = []
+    for i, d in enumerate(docs[:2]):
+        assert run("outline", str(d)).exit_code == 0
+        (new,) = entries(where) - set(names)
+        names.append(new)
+        os.utime(where / new, (1000.0 + i, 1000.0 + i))  # d0 older than d1
+    assert run("outline", str(docs[0])).exit_code == 0  # d0 read again: now the newest
+    assert os.stat(where / names[0]).st_mtime > 1001
+    size = max(os.stat(where / n).st_size for n in names)
+    monkeypatch.setenv("YAKKAN_CACHE_MAX", str(2 * size + size // 2))  # room for two
+    assert run("outline", str(docs[2])).exit_code == 0
+    assert names[0] in entries(where) and names[1] not in entries(where)
+    assert len(entries(where)) == 2
+    monkeypatch.setenv("YAKKAN_CACHE_MAX", "0")  # the entry just written always stays
+    _doc(docs[1], "改めた")
+    assert run("outline", str(docs[1])).exit_code == 0
+    assert len(entries(where)) == 1
+
+
+def test_stale_temporary_files_go_and_fresh_ones_stay(tmp_path: Path) -> None:
+    where = tmp_path / "c"
+    where.mkdir()
+    keep = where / f"{'aa' * 32}.ykc"
+    keep.write_bytes(b"x")
+    stale, fresh = where / ".abcd_123.tmp", where / ".efgh_456.tmp"
+    for p in (stale, fresh):
+        p.write_bytes(b"half an entry")
+    os.utime(stale, (0, 0))
+    removed = cache.evict(where, keep, 10**9)
+    assert removed == [stale] and fresh.exists() and keep.exists()
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "1.5GB", "10TB", "9" * 50])
+def test_a_bad_size_limit_is_a_usage_error(where: Path, value: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YAKKAN_CACHE_MAX", value)
+    r = run("outline", "denwa")
+    assert r.exit_code == 2 and "usage.bad-cache-max" in r.output
+
+
+@pytest.mark.parametrize(("value", "size"), [("200MB", 200 * 1024 ** 2), ("1g", 1024 ** 3),
+                                             ("500k", 500 * 1024), ("12345", 12345), ("", None)])
+def test_the_size_limit_is_read_with_its_unit(value: str, size: int | None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YAKKAN_CACHE_MAX", value)
+    assert rb.cache_limit() == (size if size is not None else rb.DEFAULT_CACHE_MAX)

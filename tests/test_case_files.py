@@ -91,8 +91,9 @@ def _value(t: I.YType) -> st.SearchStrategy[Any]:
         return st.booleans()
     if t.base == "enum":
         return st.sampled_from([m.name for m in t.members])
-    if t.base == "int":
-        return st.integers(0, 300)
+    if t.base == "int":  # inside a declared range (`range 1..2`)
+        lo, hi = t.value_bounds()
+        return st.integers(max(int(lo or 0), 0), min(int(hi), 300) if hi is not None else 300)
     if t.base == "percent":  # a percentage is written with its sign ("4%" is 0.04)
         return st.decimals(0, 100, places=2).map(lambda d: f"{d}%")
     if t.base in ("decimal", "money"):  # numbers, as YAML and JSON give them (text is refused)

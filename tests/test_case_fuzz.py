@@ -3,7 +3,8 @@
 Valid case files are generated from the JSON Schema that `yakkan schema DOC` prints (our own
 strategies over its `$defs`, `anyOf`, `enum`, `type`, `minimum`/`maximum` and the string
 kinds yakkan documents: dates, durations, amounts, percentages), written as YAML or JSON.
-Each is then broken — one value of the wrong type or out of range (`true` for a count,
+Each is then broken — one value of the wrong type or out of range (`true` for a count, a
+value just outside a fact's declared `range`,
 `"12"` or `12.0` for an integer, `-1` seats, `0` for a date, `"4%"` where a plain number is
 expected, `yes` for a yes/no fact …), or its structure (an unknown key, a list for a record,
 a duplicated key, nesting beyond the bound) — and given to `yakkan charge` / `yakkan
@@ -116,9 +117,13 @@ def valid(root: dict[str, Any], node: dict[str, Any], depth: int = 0) -> st.Sear
         arm = next(deref(root, a) for a in node.get("anyOf", [node]) if a.get("type") != "null")
         ident = st.from_regex(arm["pattern"], fullmatch=True)
         return st.one_of(ident, st.none()) if nullable(root, node) else ident
+    lo, hi = bounds(root, node)  # a declared range (`range 1..2`): valid values stay inside
+    if k == "integer":
+        ints = st.integers(max(lo, 0) if lo is not None else 0,
+                           min(hi, 500) if hi is not None else 500)
+        return st.one_of(ints, st.none()) if nullable(root, node) else ints
     base: st.SearchStrategy[Any] = {
         "bool": st.booleans(),
-        "integer": st.integers(0, 500),
         "decimal": st.decimals(0, 10_000, places=2),
         "money": st.one_of(st.integers(0, 10**7),
                            st.integers(0, 10**7).map(lambda n: f"{n:,}円")),
@@ -130,6 +135,26 @@ def valid(root: dict[str, Any], node: dict[str, Any], depth: int = 0) -> st.Sear
                         max_size=8),
     }[k]
     return st.one_of(base, st.none()) if nullable(root, node) else base
+
+
+def bounds(root: dict[str, Any], node: dict[str, Any]) -> tuple[Any, Any]:
+    """The schema's minimum and maximum of a number (its number arm), if it has them."""
+    node = deref(root, node)
+    arms = [deref(root, a) for a in node.get("anyOf", [node]) if a.get("type") != "null"]
+    while len(arms) == 1 and "anyOf" in arms[0]:
+        arms = [deref(root, a) for a in arms[0]["anyOf"]]
+    num = next((a for a in arms if a.get("type") in ("integer", "number")), {})
+    return num.get("minimum"), num.get("maximum")
+
+
+def outside(root: dict[str, Any], node: dict[str, Any]) -> list[Any]:
+    """Values just outside a declared range (the vocabulary's `range`), as bad values."""
+    lo, hi = bounds(root, node)
+    k = kind(root, node)
+    if k != "integer":
+        return []
+    out = [lo - 1] if lo is not None and lo > -10**12 else []
+    return out + ([hi + 1] if hi is not None and hi < 10**12 else [])
 
 
 # wrong values for each kind: every one must be refused
@@ -213,8 +238,9 @@ def cases(draw: st.DrawFn, broken: bool) -> tuple[str, str, str, str]:
                                    ["unknown-key", "duplicate", "deep", "root"]))
         if how == "value":
             path = draw(st.sampled_from(paths))
-            k = kind(root, node_at(root, path))
-            bad = draw(st.sampled_from(BAD[k]))
+            at = node_at(root, path)
+            k = kind(root, at)
+            bad = draw(st.sampled_from(BAD[k] + outside(root, at) * 3))
             set_at(facts, path, bad)
             what = f"{'.'.join(map(str, path))} ({k}) = {bad!r}"
         elif how == "unknown-key":

@@ -103,6 +103,28 @@ def mutated_bytes(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+STATS: dict[str, int] = {"parsed": 0, "checked": 0, "crashes": 0, "slow": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """One summary line at the end (shown without -s): inputs tried, crashes, slow inputs."""
+    yield
+    line = (f"clause fuzz: {STATS['parsed'] + STATS['checked']} inputs tried "
+            f"({STATS['parsed']} parsed, {STATS['checked']} checked): "
+            f"{STATS['crashes']} crashes, {STATS['slow']} over {BOUND:.0f} s")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
+def _tally(ok: bool, elapsed: float) -> None:
+    STATS["crashes"] += not ok
+    STATS["slow"] += elapsed >= BOUND
+
+
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="yakkan-fuzz-") as d:
@@ -119,9 +141,15 @@ def test_sources_present() -> None:
 @FUZZ
 @given(mutated())
 def test_parse_never_raises(text: str) -> None:
+    STATS["parsed"] += 1
     start = time.perf_counter()
-    doc, diags = parse_document(text, "fuzz.yk")
+    try:
+        doc, diags = parse_document(text, "fuzz.yk")
+    except BaseException:
+        _tally(False, time.perf_counter() - start)
+        raise
     elapsed = time.perf_counter() - start
+    _tally(True, elapsed)
     assert elapsed < BOUND, f"{elapsed:.1f}s"
     assert doc is not None or diags
     for d in diags:
@@ -140,6 +168,10 @@ def test_check_never_crashes(workdir: Path, data: bytes) -> None:
     # out: their time follows the solver and the machine's load, not a pathology of the input
     result: Any = CliRunner().invoke(main, ["check", "--no-static", str(path)])
     elapsed = time.perf_counter() - start
+    STATS["checked"] += 1
+    _tally(result.exit_code in (0, 1, 2) and "Traceback" not in result.output
+           and "internal error" not in result.stderr
+           and (result.exception is None or isinstance(result.exception, SystemExit)), elapsed)
     assert elapsed < BOUND, f"{elapsed:.1f}s"
     assert result.exception is None or isinstance(result.exception, SystemExit), \
         repr(result.exception)

@@ -264,10 +264,12 @@ class FactSpace:
         if b == "int":
             v = z3.Int(f"v:{name}", ctx())
             self.anchors.append((v, "number"))
+            self._within(v, t)
             return SV("int", known, v)
         if b in ("decimal", "money", "percent"):
             k = z3.Int(f"v:{name}", ctx())
             self.anchors.append((k, "number"))
+            self._within(z3.ToReal(k) / SCALE, t)
             return SV("real", known, z3.ToReal(k) / SCALE)
         if b == "date":
             v = z3.Int(f"v:{name}", ctx())
@@ -290,6 +292,18 @@ class FactSpace:
             self.constraints.append(z3.Or([v == c for c in codes]))
             return SV("enum", known, v)
         raise Unsupported(f"facts of type {b} inside records")
+
+    def _within(self, v: Any, t: I.YType) -> None:
+        """A number stays where a case may put it: in the declared `range`, and without one
+        counts, amounts and percentages are 0 or more (`YType.value_bounds`, as the case
+        model enforces) — so no witness is a case the case model refuses."""
+        lo, hi = t.value_bounds()
+        for bound, above in ((lo, True), (hi, False)):
+            if bound is None:
+                continue
+            x = z3.RealVal(str(bound), ctx()) if t.base != "int" else \
+                z3.IntVal(int(bound.to_integral_value()), ctx())
+            self.constraints.append(v >= x if above else v <= x)
 
     def complete(self) -> list[Any]:
         """Constraints: every fact (and every field of every listed record) is known."""
@@ -425,7 +439,21 @@ def _merge_types(a: I.YType, b: I.YType) -> I.YType | None:
             else:
                 fields[f.name] = f
         return I.YType(base="list", fields=list(fields.values()))
-    return a if _decl_key(a) == _decl_key(b) else None
+    if _decl_key(a.model_copy(update={"constraint": None})) != \
+            _decl_key(b.model_copy(update={"constraint": None})):
+        return None
+    return a.model_copy(update={"constraint": _narrower(a.constraint, b.constraint)})
+
+
+def _narrower(a: I.Constraint | None, b: I.Constraint | None) -> I.Constraint | None:
+    """The values both constraints allow, as far as the solver keeps them: the intersection of
+    two ranges (a pattern is checked by the case model only)."""
+    if a is None or b is None or a.pattern is not None or b.pattern is not None:
+        return a or b
+    lows = [x for x in (a.minimum, b.minimum) if x is not None]
+    highs = [x for x in (a.maximum, b.maximum) if x is not None]
+    return I.Constraint(minimum=max(lows, key=I.bound_value) if lows else None,
+                        maximum=min(highs, key=I.bound_value) if highs else None)
 
 
 def _var_name(path: str) -> str:

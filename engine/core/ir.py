@@ -73,6 +73,51 @@ class EnumMember(Node):
     label: str | None = None
 
 
+class Constraint(Node):
+    """What a fact's values may be, declared after its type and label: `range LOW..HIGH` or
+    `range LOW..` (a number: bounds included, written as literals of the fact's type — `-100`,
+    `1.5`, `1500円`, `5%`; a negative lower bound is how a vocabulary allows negative counts and
+    amounts) or `pattern "REGEX"` (a text: the whole value matches). The resolver checks it
+    (`type.bad-range`, `type.empty-range`, `type.bad-pattern`); the case model, the JSON
+    Schema, batch and the solver enforce it."""
+
+    minimum: Lit | None = None
+    maximum: Lit | None = None
+    pattern: str | None = None
+
+    def low(self) -> Decimal | None:
+        return bound_value(self.minimum) if self.minimum is not None else None
+
+    def high(self) -> Decimal | None:
+        return bound_value(self.maximum) if self.maximum is not None else None
+
+    def describe(self) -> str:
+        """The constraint as written in the vocabulary (`range 1..2`, `pattern "…"`)."""
+        if self.pattern is not None:
+            return f'pattern "{self.pattern}"'
+        lo = bound_text(self.minimum) if self.minimum is not None else ""
+        hi = bound_text(self.maximum) if self.maximum is not None else ""
+        return f"range {lo}..{hi}"
+
+
+def bound_value(b: Lit) -> Decimal:
+    """A range bound as the value it bounds: `5%` is 0.05, `1500円` is 1500."""
+    v = b.value
+    assert isinstance(v, int | Decimal) and not isinstance(v, bool)
+    d = Decimal(v)
+    return d / 100 if b.type == "percent" else d
+
+
+def bound_text(b: Lit) -> str:
+    """A range bound as written (`-100`, `1.5`, `1500円`, `5%`)."""
+    v = b.value
+    assert isinstance(v, int | Decimal) and not isinstance(v, bool)
+    s = format(Decimal(v), "f") if isinstance(v, Decimal) else str(v)
+    if b.type == "decimal" and "." not in s:
+        s += ".0"
+    return s + {"money": "円", "percent": "%"}.get(b.type, "")
+
+
 class FieldDecl(Node):
     """A field of a record in a list fact (e.g. one registered line)."""
 
@@ -92,6 +137,17 @@ class YType(Node):
     members: list[EnumMember] = []
     fields: list[FieldDecl] = []
     ident: str | None = None
+    constraint: Constraint | None = None
+
+    def value_bounds(self) -> tuple[Decimal | None, Decimal | None]:
+        """The least and greatest value a case may give (None: no bound of that side): the
+        declared range, and without one counts, amounts and percentages are 0 or more."""
+        c = self.constraint
+        lo = c.low() if c is not None else None
+        hi = c.high() if c is not None else None
+        if lo is None and self.base in ("int", "money", "percent"):
+            lo = Decimal(0)
+        return lo, hi
 
     def describe(self) -> str:
         if self.base == "enum":

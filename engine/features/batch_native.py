@@ -253,7 +253,7 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
             sel.append(f"TRY_CAST({ident(path)} AS {ty}) AS {ident(path)}")
             checks.append((f"({ident(path)} IS NOT NULL AND TRY_CAST({ident(path)} AS {ty}) "
                            "IS NULL)", f"{path}: cannot be read as {ty}"))
-            checks += _value_checks(path, ident(path), t)
+            checks += _version_checks(lay, path, ident(path), t)
         if t.base in ABSENT_OK:
             ab = path + ABSENT_SUFFIX
             sel.append(f"{ident(ab)} AS {ident(ab)}" if ab in have else
@@ -281,15 +281,37 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
     return f"SELECT *, {code} AS __error_code, {message} AS __error_message FROM ({l3})"
 
 
+def _version_checks(lay: Any, path: str, v: str, t: Any) -> list[tuple[str, str]]:
+    """The value checks of one fact: the layout's type's, or — where versions declare the
+    fact with different ranges or patterns — each version's own, for its rows."""
+    mine = {b.doc.header.version or "": b.facts[path].type for b in lay.books
+            if path in b.facts}
+    if all(x == t for x in mine.values()) or any(x.base != t.base for x in mine.values()):
+        return _value_checks(path, v, t)
+    return [(f"(__version = {_lit(ver)} AND {cond})", msg)
+            for ver, x in mine.items() for cond, msg in _value_checks(path, v, x)]
+
+
 def _value_checks(path: str, v: str, t: Any, var: str | None = None) -> list[tuple[str, str]]:
     """Row errors for one fact's value, as the case model would raise them."""
     b = t.base
     out: list[tuple[str, str]] = []
+    c = t.constraint
+    if c is not None and c.pattern is not None:
+        out.append((f"(NOT regexp_full_match({v}, {_lit(c.pattern)}))",
+                    f"{path}: does not match {c.describe()}"))
+    elif c is not None:  # a declared range (its lower bound replaces "0 or more")
+        lo, hi = t.value_bounds()
+        assert lo is not None  # a range has a lower bound
+        outside = [f"{v} < {lo:f}"] + ([f"{v} > {hi:f}"] if hi is not None else [])
+        out.append((f"({' OR '.join(outside)})", f"{path}: outside {c.describe()}"))
     if b == "int":
-        out.append((f"({v} < 0)", f"{path}: expected a count (0 or more)"))
-        out.append((f"({v} > {MAX_INT})", f"{path}: too large (at most {MAX_INT:,})"))
+        if c is None:
+            out.append((f"({v} < 0)", f"{path}: expected a count (0 or more)"))
+        out.append((f"(abs({v}) > {MAX_INT})", f"{path}: too large (at most {MAX_INT:,})"))
     elif b == "money":
-        out.append((f"({v} < 0)", f"{path}: expected an amount (0 or more)"))
+        if c is None:
+            out.append((f"({v} < 0)", f"{path}: expected an amount (0 or more)"))
         out.append((f"(abs({v}) > {MAX_AMOUNT})", f"{path}: too large"))
     elif b == "decimal":
         out.append((f"(abs({v}) > {MAX_AMOUNT})", f"{path}: too large"))

@@ -112,8 +112,11 @@ def _options(book: Rulebook, path: str, current: Any, facts: dict[str, Any]) -> 
                 vals += [v - dt.timedelta(days=1), v, v + dt.timedelta(days=1)]
         # counts and amounts do not go below zero unless they already are
         floor_ok = not isinstance(current, int | Decimal) or current >= 0
+        lo, hi = t.value_bounds()  # and stay in a declared `range`
         return [v for v in dict.fromkeys(vals) if v != current and
-                not (floor_ok and isinstance(v, int | Decimal) and v < 0)]
+                not (floor_ok and isinstance(v, int | Decimal) and v < 0) and
+                not (isinstance(v, int | Decimal) and ((lo is not None and v < lo) or
+                                                       (hi is not None and v > hi)))]
     return []
 
 

@@ -174,6 +174,15 @@ def _percent(v: Any) -> Decimal:
 
 def _money(v: Any) -> Decimal:
     """An amount in yen: a number, or text with 円 or ¥ (`"12,345円"`); never negative."""
+    d = _amount(v)
+    if d < 0:
+        raise _bad(f"expected an amount (0 or more), got {_short(v)}",
+                   "counts and amounts cannot be negative")
+    return d
+
+
+def _amount(v: Any) -> Decimal:
+    """An amount in yen, of either sign (`_money` refuses a negative one)."""
     if isinstance(v, str):
         if len(v) > 64:
             raise _bad(f"expected an amount in yen, got the text {_short(v)}")
@@ -187,9 +196,6 @@ def _money(v: Any) -> Decimal:
         d = _finite(d, v)
     else:
         d = _numeric(v)
-    if d < 0:
-        raise _bad(f"expected an amount (0 or more), got {_short(v)}",
-                   "counts and amounts cannot be negative")
     return d
 
 
@@ -253,11 +259,11 @@ def _text(v: Any) -> str:
     return v
 
 
-_MONEY_SCHEMA = {"anyOf": [
+_MONEY_SCHEMA: dict[str, list[dict[str, Any]]] = {"anyOf": [
     {"type": "number", "minimum": 0, "maximum": int(MAX_AMOUNT)},
     {"type": "string", "pattern": r"^\s*([¥￥]\s*[0-9０-９,，.．]+|[0-9０-９,，.．万億]+\s*円)\s*$",
      "description": "an amount with its unit: 12,345円 or ¥12,345"}]}
-_PERCENT_SCHEMA = {"anyOf": [
+_PERCENT_SCHEMA: dict[str, list[dict[str, Any]]] = {"anyOf": [
     {"type": "number", "minimum": 0, "maximum": 1, "description": "a fraction: 0.04 is 4%"},
     {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*[%％]\s*$",
      "description": "a percentage: 4%"}]}
@@ -291,14 +297,69 @@ def _nullable(t: I.YType, py: Any) -> Any:
     return py | None if t.base in ABSENT_OK else py
 
 
-def _field_type(t: I.YType, name: str) -> Any:
+def _constrained(t: I.YType, label: str | None) -> Any:
+    """The validated type of a fact with a declared `range` or `pattern`: the plain type's
+    checks, then the constraint (a value outside is `case.bad-value` naming the range), and
+    the JSON Schema's minimum/maximum/pattern."""
+    c = t.constraint
+    assert c is not None
+    declared = f"the vocabulary declares `{_clip(c.describe(), 240)}`" + \
+        (f" for {_clip(label, 60)}" if label else "")
+    if c.pattern is not None:
+        rx = re.compile(c.pattern, re.ASCII)
+
+        def text(v: Any) -> str:
+            s = _text(v)
+            if rx.fullmatch(s) is None:
+                raise _bad(f"{_short(s)} does not match the pattern declared for this fact",
+                           declared)
+            return s
+        return Annotated[str, BeforeValidator(text), WithJsonSchema(
+            {"type": "string", "maxLength": MAX_TEXT, "pattern": f"^(?:{c.pattern})$"})]
+    lo, hi = t.value_bounds()
+    b = t.base
+    read: Any = {"int": _whole, "decimal": _decimal, "money": _amount,
+                 "percent": _percent}[b]
+    shown = "..".join(I.bound_text(x) if x is not None else "" for x in (c.minimum, c.maximum))
+
+    def number(v: Any) -> Any:
+        x = read(v)
+        if b == "int" and abs(x) > MAX_INT:
+            raise _bad(f"the number {_short(x)} is too large (at most {MAX_INT:,})")
+        if (lo is not None and x < lo) or (hi is not None and x > hi):
+            raise _bad(f"{_short(v)} is outside the range {shown} of this fact", declared)
+        return x
+
+    def num(d: Decimal) -> int | float:
+        return int(d) if d == d.to_integral_value() else float(d)
+    limit = Decimal(MAX_INT) if b == "int" else MAX_AMOUNT
+    bounds: dict[str, Any] = {"minimum": num(lo if lo is not None else -limit)}
+    top = min(hi, limit) if hi is not None else limit
+    if b == "percent":
+        top = min(top, Decimal(1))
+    bounds["maximum"] = num(top)
+    if b == "int":
+        schema: dict[str, Any] = {"type": "integer", **bounds}
+    elif b == "decimal":
+        schema = {"type": "number", **bounds}
+    else:
+        number_form, text_form = (_MONEY_SCHEMA if b == "money" else _PERCENT_SCHEMA)["anyOf"]
+        schema = {"anyOf": [{**number_form, **bounds}, text_form],
+                  "description": f"{c.describe()}"}
+    return Annotated[int if b == "int" else Decimal, BeforeValidator(number),
+                     WithJsonSchema(schema)]
+
+
+def _field_type(t: I.YType, name: str, label: str | None = None) -> Any:
+    if t.constraint is not None:
+        return _constrained(t, label)
     if t.base == "enum":
         names = tuple(m.name for m in t.members)
         return Literal[names] if names else str
     if t.base == "list":
         fields: dict[str, Any] = {}
         for f in t.fields:
-            fields[f.name] = (_nullable(f.type, _field_type(f.type, f.name)),
+            fields[f.name] = (_nullable(f.type, _field_type(f.type, f.name, f.label)),
                               Field(default=None, description=f.label))
         rec = create_model(f"{name}_record", __base__=_Strict, **fields)
         return list[rec]
@@ -335,7 +396,7 @@ def _build(tree: dict[str, Any], name: str, labels: dict[str, str]) -> type[Base
             fields[k] = (sub, Field(default=None))
         else:
             decl_t, label = v
-            fields[k] = (_nullable(decl_t, _field_type(decl_t, k)),
+            fields[k] = (_nullable(decl_t, _field_type(decl_t, k, label)),
                          Field(default=None, description=label))
     return create_model(name, __base__=_Strict, **fields)
 

@@ -48,7 +48,9 @@ import gc
 import hashlib
 import json
 import os
+import re
 import stat
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -335,6 +337,103 @@ def write_entry(path: Path, key: str, payload: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---- eviction -----------------------------------------------------------------------------
+# names the cache gives its own files; nothing else in the folder is ever touched
+ENTRY_NAME = re.compile(r"[0-9a-f]{64}" + re.escape(SUFFIX))
+PICKLE_NAME = re.compile(r"[0-9a-f]{64}\.pickle")  # format 1 (pickled): removed, never read
+TEMP_NAME = re.compile(r"\.[A-Za-z0-9_]{8}\.tmp")  # `write_entry`'s temporary files
+TEMP_AGE = 3600.0  # seconds after which a temporary file is an interrupted write's
+_INDEX_MAX = 4 * 1024 * 1024  # bytes of an entry's index line read to learn its inputs
+
+
+def entry_inputs(path: Path) -> frozenset[str] | None:
+    """The rule files an entry was compiled from (the files of its index), or None when it is
+    not an entry of this format named by its key. Reads the header and the index only; never
+    follows a symlink, never waits on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
+            head = f.readline(_HEADER_MAX + 1)
+            index = f.readline(_INDEX_MAX + 1)
+    except OSError:
+        return None
+    try:
+        meta = json.loads(head.decode("ascii"), parse_float=_refuse, parse_constant=_refuse)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or \
+                f"{meta.get('key')}{SUFFIX}" != path.name or not index.endswith(b"\n"):
+            return None
+        versions = _decode(index[:-1])
+        return frozenset(f for v in versions for f in v[3] if type(f) is str)
+    except Exception:  # anything a foreign file provokes: not an entry we can place
+        return None
+
+
+def evict(where: Path, keep: Path, limit: int, now: float | None = None) -> list[Path]:
+    """Remove what the cache folder `where` no longer needs, after `keep` was written: format-1
+    pickles (never read), temporary files of interrupted writes, entries whose rule files are
+    gone, entries `keep` supersedes (compiled from the same files, by other texts or another
+    engine), then the least recently used entries until the folder's entries take at most
+    `limit` bytes (`keep` always stays). Only regular files with the cache's own names are
+    looked at (a symlink, a folder or any other name is left alone). Returns what it
+    removed."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    entries: list[tuple[float, int, Path]] = []
+    try:
+        listing = list(os.scandir(where))
+    except OSError:
+        return removed
+    for e in listing:
+        try:
+            if not e.is_file(follow_symlinks=False):
+                continue
+            st = e.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        path = where / e.name
+        if PICKLE_NAME.fullmatch(e.name) or \
+                (TEMP_NAME.fullmatch(e.name) and now - st.st_mtime > TEMP_AGE):
+            _remove(path, removed)
+        elif ENTRY_NAME.fullmatch(e.name) and e.name != keep.name:
+            entries.append((st.st_mtime, st.st_size, path))
+    mine = entry_inputs(keep)
+    kept: list[tuple[float, int, Path]] = []
+    for mtime, size, path in entries:
+        inputs = entry_inputs(path)
+        gone = inputs is not None and any(os.path.isabs(f) and not os.path.exists(f)
+                                          for f in inputs)
+        if gone or (inputs is not None and inputs == mine):
+            _remove(path, removed)
+        else:
+            kept.append((mtime, size, path))
+    try:
+        total = keep.stat().st_size
+    except OSError:
+        total = 0
+    total += sum(size for _, size, _ in kept)
+    for _, size, path in sorted(kept, key=lambda x: (x[0], x[2].name)):  # oldest first
+        if total <= limit:
+            break
+        if _remove(path, removed):
+            total -= size
+    return removed
+
+
+def _remove(path: Path, removed: list[Path]) -> bool:
+    try:
+        os.unlink(path)  # a name in the folder: never what a symlink points to
+    except OSError:
+        return False
+    removed.append(path)
+    return True
 
 
 def read_entry(path: Path, key: str) -> bytes | None:

@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     from yakkan.engine.semantics.program import DecisionProgram
 
 RESERVED_NAMES = ("as_of",)
+MAX_PATTERN = 200  # characters of a fact's `pattern`
+# what a range bound of each numeric type may be written as (`5%` for a percentage, `1500円`
+# or a number for an amount, a whole number for a count)
+_BOUND_KINDS = {"int": ("int",), "decimal": ("int", "decimal"),
+                "money": ("int", "decimal", "money"), "percent": ("percent",)}
+# regular-expression constructs DuckDB's RE2 (batch) and JSON Schema validators do not share
+# with Python's `re`: look-around, back-references, conditionals, possessive/atomic groups
+_PATTERN_UNSHARED = re.compile(r"\(\?(?:[=!]|<[=!]|P=|\(|>)|\\[1-9]|[*+?}]\+")
 
 
 @dataclass
@@ -719,6 +727,7 @@ def resolve(doc: A.Document) -> Rulebook:
                         message=f"`{t.enum_name}` is not a type",
                         hint=did_you_mean(t.enum_name, [*I.SCALAR_TYPES, *IDENTIFIERS,
                                                         *book.enums])))
+            _check_constraint(book, t)
         book.facts[key] = f
     build_index(doc, book)
     for d in doc.definitions:
@@ -753,6 +762,103 @@ def _check_outcomes(book: Rulebook) -> None:
                 message=f"`outcome {od.name}` names no outcome: no rule decides `{od.name}`",
                 hint=did_you_mean(od.name, sorted(decided))
                 or "outcomes: " + ", ".join(sorted(decided))))
+
+
+def _check_constraint(book: Rulebook, t: I.YType) -> None:
+    """A fact's `range` / `pattern` must fit its type and be satisfiable."""
+    c = t.constraint
+    if c is None:
+        return
+    what = {"enum": "enum", "list": "list of records"}.get(t.base, t.ident or t.base)
+    if c.pattern is not None:
+        if t.base != "text" or t.ident:
+            book.diagnostics.append(Diagnostic(
+                code="type.bad-pattern", span=c.span,
+                message=f"a pattern constrains a text fact, not {_a(what)}",
+                hint="write `range LOW..HIGH` for a number; an enum lists its values"
+                if t.base in _BOUND_KINDS else "remove the pattern"))
+            return
+        problem = None
+        if len(c.pattern) > MAX_PATTERN:
+            problem = f"is too long ({len(c.pattern)} characters; at most {MAX_PATTERN})"
+        elif _PATTERN_UNSHARED.search(_without_classes(c.pattern)):
+            problem = ("uses look-around, a back-reference or a possessive quantifier, which "
+                       "batch (DuckDB) and JSON Schema cannot match")
+        else:
+            try:
+                re.compile(c.pattern, re.ASCII)
+            except (re.error, RecursionError, OverflowError) as e:
+                problem = f"is not a regular expression: {str(e)[:120]}"
+        if problem:
+            book.diagnostics.append(Diagnostic(
+                code="type.bad-pattern", span=c.span, message=f"the pattern {problem}",
+                hint='a regular expression the whole value must match, e.g. "[0-9]{7}"'))
+        return
+    kinds = _BOUND_KINDS.get(t.base) if not t.ident else None
+    if kinds is None:
+        book.diagnostics.append(Diagnostic(
+            code="type.bad-range", span=c.span,
+            message=f"a range constrains a number, an amount or a percentage, not {_a(what)}",
+            hint='write `pattern "…"` for a text; an enum lists its values'
+            if t.base == "text" else "remove the range"))
+        return
+    for b in (c.minimum, c.maximum):
+        if b is None:
+            continue
+        if b.type not in kinds:
+            book.diagnostics.append(Diagnostic(
+                code="type.bad-range", span=b.span or c.span,
+                message=f"the bound `{I.bound_text(b)}` is {_a(b.type)}, but the fact is "
+                f"{_a(t.base)}",
+                hint={"int": "a count's bounds are whole numbers: `range 1..2`",
+                      "decimal": "write plain numbers: `range -1.5..1.5`",
+                      "money": "write amounts: `range 0円..10000円`",
+                      "percent": "write percentages: `range 0%..14.6%`"}[t.base]))
+            return
+        if t.base == "percent" and b.value < 0:  # type: ignore[operator]
+            book.diagnostics.append(Diagnostic(
+                code="type.bad-range", span=b.span or c.span,
+                message=f"the bound `{I.bound_text(b)}` is negative: a percentage is 0 or more",
+                hint="write `range 0%..`"))
+            return
+    lo, hi = c.low(), c.high()
+    if lo is not None and hi is not None and lo > hi:
+        assert c.minimum is not None and c.maximum is not None
+        book.diagnostics.append(Diagnostic(
+            code="type.empty-range", span=c.span,
+            message=f"the range {I.bound_text(c.minimum)}..{I.bound_text(c.maximum)} is empty: "
+            "its lower bound is above its upper bound",
+            hint=f"write `range {I.bound_text(c.maximum)}..{I.bound_text(c.minimum)}`"))
+
+
+def _without_classes(pattern: str) -> str:
+    """A pattern with each character class (`[…]`) written as one `x`, escapes kept: what
+    looks like a construct inside a class (`[*+]`) is only characters."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1  # a leading `]` is a character of the class
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            out.append("x")
+            i = j + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _a(what: str) -> str:
+    return ("an " if what[:1] in "aeiou" else "a ") + what
 
 
 def _add_definition(book: Rulebook, d: A.Definition, pid: str | None) -> None:

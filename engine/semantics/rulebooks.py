@@ -14,10 +14,11 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
-from yakkan.engine.core.diagnostics import YakkanError
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.semantics import cache
 from yakkan.engine.semantics.resolve import Derived, Rulebook
 from yakkan.engine.syntax import ast as A
@@ -49,6 +50,26 @@ def cache_dir() -> Path | None:
     return where
 
 
+DEFAULT_CACHE_MAX = 100 * 1024 * 1024  # bytes of entries kept (an entry is about 0.5 MB)
+_SIZE = re.compile(r"\s*([0-9]+)\s*([kmg]?)i?b?\s*", re.I)
+
+
+def cache_limit() -> int:
+    """How many bytes of entries the cache folder keeps (`YAKKAN_CACHE_MAX`: bytes, or with
+    a unit — `200MB`, `1GB`, `500k`; default 100 MB): past it, the least recently used entries
+    are removed after a new one is written."""
+    env = os.environ.get("YAKKAN_CACHE_MAX")
+    if env is None or not env.strip():
+        return DEFAULT_CACHE_MAX
+    m = _SIZE.fullmatch(env)
+    if m is None or len(env) > 40:
+        raise YakkanError([Diagnostic(
+            code="usage.bad-cache-max",
+            message=f"YAKKAN_CACHE_MAX={env[:40]!r} is not a size",
+            hint="a number of bytes, or with a unit: YAKKAN_CACHE_MAX=200MB (default 100MB)")])
+    return int(m.group(1)) * 1024 ** " kmg".index((m.group(2) or " ").lower())
+
+
 def _key(files: list[tuple[str, str]]) -> str:
     from yakkan import __version__
     h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode())
@@ -74,8 +95,9 @@ class _Versions:
     overwritten. Versions already handed out stay as they are: they are the same rulebooks,
     built from the same texts."""
 
-    def __init__(self, texts: list[tuple[str, str]], entry: Path | None, key: str):
-        self.texts, self.entry, self.key = texts, entry, key
+    def __init__(self, texts: list[tuple[str, str]], entry: Path | None, key: str,
+                 limit: int = DEFAULT_CACHE_MAX):
+        self.texts, self.entry, self.key, self.limit = texts, entry, key, limit
         self.books: list[Rulebook | None] = [None] * len(texts)
         self.stored = _stored(entry, key, texts) if entry is not None else None
         if self.stored is not None:
@@ -108,7 +130,8 @@ class _Versions:
             try:
                 cache.write_entry(self.entry, self.key, cache.dump_rulebooks(books))
             except (OSError, TypeError, ValueError, RecursionError):
-                pass  # a read-only home (or a rulebook the cache cannot hold): no entry
+                return  # a read-only home (or a rulebook the cache cannot hold): no entry
+            cache.evict(self.entry.parent, self.entry, self.limit)
 
 
 @functools.cache
@@ -116,8 +139,10 @@ def _resolved_versions(doc: str) -> _Versions:
     paths = expand_paths([doc])
     texts = [(str(p), read_text(p, str(p))) for p in paths]
     where = cache_dir()
-    key = _key(texts) if where is not None else ""
-    return _Versions(texts, where / f"{key}{cache.SUFFIX}" if where is not None else None, key)
+    if where is None:
+        return _Versions(texts, None, "")
+    key = _key(texts)
+    return _Versions(texts, where / f"{key}{cache.SUFFIX}", key, cache_limit())
 
 
 def _stored(entry: Path, key: str, texts: list[tuple[str, str]]) -> cache.Stored | None:
@@ -132,6 +157,10 @@ def _stored(entry: Path, key: str, texts: list[tuple[str, str]]) -> cache.Stored
         return None
     if stored.digests != [_digest(t) for _, t in texts]:
         return None
+    try:  # used now: the last entry the size limit removes (`cache.evict`)
+        os.utime(entry, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass
     return stored
 
 
@@ -157,6 +186,7 @@ def _compile(sources: list[Source]) -> tuple[Rulebook, ...]:
 
 def versions(doc: str) -> list[Rulebook]:
     """Every encoded version of `doc` (id, folder or file), resolved, oldest first."""
+    cache_limit()  # a malformed YAKKAN_CACHE_MAX is an error on every run, not a cold one only
     return sorted(_resolved_versions(doc).all(),
                   key=lambda b: b.doc.header.effective_from or dt.date.min)
 
@@ -164,6 +194,7 @@ def versions(doc: str) -> list[Rulebook]:
 def rulebook_for(doc: str, as_of: dt.date | None) -> Rulebook:
     """The version in force on `as_of` (the newest when None); an error if none is. Only that
     version is read from the cache."""
+    cache_limit()
     v = _resolved_versions(doc)
     order = sorted(range(len(v.headers)),
                    key=lambda i: v.headers[i].effective_from or dt.date.min)

@@ -243,6 +243,31 @@ def _members(ms: list[I.EnumMember]) -> str:
                      for m in ms)
 
 
+def constraint(c: I.Constraint | None) -> str:
+    """A fact's constraint as written after its type and label (with a leading space), or
+    nothing: ` range 1..2`, ` range 0..`, ` range -100..100`, ` pattern "[0-9]{7}"`."""
+    if c is None:
+        return ""
+    if c.pattern is not None:
+        if c.minimum is not None or c.maximum is not None:
+            raise FormatError("a fact has a range or a pattern, not both")
+        return f" pattern {quote(c.pattern)}"
+    if c.minimum is None:
+        raise FormatError("a range needs a lower bound (`range 0..`)")
+    return " range " + "..".join(_bound(b) for b in (c.minimum, c.maximum) if b is not None) \
+        + (".." if c.maximum is None else "")
+
+
+def _bound(b: I.Lit) -> str:
+    v = b.value
+    if b.type not in ("int", "decimal", "money", "percent") or isinstance(v, bool) \
+            or not isinstance(v, int | Decimal):
+        raise FormatError(f"`{v!r}` is not a range bound (a number, an amount or a percentage)")
+    neg = v < 0
+    lit = literal(b.model_copy(update={"value": -v})) if neg else literal(b)
+    return ("-" if neg else "") + lit
+
+
 def _type(t: I.YType, depth: int) -> list[str]:
     """The type as lines; all but a list type fit on the first line."""
     if t.base == "list":
@@ -254,6 +279,7 @@ def _type(t: I.YType, depth: int) -> list[str]:
             head = ("judgment " if f.judgment else "") + name(f.name) + ": "
             sub = _type(f.type, depth + 1)
             label = f" {quote(f.label)}" if f.label is not None else ""
+            label += constraint(f.type.constraint)
             lines.append(pad + head + sub[0])
             lines.extend(sub[1:])
             lines[-1] += label
@@ -338,6 +364,7 @@ class _Printer:
         lines[0] = f"{'judgment' if x.judgment else 'fact'} {_path(x.path)}: {lines[0]}"
         if x.label is not None:
             lines[-1] += f" {quote(x.label)}"
+        lines[-1] += constraint(x.type.constraint)
         for line in lines:
             self.emit(0, line)
 

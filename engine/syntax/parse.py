@@ -560,9 +560,27 @@ class Lower(Transformer[Token, Any]):
         return A.OutcomeDecl(name=str(name), label=unescape(label), span=self.sp(meta))
 
     def fact_decl(self, meta: Any, ch: list[Any]) -> A.FactDecl:
-        kind, path, typ, label = ch
+        kind, path, typ, label, constraint = ch
+        if constraint is not None:
+            typ = typ.model_copy(update={"constraint": constraint})
         return A.FactDecl(path=path, type=typ, label=unescape(label) if label else None,
                           judgment=str(kind) == "judgment", span=self.sp(meta))
+
+    def c_range(self, meta: Any, ch: list[Any]) -> I.Constraint:
+        low, high = ch
+        return I.Constraint(minimum=low, maximum=high, span=self.sp(meta))
+
+    def c_pattern(self, meta: Any, ch: list[Any]) -> I.Constraint:
+        return I.Constraint(pattern=unescape(ch[0]), span=self.sp(meta))
+
+    def bound(self, meta: Any, ch: list[Any]) -> I.Lit:
+        sign, tok = ch
+        kind = {"INT": "int", "DECIMAL": "decimal", "MONEY": "money"}.get(tok.type, "percent")
+        lit = getattr(self, f"lit_{kind}")(meta, [tok])
+        assert isinstance(lit, I.Lit)
+        if sign is not None and str(sign) == "-" and lit.value:
+            lit = lit.model_copy(update={"value": -lit.value})  # type: ignore[operator]
+        return lit
 
     def t_named(self, meta: Any, ch: list[Any]) -> I.YType:
         name = str(ch[0])
@@ -579,7 +597,9 @@ class Lower(Transformer[Token, Any]):
         return I.YType(base="enum", members=self._members(ch), span=self.sp(meta))
 
     def field(self, meta: Any, ch: list[Any]) -> I.FieldDecl:
-        kind, name, typ, label = ch
+        kind, name, typ, label, constraint = ch
+        if constraint is not None:
+            typ = typ.model_copy(update={"constraint": constraint})
         return I.FieldDecl(name=str(name), type=typ, label=unescape(label) if label else None,
                            judgment=kind is not None and str(kind) == "judgment",
                            span=self.sp(meta))

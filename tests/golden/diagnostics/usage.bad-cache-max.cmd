@@ -1,0 +1,1 @@
+YAKKAN_CACHE_MAX=lots outline denwa
