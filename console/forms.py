@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from yakkan.engine.core.labels import FACT_GROUP_LABELS, OTHER_FACTS
 from yakkan.engine.core.numerals import normalize_width
 
 PREFIX = "f:"
@@ -88,6 +89,11 @@ class ListView:
 class GroupView:
     key: str
     items: list[FieldView | ListView]
+
+    @property
+    def heading(self) -> str:
+        """The group's Japanese heading ("" where none is known: the path is shown)."""
+        return OTHER_FACTS if self.key == "（その他）" else FACT_GROUP_LABELS.get(self.key, "")
 
     @property
     def judgments(self) -> int:

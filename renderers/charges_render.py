@@ -14,6 +14,7 @@ vocabulary (the JSON's `vocabulary`, added by `yakkan charge`).
 
 from __future__ import annotations
 
+import re
 import shutil
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ from yakkan.engine.core.labels import (
 )
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.features.charges import PERIOD_OF, PERIODS
+from yakkan.renderers.explanation import encoded_condition
 from yakkan.renderers.terminal import safe_data
 
-HEADERS = ["項目", "根拠", "区分", "金額", "税区分", "消費税", "税込"]
+HEADERS = ["項目", "根拠", "区分", "税抜", "税区分", "消費税", "税込"]
 RIGHT = {3, 5, 6}
 FLAG_LABELS = {"lower_bound": "下限額（～）", "quote": "別途お見積り", "error": "評価エラー",
                "no_amount": "金額の定めなし", "undetermined": "未確定",
@@ -68,8 +70,8 @@ class Line:
     per: str
     status: str
     status_label: str
-    amount: str
-    tax: str
+    amount: str  # before tax (税抜), as the subtotals add them; or 別途お見積り／未確定
+    tax: str  # how the tariff states the amount (税別／税込／不課税)
     tax_amount: str
     with_tax: str
     flags: list[str]
@@ -136,6 +138,16 @@ class _Vocab:
         return show(v, e.get("type"), e.get("members"))
 
 
+_RECORD = re.compile(r"\[(\d+)\]$")
+
+
+def record_name(label: str, path: str) -> str:
+    """A record of a list as a person names it: counted from 1 (`calls[0]` → 「通話の1件目」);
+    the JSON keeps the case file's path, counted from 0."""
+    m = _RECORD.search(path)
+    return f"{label}の{int(m[1]) + 1}件目" if m else label
+
+
 def _line(ln: dict[str, Any], vocab: _Vocab, lower: bool = False) -> Line:
     flags = list(ln.get("flags") or [])
     lb = "～" if "lower_bound" in flags else ""
@@ -144,14 +156,17 @@ def _line(ln: dict[str, Any], vocab: _Vocab, lower: bool = False) -> Line:
         amount = "別途お見積り"
     elif ln.get("amount") is None:
         amount = "未確定"
+    elif ln.get("amount_before_tax") is not None:
+        amount = _yen(ln["amount_before_tax"]) + lb
     else:
         amount = _yen(ln["amount"]) + lb
     breakdown = []
     for b in ln.get("breakdown") or []:
         rec = vocab.show(b["path"], b["record"])
-        took = f"→ {show(b['value'])}" if b["included"] else \
-            ("（対象外）" if b["included"] is False else "→ 不明")
-        breakdown.append(f"{vocab.label(b['path'])}（{b['path']}）: {rec} {took}")
+        took = f"⇒ {show(b['value'])}" if b["included"] else \
+            ("⇒ 計上しない（この明細の条件を満たさない）" if b["included"] is False
+             else "⇒ 計上するか不明")
+        breakdown.append(f"{record_name(vocab.label(b['path']), b['path'])}: {rec} {took}")
     tax = str(ln.get("tax") or "")
     return Line(
         name=str(ln.get("name") or ""), label=str(ln.get("label") or ln.get("name") or "?"),
@@ -159,12 +174,12 @@ def _line(ln: dict[str, Any], vocab: _Vocab, lower: bool = False) -> Line:
         per=PER_LABELS.get(str(ln.get("per")), str(ln.get("per") or "")),
         status=status, status_label=CHARGE_STATUS_LABELS.get(status, status), amount=amount,
         tax=TAX_LABELS.get(tax, tax) or "税区分の記載なし",
-        tax_amount=_yen(ln["tax_amount"]) if ln.get("tax_amount") is not None else "",
+        tax_amount=_yen(ln["tax_amount"]) + lb if ln.get("tax_amount") is not None else "",
         with_tax=_yen(ln["amount_with_tax"]) + lb if ln.get("amount_with_tax") is not None
         else "",
         flags=[FLAG_LABELS.get(f, f) for f in flags], text=ln.get("text"),
         formula=ln.get("formula") if status != "quote" else None,
-        condition=str(ln.get("condition") or ""), quote_condition=ln.get("quote_condition"),
+        condition=encoded_condition(ln.get("condition")), quote_condition=ln.get("quote_condition"),
         facts=[Fact(p, vocab.label(p), vocab.show(p, v), p in (ln.get("judgments") or []))
                for p, v in (ln.get("facts") or {}).items()],
         breakdown=breakdown,
@@ -282,7 +297,7 @@ def _rest(v: ChargesView) -> list[str]:
         out.append(f"  {label}: {amount}")
     out.append("消費税:")
     for cat, base, tax, with_tax in v.tax:
-        out.append(f"  {cat}: 対象 {base}  消費税 {tax}  計 {with_tax}")
+        out.append(f"  {cat}: 対象（税抜） {base}  消費税 {tax}  計（税込） {with_tax}")
     out.append(f"合計（税抜）: {v.total}")
     out.append(f"合計（税込）: {v.total_with_tax}")
     for n in v.notes:
@@ -319,7 +334,8 @@ def _detail_lines(ln: Line) -> list[str]:
         out.append("  " + "・".join(ln.flags))
     if ln.formula:
         out.append(f"  符号化された金額の式: {ln.formula}")
-    out.append(f"  符号化された条件: {ln.condition}")
+    if ln.condition:
+        out.append(f"  符号化された条件: {ln.condition}")
     if ln.quote_condition:
         out.append(f"  別途お見積りの条件: {ln.quote_condition}")
     for f in ln.facts:

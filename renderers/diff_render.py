@@ -188,10 +188,7 @@ def witness_view(d: Diff, w: Witness, n: int) -> dict[str, Any]:
 
 def outcome_label(d: Diff, name: str) -> str:
     """An outcome by its Japanese name (`outcome NAME "label"`, either version's)."""
-    for b in (d.new_book, d.old_book):
-        if b is not None and name in b.outcome_labels:
-            return b.outcome_labels[name]
-    return name
+    return d.outcome_label(name)
 
 
 FLAG_JA = {"text_changed": "本文の変更", "encoding_differs": "符号化の相違",
@@ -318,7 +315,7 @@ def context(d: Diff, fmt: str, old_side: str) -> dict[str, Any]:
                       "status_ja": STATUS_JA.get(o.status, o.status), "method": o.method,
                       "witnesses": len(o.witnesses), "in_old": o.in_old, "in_new": o.in_new}
                      for o in d.outcomes],
-        "semantic": d.semantic, "notes": d.notes, "fmt": fmt,
+        "semantic": d.semantic, "notes": d.notes_ja, "fmt": fmt,
         "runs": runs_html if fmt == "html" else runs_md,
     }
 
@@ -333,8 +330,8 @@ def _cx(d: Diff, c: Change) -> str | None:
                      for k, v in c.counterexample["facts"].items())
     def vals(xs: Any) -> str:
         return "、".join(show(x) for x in xs) if isinstance(xs, list) else show(xs)
-    return f"{facts or '（事実なし）'} → 改正前 {vals(c.counterexample['old'])}／改正後 " \
-        f"{vals(c.counterexample['new'])}"
+    return f"{facts or '（事実なし）'} → 符号化された式の値: 改正前 " \
+        f"{vals(c.counterexample['old'])}／改正後 {vals(c.counterexample['new'])}"
 
 
 def _row_view(r: Row, left_is_old: bool) -> dict[str, Any]:
@@ -423,7 +420,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
                 lines.append(f"     {name}: {side['amount']}" + "".join(
                     f"\n       {r}" for r in side["records"]))
         for ch in ctx["charges_not_compared"]:
-            lines.append(f"  比較できなかった料金: {ch.label}（{ch.note}）")
+            lines.append(f"  比較できなかった料金: {ch.label}（{ch.note_ja}）")
         lines.append("")
         lines.append("同値であることが証明されたもの:")
         for e in ctx["equivalent"]:
@@ -432,7 +429,7 @@ def text_diff(d: Diff, old_side: str = "left") -> str:
         lines.append("結果ごとの比較:")
         for oc in ctx["outcomes"]:
             lines.append(f"  - {oc['outcome']}: {oc['status_ja']}（事例 {oc['witnesses']}件）")
-    for note in d.notes:
+    for note in d.notes_ja:
         lines.append(f"注: {note}")
     return "\n".join(lines) + "\n"
 
@@ -441,7 +438,8 @@ def _fact_text(f: dict[str, Any]) -> str:
     """A witness fact in the text output: its Japanese label (the path when it has none),
     the value as a drafter reads it, （判断） for a judgment."""
     name = f"「{f['label']}」" if f["label"] else f["path"]
-    return f"{name} = {f['value']}" + ("（判断）" if f["judgment"] else "")
+    where = f"  [{f['path']}]" if f["label"] else ""  # the path, to find it in the case file
+    return f"{name} = {f['value']}" + ("（判断）" if f["judgment"] else "") + where
 
 
 # ---- DOCX --------------------------------------------------------------------------------
@@ -521,6 +519,10 @@ def docx_bytes(d: Diff, old_side: str = "left") -> bytes:
         for e in d.equivalences:
             doc.add_paragraph(_x(f"{e.get('citation') or outcome_label(d, e['id'])}: "
                                  f"{e['note_ja']}"), style="List Bullet")
+    if d.notes_ja:
+        doc.add_heading("注", level=2)
+        for note in d.notes_ja:
+            doc.add_paragraph(_x(note), style="List Bullet")
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip(buf.getvalue())

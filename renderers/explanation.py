@@ -88,6 +88,12 @@ def shown_value(code: str, requirement: str | None, approval: bool = False) -> V
     return v
 
 
+def encoded_condition(cond: str | None) -> str:
+    """The encoded condition a page shows under 「符号化された条件」: none where it is the
+    bare literal `true` (no condition: the words already say （無条件）)."""
+    return "" if cond is None or cond.strip() == "true" else cond
+
+
 def yen(s: Any) -> str:
     if s is None:
         return "—"
@@ -375,7 +381,7 @@ def _ground(g: dict[str, Any], state: str, anchor: str, vocab: _Vocab) -> Ground
         rule_text=g.get("rule_text"), force=_req(g, "force", where),
         force_label=g.get("force_label") or g["force"], applies=g.get("applies"),
         requirement=requirement,
-        condition=g.get("condition") or "",
+        condition=encoded_condition(g.get("condition")),
         condition_ja=mark(g.get("condition_ja") or g.get("condition")),
         requires_ja=mark(g["requires_ja"]) if g.get("requires_ja") else None,
         unless_ja=[(mark(u.get("text")), _HOLDS.get(u.get("holds"), "不明"))
@@ -391,8 +397,10 @@ def _records(x: dict[str, Any]) -> tuple[str, list[str]]:
     """A list compared record by record: its heading and the records that decided it."""
     label = x.get("label") or x.get("list") or "?"
     counts = [f"{x.get('records', 0)}件"]
+    if x.get("holding"):
+        counts.append(f"条件を満たす {x['holding']}件")
     if x.get("failing"):
-        counts.append(f"当たらない {x['failing']}件")
+        counts.append(f"条件を満たさない {x['failing']}件")
     if x.get("unknown"):
         counts.append(f"不明 {x['unknown']}件")
     head = f"「{label}」の記録ごとの比較（{'・'.join(counts)}）"
@@ -401,8 +409,8 @@ def _records(x: dict[str, Any]) -> tuple[str, list[str]]:
     if x.get("more"):
         lines.append(f"ほか {x['more']}件")
     if not lines:
-        lines.append("すべての記録が当たる" if x.get("quantifier") == "all"
-                     else "当たる記録はない")
+        lines.append("すべての記録が条件を満たす" if x.get("quantifier") == "all"
+                     else "条件を満たす記録はない")
     return head, lines
 
 
@@ -418,8 +426,9 @@ def _charges(c: Any, vocab: _Vocab) -> ChargesView | None:
     for i, ln in enumerate(raw):
         status = str(ln.get("status") or "undetermined")
         flags = ln.get("flags") or []
+        before = ln.get("amount_before_tax", ln.get("amount"))  # 税抜, as the totals add it
         amount = "別途お見積り" if status == "quote" else \
-            ("未確定" if ln.get("amount") is None else yen(ln.get("amount")))
+            ("未確定" if ln.get("amount") is None else yen(before))
         if "lower_bound" in flags and ln.get("amount") is not None:
             amount += "～"
         missing = [vocab.labels.get(str(m), str(m)) if not isinstance(m, dict)
@@ -440,7 +449,7 @@ def _charges(c: Any, vocab: _Vocab) -> ChargesView | None:
             tax_amount=yen(ln["tax_amount"]) if ln.get("tax_amount") is not None else None,
             amount_with_tax=(yen(with_tax) + ("～" if "lower_bound" in flags else ""))
             if with_tax is not None else None,
-            lower_bound="lower_bound" in flags, condition=ln.get("condition"),
+            lower_bound="lower_bound" in flags, condition=encoded_condition(ln.get("condition")),
             missing=missing, facts=facts, text=ln.get("text")))
     subtotals = []
     for k, v in (c.get("subtotals") or {}).items():

@@ -72,15 +72,20 @@ def test_line_2_with_another_duns_may_refuse_naming_the_line() -> None:
     (lst,) = g["records"]
     assert (lst["list"], lst["records"], lst["failing"]) == ("lines", 3, 1)
     (rec,) = lst["shown"]
-    assert rec["ref"] == "lines[2]" and rec["holds"] is False
+    # the JSON counts as the case file's paths do (from 0), a person from 1
+    assert (rec["ref"], rec["index"], rec["ordinal"]) == ("lines[1]", 1, 2)
+    assert rec["holds"] is False
     assert [c["op"] for c in rec["comparisons"]] == ["present", "present", "=="]
     cmp = rec["comparisons"][-1]
     assert cmp["holds"] is False
     assert [o["value"] for o in cmp["operands"]] == ["12-345-6789", "98-765-4321"]
-    assert "lines[2]（株式会社乙）" in rec["text_ja"] and "≠" in rec["text_ja"]
+    assert "2件目（090-2222-2222・株式会社乙）" in rec["text_ja"] and "≠" in rec["text_ja"]
+    assert rec["text_ja"].endswith("⇒ 条件を満たさない")
     for fmt in ("text", "md", "html"):
         out = cli("explain", str(MISMATCH), "--format", fmt).output
-        assert "lines[2]" in out and "12-345-6789" in out and "98-765-4321" in out, fmt
+        assert "2件目（090-2222-2222・株式会社乙）" in out and "12-345-6789" in out \
+            and "98-765-4321" in out, fmt
+        assert "lines[2]（" not in out and "lines[2]:" not in out, fmt  # paths as code only
 
 
 def test_the_same_case_abbreviated_with_equal_numbers_is_accepted() -> None:

@@ -579,3 +579,27 @@ def test_diff_json_carries_charge_witnesses() -> None:
     assert {c["charge"] for c in data["charges"]} >= {"call_charge_a", "call_charge_b"}
     w = data["charge_witnesses"][0]
     assert w["fact_labels"] and w["old"]["amount"] != w["new"]["amount"]
+
+
+def test_notes_are_japanese_on_every_page(denwa: Diff) -> None:
+    """issue #19: the notes (注) a person reads are Japanese in text, md, html and docx; the
+    JSON keeps the English notes and carries the Japanese beside them (`notes_ja`)."""
+    from docx import Document
+
+    from yakkan.engine.analysis.diff import diff_json
+    from yakkan.renderers.diff_render import docx_bytes
+
+    assert denwa.notes and len(denwa.notes_ja) == len(denwa.notes)
+    assert any("ソルバーの意味論" in n for n in denwa.notes_ja)
+    english = ("solver", "semantics", "assumptions", "three-valued", "not modelled",
+               "interpreter", "witness")
+    for fmt, head in (("text", "\n注: "), ("md", "## 注"), ("html", "<h2>注</h2>")):
+        out = str(render_diff(denwa, fmt, "left"))
+        notes = out[out.index(head):]
+        assert "ソルバーの意味論" in notes, fmt
+        assert not [w for w in english if w in notes], (fmt, notes[:300])
+    doc = Document(io.BytesIO(docx_bytes(denwa)))
+    paras = [p.text for p in doc.paragraphs]
+    assert "注" in paras and not [p for p in paras if any(w in p for w in english)]
+    data = diff_json(denwa)
+    assert data["notes"] == denwa.notes and data["notes_ja"] == denwa.notes_ja

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -85,3 +86,51 @@ def test_svg_is_the_article_overview_drawn_without_graphviz(
               for t in g.iter(f"{ns}text")}
     assert {lbl.split(" ×")[0] for lbl in labels} >= {"参照", "準用"}, labels
     assert boxes
+
+
+@pytest.mark.parametrize("doc", ["denwa", "rakuten-miitel"])
+def test_svg_labels_overlap_nothing_and_arrows_cross_no_box(doc: str) -> None:
+    """The overview is readable (issue #19): no arrow label overlaps a box or another label,
+    and no arrow runs through a box (arrows keep to the gaps between columns)."""
+    import re as re_
+    from xml.etree import ElementTree
+
+    from yakkan.renderers.svg_graph import LABEL_MARGIN, LABEL_SIZE, text_width
+
+    r = CliRunner().invoke(main, ["graph", doc, "--format", "svg"])
+    assert r.exit_code == 0, r.stderr
+    root = ElementTree.fromstring(r.stdout)
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = []
+    for g in root.iter(f"{ns}g"):
+        if g.get("class") == "node":
+            rect = next(g.iter(f"{ns}rect"))
+            x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+            boxes.append((x, y, x + float(rect.get("width", 0)),
+                          y + float(rect.get("height", 0))))
+    labels, paths = [], []
+    for g in root.iter(f"{ns}g"):
+        if g.get("class") != "edge":
+            continue
+        t = next(g.iter(f"{ns}text"))
+        x, y, w = float(t.get("x", 0)), float(t.get("y", 0)), \
+            text_width("".join(t.itertext()), LABEL_SIZE) / 2
+        labels.append((x - w, y - LABEL_SIZE, x + w, y + 2))
+        pts = [tuple(map(float, p.split(",")))
+               for p in re_.findall(r"-?[\d.]+,-?[\d.]+", next(g.iter(f"{ns}path")).get("d", ""))]
+        paths.append(pts)
+    assert boxes and labels and len(labels) == len(paths)
+
+    def overlap(p: tuple[float, ...], q: tuple[float, ...]) -> bool:
+        return min(p[2], q[2]) - max(p[0], q[0]) > 0.5 and min(p[3], q[3]) - max(p[1], q[1]) > 0.5
+
+    for i, lab in enumerate(labels):
+        assert not [b for b in boxes if overlap(lab, b)], (doc, i, lab)
+        assert not [o for o in labels[i + 1:] if overlap(lab, o)], (doc, i, lab)
+    assert LABEL_MARGIN >= 0
+    for pts in paths:
+        for (x1, y1), (x2, y2) in itertools.pairwise(pts):
+            for k in range(1, 40):
+                x, y = x1 + (x2 - x1) * k / 40, y1 + (y2 - y1) * k / 40
+                inside = [b for b in boxes if b[0] + 1 < x < b[2] - 1 and b[1] + 1 < y < b[3] - 1]
+                assert not inside, (doc, (x1, y1), (x2, y2), inside)

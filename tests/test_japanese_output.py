@@ -43,6 +43,13 @@ ENGLISH = [
     "quote when", "monthly", "one_time", "usage", "may refuse", "requirement unmet",
     "not_applicable", "undetermined", "requirement_unmet", "may_refuse",
 ]
+# wording retired for what it misread (issue #19's review): a raw DSL literal for a condition
+# that is no condition; a record comparison ending 「当たらない」 (read as 該当なし); a record
+# named by its position counted from 0
+RETIRED = ["符号化された条件: true", "符号化された条件: `true`",
+           "符号化された条件: <code>true</code>", "⇒ 当たらない", "⇒ 当たる", "比較なし ⇒",
+           "（対象外）"]
+_RECORD_PATH = re.compile(r"[a-z_]+\[\d+\][:（]")  # `lines[2]:`, `calls[0]（` outside code
 _WORD = r"(?<![A-Za-z0-9_]){}(?![A-Za-z0-9_])"
 
 
@@ -145,6 +152,15 @@ def test_explain_and_charge_outputs_have_no_english_labels(case: Path) -> None:
     problems["charge md"] = english_in(visible_md(render_charges(d, "md")), doc)
     problems["charge html"] = english_in(visible_html(render_charges(d, "html")), doc)
     assert not any(problems.values()), {k: v for k, v in problems.items() if v}
+    outputs = {"explain text": text_report(data), "explain md": render_explanation(data, "md"),
+               "explain html": str(render_explanation(data, "html")),
+               "charge text": text_table(d), "charge md": render_charges(d, "md"),
+               "charge html": str(render_charges(d, "html"))}
+    retired = {k: [w for w in RETIRED if w in out] for k, out in outputs.items()}
+    assert not any(retired.values()), {k: v for k, v in retired.items() if v}
+    paths = {k: _RECORD_PATH.findall(visible_md(out) if "md" in k else out)
+             for k, out in outputs.items() if "html" not in k}
+    assert not any(paths.values()), {k: v for k, v in paths.items() if v}
 
 
 def test_the_check_finds_english() -> None:
@@ -293,21 +309,21 @@ def test_a_single_paragraph_is_cited_as_its_article() -> None:
 # ---- charges ---------------------------------------------------------------------------------
 
 def test_charges_carry_the_lower_bound_and_the_breakdown_in_every_format() -> None:
-    """「～」 on every figure a 「から」 price flows into (the line's tax-included amount, its
+    """「～」 on every figure a 「から」 price flows into (the line's tax and tax-included amount, its
     subtotal, its tax category, the totals); the per-record breakdown in md and html too."""
     d = charges(ROOT / "examples/cases/charge-rakuten-full-office.yaml")
     assert d is not None
     text = text_table(d)
     lower = next(ln for ln in d["lines"] if "lower_bound" in ln["flags"])
     row = next(r for r in text.splitlines() if r.startswith(lower["label"]))
-    assert row.count("～") == 2 and row.endswith("～"), row  # amount and tax-included
+    assert row.count("～") == 3 and row.endswith("～"), row  # 税抜, its tax, 税込
     subtotal = next(ln for ln in text.splitlines() if ln.strip().startswith("月額:"))
     assert subtotal.endswith("～")
     tax = next(ln for ln in text.splitlines() if ln.strip().startswith("税別:"))
     assert tax.endswith("～")
     for fmt in ("md", "html"):
         out = render_charges(d, fmt)
-        assert "記録ごとの内訳" in out and "→" in out, fmt
+        assert "記録ごとの内訳" in out and "⇒" in out, fmt
         assert "合計（税込）" in out and out.count("～") >= 4, fmt
 
 
@@ -366,3 +382,81 @@ def test_an_undetermined_outcome_names_what_it_still_needs(case: Path) -> None:
             needed = [*o["missing_facts"], *o["missing_records"]]
             assert needed, (case.name, o["name"])
             assert all(m["label"] for m in needed), (case.name, needed)
+
+
+# ---- records, charges' columns, the console, the report's wording (the review of #19) ---------
+
+def test_records_are_counted_from_one_and_named_and_say_what_happened() -> None:
+    """A person reads 「2件目（090-2222-2222・株式会社乙）… ⇒ 条件を満たさない」; the JSON keeps
+    the case file's path (`lines[1]`, counted from 0) and says so (`index`, `ordinal`)."""
+    data = explanation(ROOT / "examples/cases/denwa-plan4-duns-mismatch-line2.yaml")
+    assert data is not None
+    recs = [r for o in data["outcomes"] for g in o["grounds"] for x in g.get("records") or []
+            for r in x["shown"]]
+    assert recs
+    for r in recs:
+        assert r["ref"].endswith(f"[{r['index']}]") and r["ordinal"] == r["index"] + 1
+        assert r["text_ja"].startswith(f"{r['ordinal']}件目"), r["text_ja"]
+        assert r["text_ja"].endswith(("⇒ 条件を満たす", "⇒ 条件を満たさない",
+                                      "⇒ 条件を満たすか不明")), r["text_ja"]
+    text = text_report(data)
+    assert "2件目（090-2222-2222・株式会社乙）" in text
+    d = charges(ROOT / "examples/cases/charge-denwa-penalty-and-calls-old.yaml")
+    assert d is not None
+    out = text_table(d)
+    assert "の1件目: " in out and "の3件目: " in out and "lines[0]" not in out
+    assert "⇒ 計上しない（この明細の条件を満たさない）" in out
+
+
+@pytest.mark.parametrize("case", ["charge-rakuten-interest-and-surcharge",
+                                  "charge-rakuten-full-office", "charge-denwa-special-number-new"])
+def test_every_charge_column_says_which_amount_it_is_and_agrees(case: str) -> None:
+    """税抜 + 消費税 = 税込 on every line, whatever the tariff states (a 税込 line's 税抜 is its
+    amount less the tax it contains); the 税抜 column adds up to the 小計（税抜） beside it."""
+    from decimal import Decimal
+
+    from yakkan.engine.features.charges import PERIOD_OF
+    from yakkan.renderers.charges_render import HEADERS, _yen
+    d = charges(ROOT / "examples/cases" / f"{case}.yaml")
+    assert d is not None
+    assert HEADERS[3:] == ["税抜", "税区分", "消費税", "税込"]
+    sums: dict[str, Decimal] = {}
+    text = text_table(d)
+    for ln in d["lines"]:
+        if ln["status"] != "charged":
+            continue
+        before, tax, with_tax = (Decimal(ln[k]) for k in ("amount_before_tax", "tax_amount",
+                                                          "amount_with_tax"))
+        assert before + tax == with_tax, ln["label"]
+        row = next(r for r in text.splitlines() if r.startswith(ln["label"]))
+        assert _yen(ln["amount_before_tax"]) in row, row
+        p = PERIOD_OF.get(str(ln["per"]), "other")
+        sums[p] = sums.get(p, Decimal(0)) + before
+    for p, v in sums.items():
+        assert Decimal(d["subtotals"][p]) == v, p
+    for fmt in ("md", "html"):
+        out = render_charges(d, fmt)
+        assert "対象額（税抜）" in out and "計（税込）" in out, fmt
+
+
+def test_surcharge_shows_its_amount_before_tax_under_zeinuki() -> None:
+    d = charges(ROOT / "examples/cases/charge-rakuten-interest-and-surcharge.yaml")
+    assert d is not None
+    row = next(r for r in text_table(d).splitlines() if r.startswith("割増金"))
+    assert re.search(r"24,690円\s+税込\s+2,469円\s+27,159円", row), row
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_console_fact_groups_have_japanese_headings(doc: str) -> None:
+    from yakkan.console.forms import build_form
+    for b in versions(doc):
+        groups = build_form(vocabulary_json(b), {})
+        assert groups
+        assert all(g.heading and not re.search(r"[A-Za-z]{3}", g.heading) for g in groups), \
+            [g.key for g in groups if not g.heading]
+
+
+def test_report_says_omitted_in_japanese() -> None:
+    from yakkan.renderers.report import render_report
+    md = render_report(versions("denwa")[0], "md")
+    assert "**（略）**" in md and "not encoded" not in md

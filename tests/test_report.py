@@ -359,9 +359,9 @@ def test_external_documents_are_marked_not_linked(book: Rulebook) -> None:
 def test_omitted_and_deleted_units(book: Rulebook) -> None:
     html = R.render_report(book, "html")
     om = element_html(html, R.prov_anchor("chapter:1/article:3..9"))
-    assert "（略）" in om and "not encoded" in om and "第3条～第9条（略）" in om
+    assert "（略）" in om and "符号化されていません" in om and "第3条～第9条（略）" in om
     de = element_html(html, R.prov_anchor("chapter:1/article:2/paragraph:2/item:3"))
-    assert "削除" in de and "not encoded" not in de
+    assert "削除" in de and "符号化されていません" not in de
 
 
 def test_corrections_slips_and_diagnostics_next_to_their_unit(book: Rulebook) -> None:

@@ -81,6 +81,7 @@ class ChargeCheck:
     label: str
     status: str
     note: str = ""
+    note_ja: str = ""  # the note for the pages a person reads
     witnesses: list[ChargeWitness] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
@@ -110,13 +111,14 @@ def compare_charges(old: Rulebook, old_as_of: dt.date, new: Rulebook,
         label = (b or a)[1].label or name  # type: ignore[index]
         if a is not None and b is not None and old_as_of == new_as_of and \
                 a[1].model_dump(exclude={"span"}) == b[1].model_dump(exclude={"span"}):
-            out.append(ChargeCheck(name, label, "same", "identical encoding"))
+            out.append(ChargeCheck(name, label, "same", "identical encoding", "符号化が同一"))
             continue
         try:
             out.append(_z3_charge(old, old_as_of, new, new_as_of, name, label, a, b))
         except (Unsupported, z3.Z3Exception) as e:
             out.append(ChargeCheck(name, label, "not_compared",
-                                   f"the solver cannot express this line ({e})"))
+                                   f"the solver cannot express this line ({e})",
+                                   "ソルバーで表せない式を含む（理由は JSON の note）"))
     return out
 
 
@@ -172,9 +174,11 @@ def _z3_charge(old: Rulebook, old_as_of: dt.date, new: Rulebook, new_as_of: dt.d
         chk.witnesses.append(ChargeWitness(name, label, facts, po, pn))
     if chk.witnesses:
         chk.status, chk.note = "differs", "cases priced differently, confirmed by the interpreter"
+        chk.note_ja = "料金が異なる事例がある（インタプリタで確認済み）"
     elif chk.rejected:
         chk.status = "undecided"
         chk.note = "z3 found cases the interpreter does not confirm (an encoding bug)"
+        chk.note_ja = "ソルバーが見つけた事例をインタプリタが確認しない（符号化の誤り）"
     return chk
 
 

@@ -35,7 +35,8 @@ not `unchanged`/`omitted`, in table order: `id`, `citation_old`, `citation_new`,
 `citation`}], `undetermined`, `missing_facts`}, `verified`: true, `method`: z3|exhaustive),
 `equivalent` (`kind`: provision|definition|outcome, `id`, `citation`, `method`, `scope`:
 all_cases|known_facts, `note`), `outcomes` (per outcome: `status` identical|equivalent|
-grounds_differ|differs_partial|differs|undecided, `method`, `witnesses`), `semantic`, `notes`.
+grounds_differ|differs_partial|differs|undecided, `method`, `witnesses`), `semantic`, `notes`
+(English) and `notes_ja` (the same notes as the pages print them under 注).
 """
 
 from __future__ import annotations
@@ -189,9 +190,22 @@ class Diff:
     charges: list[ChargeCheck] = field(default_factory=list)
     equivalences: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    notes_ja: list[str] = field(default_factory=list)  # the same notes, for the pages
     timings: dict[str, float] = field(default_factory=dict)
     old_book: Rulebook | None = None
     new_book: Rulebook | None = None
+
+    def note(self, en: str, ja: str) -> None:
+        """A note on the comparison: English for the JSON, Japanese for the pages."""
+        self.notes.append(en)
+        self.notes_ja.append(ja)
+
+    def outcome_label(self, name: str) -> str:
+        """An outcome by its Japanese name (`outcome NAME "label"`, either version's)."""
+        for b in (self.new_book, self.old_book):
+            if b is not None and name in b.outcome_labels:
+                return b.outcome_labels[name]
+        return name
 
     def walk(self) -> Iterator[Change]:
         stack = list(reversed(self.roots))
@@ -538,8 +552,10 @@ def compute_diff(old: Rulebook, old_date: dt.date, new: Rulebook, new_date: dt.d
         _semantic_pass(d, old, old_date, new, new_date, progress)
         d.timings["semantic"] = time.perf_counter() - t1
     else:
-        d.notes.append("semantic pass skipped (--no-semantic): text changes with changed "
-                       "logic are `text_changed`, no witness cases are searched")
+        d.note("semantic pass skipped (--no-semantic): text changes with changed "
+               "logic are `text_changed`, no witness cases are searched",
+               "意味の比較は省略した（--no-semantic）: 符号化された論理が変わった文言の変更は"
+               "「文言の変更」とし、判断が変わる事例は探していない")
     return d
 
 
@@ -801,12 +817,16 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
                 "scope": "known_facts" if o.status == "differs_partial" else "all_cases",
                 "note": notes[o.status][0], "note_ja": notes[o.status][1]})
         for r in o.rejected:
-            d.notes.append(f"BUG: z3 witness for `{o.outcome}` not confirmed by the "
-                           f"interpreter: {json.dumps(r, ensure_ascii=False)}")
+            d.note(f"BUG: z3 witness for `{o.outcome}` not confirmed by the "
+                   f"interpreter: {json.dumps(r, ensure_ascii=False)}",
+                   f"不具合: ソルバーが見つけた「{d.outcome_label(o.outcome)}」の事例をインタプリタ"
+                   f"が確認しない（符号化の誤り）: {json.dumps(r, ensure_ascii=False)}")
     for ch in d.charges:
         for r in ch.rejected:
-            d.notes.append(f"BUG: z3 witness for the charge `{ch.charge}` not confirmed by "
-                           f"the interpreter: {json.dumps(r, ensure_ascii=False)}")
+            d.note(f"BUG: z3 witness for the charge `{ch.charge}` not confirmed by "
+                   f"the interpreter: {json.dumps(r, ensure_ascii=False)}",
+                   f"不具合: ソルバーが見つけた料金「{ch.label}」の事例をインタプリタが確認しない"
+                   f"（符号化の誤り）: {json.dumps(r, ensure_ascii=False)}")
     assumed = list(dict.fromkeys(f"`{a.name}` ({a.label})" for b in (old, new)
                                  for a in b.doc.assumptions))
     if assumed:
@@ -814,9 +834,12 @@ def _semantic_pass(d: Diff, old: Rulebook, old_date: dt.date, new: Rulebook,
         names = sorted({a.name for b in (old, new) for a in b.doc.assumptions})
         for e in d.equivalences:
             e["assumptions"] = names
-        d.notes.append("the solver respects the documents' assumptions — no witness breaks "
-                       "one, and the equivalences are proved under them: " + "; ".join(assumed))
-    d.notes.append("semantics of the solver: " + smt.SEMANTICS_NOTE)
+        d.note("the solver respects the documents' assumptions — no witness breaks "
+               "one, and the equivalences are proved under them: " + "; ".join(assumed),
+               "ソルバーは約款の前提を守る — どの事例も前提に反せず、同値の証明も前提の下で"
+               "行った: " + "／".join(dict.fromkeys(
+                   a.label for b in (old, new) for a in b.doc.assumptions)))
+    d.note("semantics of the solver: " + smt.SEMANTICS_NOTE, smt.SEMANTICS_NOTE_JA)
 
 
 def _definitions_used(u: A.Unit) -> set[str]:
@@ -984,6 +1007,7 @@ def diff_json(d: Diff) -> dict[str, Any]:
                       "in_old": o.in_old, "in_new": o.in_new} for o in d.outcomes],
         "semantic": d.semantic,
         "notes": d.notes,
+        "notes_ja": d.notes_ja,
     }
 
 

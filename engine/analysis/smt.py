@@ -87,6 +87,13 @@ SEMANTICS_NOTE = (
     "same_name are searched among texts of a–z and 0–9 (which its normalisation leaves "
     "as they are)"
 )
+SEMANTICS_NOTE_JA = (  # the same, for the pages a person reads
+    "ソルバーの意味論: 三値（クリーネ）— インタプリタと同じく、どの事実も不明でありうる。"
+    f"記録の一覧は{LIST_BOUND}件まで。小数と金額は0.01刻み。日付は1900年1月1日から"
+    "2199年12月31日まで。観測された不存在（null）は扱わない（値が不存在の事例は探索と証明の"
+    "対象外）。名称の一致（same_name）で比べる名称は英小文字 a–z と数字 0–9 の文字列（正規化で変わらない"
+    "もの）から探す"
+)
 
 
 class Unsupported(Exception):

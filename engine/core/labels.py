@@ -96,6 +96,21 @@ CHARGE_STATUS_LABELS: dict[str, str] = {
     "charged": "請求", "quote": "別途お見積り", "undetermined": "未確定",
     "not_applicable": "対象外", "error": "評価エラー", "company_pays": "当社負担"}
 
+# the console's headings for the facts of a case file, grouped by the first part of their
+# path (`applicant.duns_issued` → applicant). A prefix not listed keeps its path as the
+# heading (shown as code). Stopgap: these words belong in the clause file beside each
+# fact's label, once the language can name a group of facts.
+FACT_GROUP_LABELS: dict[str, str] = {
+    "applicant": "申込者", "service": "サービス", "company": "当社の業務",
+    "change": "変更", "transfer": "利用権の譲渡", "transferee": "譲受人",
+    "contractor": "契約者", "contract": "契約", "registration": "登録", "call": "通話",
+    "ids": "ID等", "info": "秘密情報", "conduct": "禁止される行為", "damages": "損害",
+    "support": "サポート", "user": "利用者", "takedown": "削除の要請", "debt": "料金等の債務",
+    "suspension": "利用停止", "notice": "通知", "evasion": "料金等の支払いを免れる行為",
+    "sharing": "会社名等の共有", "party": "反社会的勢力等",
+}
+OTHER_FACTS = "その他の事実"  # facts whose path has one part (`lines`, `full_seats`)
+
 # the values a counterfactual search looks for, by what it asks
 SEARCH_TARGET = "承諾する・承認する・該当なし（要件なら充足又は対象外）"  # what it looks for
 

@@ -45,7 +45,8 @@ JSON (`charges_json`, stable; Decimals as strings): `document`, `version`, `as_o
 `with_tax`), `warnings` (records priced by two lines), `total` (sum of the charged lines before tax: 税込 lines count without the tax they
 contain), `total_with_tax`, `final`, `complete`, `total_is_lower_bound`, `assumptions`.
 Each line: `name`, `label`, `id`, `citation`, `caption`, `row`, `row_id`, `row_text`, `text`,
-`per`, `period`, `tax`, `tax_code`, `status`, `amount`, `tax_amount`, `amount_with_tax`,
+`per`, `period`, `tax`, `tax_code`, `status`, `amount` (as the tariff states it: 税込 for a
+税込 line), `tax_amount`, `amount_with_tax`, `amount_before_tax`,
 `formula`, `condition`, `quote_condition`, `facts`, `judgments`, `definitions`,
 `missing_facts`, `assumptions`, `memos`, `flags`, `error`.
 """
@@ -540,6 +541,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "amount": _dec(ln.amount),
         "tax_amount": _dec(ln.tax_amount),
         "amount_with_tax": _dec(ln.amount_with_tax),
+        "amount_before_tax": _dec(ln.base) if ln.amount is not None else None,
         "formula": ln.formula,
         "condition": ln.condition,
         "quote_condition": ln.quote_condition,

@@ -256,7 +256,9 @@ def records_json(book: Rulebook, exprs: list[Any], values: dict[str, Any]) -> li
     """A list compared record by record (`all(l in lines: …)`), line by line: the records
     that decided the quantifier — for `all` those that are not true, for `any` those that
     are not false — each with the comparisons evaluated for it (the branch an `if` took) and
-    the values compared; `lines[2]` is the second record. The other records are counted."""
+    the values compared. `ref` and `index` count from 0 as the case file's paths do
+    (`lines[1]`); `ordinal` and `text_ja` from 1 as a person does (「2件目」). The other
+    records are counted."""
     out: list[dict[str, Any]] = []
     if not any(isinstance(k, str) and k.endswith(RECORDS) for k in values):
         return out  # no list was compared record by record for this ground
@@ -309,22 +311,35 @@ def _record_json(book: Rulebook, vocab: Any, q: Quant, src: str, x: Any) -> dict
         comps.append({"op": kind, "operands": ops, "holds": c.value})
     rec = x.record if isinstance(x.record, dict) else {}
     fields = {k: jsonable(v) for k, v in rec.items() if v is not None}
-    ref = f"{src}[{x.index + 1}]"
-    # the record's own texts the body reads (a name), shown beside its reference
+    ref = f"{src}[{x.index}]"  # the case file's path: counted from 0, as `lines[0].number`
     compared = {o["path"] for c in comps for o in c["operands"]}
     body = walk(q.body) if q.body is not None else []
-    context = [f"{show(rec.get(n.path[1]))}" for n in body
-               if isinstance(n, Ref) and n.path[0] == q.var and len(n.path) == 2
-               and (t := ftypes.get(n.path[1])) is not None and t.base == "text"
-               and not t.ident and f"{src}.{n.path[1]}" not in compared
-               and isinstance(rec.get(n.path[1]), str)]
-    shown_ref = f"{ref}（{'・'.join(dict.fromkeys(context))}）" if context else ref
-    return {"ref": ref, "index": x.index + 1, "holds": x.value, "fields": fields,
-            "comparisons": comps, "text_ja": _record_ja(shown_ref, comps, x.value)}
+    read = [n.path[1] for n in body if isinstance(n, Ref) and n.path[0] == q.var
+            and len(n.path) == 2]
+    # the record named as a person reads it: 「2件目」 (counted from 1), with the first text
+    # the record has (a telephone number) and the texts the body reads but does not compare
+    # (a holder's name)
+    texts = [name for name, t in ftypes.items() if t.base == "text" and not t.ident]
+    names = [show(rec[k]) for k in [*texts[:1], *read] if k in texts
+             and isinstance(rec.get(k), str) and (k == texts[0] or f"{src}.{k}" not in compared)]
+    ordinal = f"{x.index + 1}件目"
+    shown_ref = f"{ordinal}（{'・'.join(dict.fromkeys(names))}）" if names else ordinal
+    # a record whose body compares nothing (yes/no fields): the fields it read
+    own = [f"{vocab.label(f'{src}.{k}') or k}: {show(rec.get(k), ftypes[k].base)}"
+           for k in dict.fromkeys(read) if k in ftypes and ftypes[k].base == "bool"] \
+        if not comps else []
+    return {"ref": ref, "index": x.index, "ordinal": x.index + 1, "holds": x.value,
+            "fields": fields, "comparisons": comps,
+            "text_ja": _record_ja(shown_ref, comps, x.value, own)}
 
 
-def _record_ja(ref: str, comps: list[dict[str, Any]], holds: Any) -> str:
-    """One record in words: `lines[2]: 12-345-6789（…のD-U-N-S® Number） ≠ 98-765-4321（…）`."""
+RECORD_VERDICT = {True: "条件を満たす", False: "条件を満たさない", None: "条件を満たすか不明"}
+
+
+def _record_ja(ref: str, comps: list[dict[str, Any]], holds: Any,
+               own: list[str] | None = None) -> str:
+    """One record in words: `2件目（090-2222-2222・株式会社乙）: 12-345-6789（…のD-U-N-S®
+    Number） ≠ 98-765-4321（…） ⇒ 条件を満たさない`."""
     def op(o: dict[str, Any]) -> str:
         return f"{o['shown']}（{o['label'] or o['expr']}）"
 
@@ -348,8 +363,8 @@ def _record_ja(ref: str, comps: list[dict[str, Any]], holds: Any) -> str:
             rel = {"<": "＜", "<=": "≦", ">": "＞", ">=": "≧"}.get(c["op"], c["op"])
             rel += {True: "", False: " が成り立たない", None: " は不明"}[c["holds"]]
         parts.append(f"{op(ops[0])} {rel} {op(ops[1])}")
-    verdict = {True: "当たる", False: "当たらない", None: "不明"}[holds]
-    return f"{ref}: {'、'.join(parts) or '比較なし'} ⇒ {verdict}"
+    parts.extend(own or [])
+    return f"{ref}: {'、'.join(parts) or '比較なし'} ⇒ {RECORD_VERDICT[holds]}"
 
 
 _RECORD_PATH = re.compile(r"^(?P<list>[\w.]+)\[(?P<i>\d+)\]\.(?P<field>\w+)$")
@@ -365,7 +380,8 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     m = _RECORD_PATH.match(p)
     fd = vocabulary(book).field(f"{m['list']}.{m['field']}") if m else None
     if m and fd is not None:
-        return {"path": p, "label": f"{fd.label or fd.name}（{m['list']} の"
+        lst = vocabulary(book).label(m["list"]) or m["list"]
+        return {"path": p, "label": f"{fd.label or fd.name}（{lst}の"
                 f"{int(m['i']) + 1}件目）", "judgment": fd.judgment}
     return {"path": p, "label": None, "judgment": False}
 
