@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 
 from yakkan.engine.features.batch import Layout, facts_of_row
-from yakkan.engine.features.batch_native import _validated
+from yakkan.engine.features.batch_native import _duck_col, _validated
 from yakkan.engine.runtime.compiled import compiled_of
 from yakkan.engine.runtime.evaluate import evaluate
 from yakkan.engine.runtime.sql import DUCKDB, compile_sql
@@ -100,11 +100,10 @@ def main() -> None:
             src = f"{tmp}/in-{n}.parquet"
             generate(src, n)
             con = duckdb.connect()
-            have = {r[0]: r for r in con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet('{src}')").fetchall()}
-            from yakkan.engine.features.batch_native import _Col
-            view = _validated(lay, {k: _Col(k, v[1]) for k, v in have.items()},
-                              f"read_parquet('{src}', file_row_number = true)", AS_OF)
+            rel = con.sql(f"SELECT * FROM read_parquet('{src}') LIMIT 0")
+            have = {n: _duck_col(n, t) for n, t in zip(rel.columns, rel.types, strict=True)}
+            view = _validated(lay, have, f"read_parquet('{src}', file_row_number = true)",
+                              AS_OF, DUCKDB)
             con.execute(f"CREATE VIEW v AS {view}").fetchall()
             q = compile_sql(book, DUCKDB, [OUTCOME]).query(
                 "(SELECT * FROM v WHERE __error_code IS NULL)")

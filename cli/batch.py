@@ -6,9 +6,11 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
+from yakkan.cli.output import write_output
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 
 
@@ -27,8 +29,10 @@ def _progress() -> Callable[[int], None] | None:
 def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: dt.date | None,
                   outcomes: list[str], engine: str, errors: str | None,
                   template: str | None, compare: tuple[dt.date, dt.date] | None,
-                  top: int) -> int:
+                  top: int, summary_path: str | None = None) -> int:
     from yakkan.engine.features import batch
+    if summary_path is not None:
+        _check_summary_path(summary_path)
     if template is not None:
         cols = batch.template(doc, template)
         click.echo(f"wrote {template}: {len(cols)} columns")
@@ -46,6 +50,10 @@ def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: d
         if show is not None:
             click.echo("", err=True)
         click.echo(report.text(top))
+        if summary_path is not None:
+            from yakkan.renderers.batch_render import comparison_html
+            write_output(summary_path, comparison_html(
+                report, batch.summary_labels(doc), source=input_path, top=top))
         return 0
     if output is None:
         raise YakkanError([Diagnostic(code="usage", message="batch needs -o OUTPUT",
@@ -57,4 +65,22 @@ def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: d
     if show is not None:
         click.echo("", err=True)
     click.echo(summary.text(top))
+    if summary_path is not None:
+        from yakkan.renderers.batch_render import summary_html
+        write_output(summary_path, summary_html(
+            summary, batch.summary_labels(doc), source=input_path, top=top,
+            as_of=(as_of or dt.date.today()).isoformat()))
     return 0
+
+
+def _check_summary_path(path: str) -> None:
+    """`--summary` names an HTML file in a folder that exists (checked before the run)."""
+    p = Path(path)
+    if p.suffix.lower() not in (".html", ".htm"):
+        raise YakkanError([Diagnostic(code="batch.format",
+                                      message=f"--summary writes HTML, not {p.suffix or path}",
+                                      hint="name it FILE.html")])
+    if not p.resolve().parent.is_dir():
+        raise YakkanError([Diagnostic(code="io.unwritable",
+                                      message=f"cannot write `{path}`: no such folder",
+                                      hint="check that the folder exists")])

@@ -302,13 +302,15 @@ def lsp() -> None:
                    "the rows whose outcome changes")
 @click.option("--top", type=int, default=10, show_default=True,
               help="rows in the summary's tables of grounds and missing facts")
+@click.option("--summary", "summary_path", default=None, metavar="FILE.html",
+              help="also write the summary as a Japanese HTML page with bar charts")
 def batch(doc: str, input_path: str | None, output: str | None, as_of: dt.date | None,
           outcomes: tuple[str, ...], engine: str, errors: str | None, template: str | None,
-          compare: tuple[dt.date, dt.date] | None, top: int) -> None:
+          compare: tuple[dt.date, dt.date] | None, top: int, summary_path: str | None) -> None:
     """Decide every row of a table (Parquet, CSV, JSON Lines): one output row per input row."""
     from yakkan.cli.batch import run_batch_cmd
     run(lambda: run_batch_cmd(doc, input_path, output, as_of, list(outcomes), engine, errors,
-                              template, compare, top))
+                              template, compare, top, summary_path))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -459,3 +459,60 @@ def test_parquet_rows_fall_under_the_version_explain_would_choose(tmp_path: Path
         except YakkanError:
             want = None
         assert got[str(d)] == want, d
+
+
+def test_a_rejected_row_has_the_case_files_message_and_hint_per_cell(tmp_path: Path) -> None:
+    """A bad cell gets the message and hint a case file gets for the same value (worded by
+    `runtime/case.py`), named by its column; one message per bad cell; in JSON Lines and
+    CSV alike."""
+    from yakkan.engine.core.diagnostics import YakkanError
+    from yakkan.engine.runtime.case import validate_facts
+    from yakkan.engine.semantics.rulebooks import rulebook_for
+    bad = {"service": {"kind": "type9"}, "applicant": {"duns_issued": "maybe"}}
+    with pytest.raises(YakkanError) as caught:
+        validate_facts(rulebook_for("denwa", dt.date(2023, 5, 1)), bad)
+    want = {d.message.split("`: ", 1)[1]: d.hint for d in caught.value.diagnostics}
+    assert len(want) == 2 and all(want.values())  # each has a hint
+    src = tmp_path / "in.jsonl"
+    _write_jsonl(src, [{"id": "x", "as_of": "2023-05-01", "service.kind": "type9",
+                        "applicant.duns_issued": "maybe"}])
+    csv_src = tmp_path / "in.csv"
+    csv_src.write_text("id,as_of,service.kind,applicant.duns_issued\n"
+                       "x,2023-05-01,type9,maybe\n", encoding="utf-8")
+    for s in (src, csv_src):
+        res = _run("denwa", str(s), "-o", str(tmp_path / "o.jsonl"))
+        assert res.exit_code == 0, res.output
+        (got,) = _read_jsonl(tmp_path / "o.jsonl")
+        assert got["error_code"] == "case.invalid-fact"
+        cells = got["error_message"].split("; ")
+        assert [c.split(": ", 1)[0] for c in cells] == ["service.kind",
+                                                        "applicant.duns_issued"]
+        for (msg, hint), cell in zip(want.items(), cells, strict=True):
+            assert cell.split(": ", 1)[1] == f"{msg} ({hint})", s
+
+
+def test_parquet_records_are_read_by_field_name_and_nothing_is_dropped(tmp_path: Path) -> None:
+    """A record field of a list column is read by its name: one that is no field of the list
+    is a diagnostic for the file (never silently dropped); one only another version has is
+    a row error for a row of this version; a field of the wrong kind is a diagnostic."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    call = {"duration": "45秒", "domestic": True, "excluded": False, "to_special_number": True}
+    rows = [{"id": "old", "as_of": dt.date(2023, 4, 10), "calls": [{**call,
+                                                                  "judged_under_i": True}]},
+            {"id": "new", "as_of": dt.date(2023, 5, 1), "calls": [{**call,
+                                                                  "judged_under_i": True}]}]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), src)
+    res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert res.exit_code == 0, res.output
+    old, new = _read_jsonl(tmp_path / "o.jsonl")
+    assert old["error_code"] is None and old["version"] == "2023-04-01"
+    assert new["error_code"] == "case.invalid-fact"
+    assert "calls[].judged_under_i" in new["error_message"]
+    for bad, code in (({**call, "judged_under": True}, "batch.unknown-column"),
+                      ({**call, "domestic": "yes"}, "batch.column-type")):
+        pq.write_table(pa.Table.from_pylist([{"id": "x", "calls": [bad]}]), src)
+        res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"))
+        assert res.exit_code == 2 and code in res.output, res.output
+        assert "Traceback" not in res.output

@@ -82,6 +82,8 @@ def spark_session() -> Any:
         return active
     spark = (SparkSession.builder.master("local[*]").appName("yakkan")
              .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", "8")  # local: not 200 tiny tasks
              .config("spark.sql.ansi.enabled", "false")
              .config("spark.sql.legacy.sizeOfNull", "false")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
@@ -412,14 +414,32 @@ def validate(row: Row, lay: Layout, default_as_of: dt.date) -> tuple[Rulebook | 
                      f"{book.doc.header.version}")
         return None, row
     from pydantic import ValidationError
+    fm = facts_model(book)
     try:
-        model = facts_model(book).model_validate(row.raw)
+        model = fm.model_validate(row.raw)
     except ValidationError as err:
-        msgs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
-        row.error = ("case.invalid-fact", "; ".join(msgs))
+        row.error = ("case.invalid-fact", cell_messages(err, fm, book))
         return None, row
     row.raw = facts_dict(model)
     return book, row
+
+
+def cell_messages(err: Any, model: Any, book: Rulebook) -> str:
+    """A row's validation errors, one per bad cell — `column: message (hint)` — with the
+    message and hint a case file gets for the same value (`runtime/case.py` words them)."""
+    from yakkan.engine.runtime.case import _diags, _known_fields
+    out = []
+    for e, d in zip(err.errors(include_url=False), _diags(err, "<row>", "",
+                                                          _known_fields(model)), strict=False):
+        loc = [str(x) for x in e["loc"]]
+        n = next((i for i in range(len(loc), 0, -1) if ".".join(loc[:i]) in book.facts),
+                 len(loc))
+        cell = ".".join(loc[:n]) + "".join(f"[{x}]" if x.isdigit() else f".{x}"
+                                           for x in loc[n:])
+        dotted = ".".join(loc)
+        msg = d.message.removeprefix(f"`{dotted}`: ")
+        out.append(f"{cell}: {msg}" + (f" ({d.hint})" if d.hint else ""))
+    return "; ".join(out)
 
 
 def _flat_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
@@ -438,6 +458,43 @@ def output_columns(lay: Layout, outcomes: list[str]) -> list[str]:
     for o in outcomes:
         cols += [f"{o}.value", f"{o}.grounds", f"{o}.undetermined", f"{o}.missing"]
     return cols
+
+
+@dataclass
+class SummaryLabels:
+    """The Japanese names a batch summary is read by, from the clause files of every version
+    of the document: each outcome's name (`outcome NAME "…"`), whether it is a decision the
+    text makes as 承認 (its refusals read 承認しない), and each fact's label. The renderer
+    (`renderers/batch_render.py`) words the values (`core/labels.py`)."""
+
+    doc: str
+    title: str
+    outcomes: dict[str, str] = field(default_factory=dict)
+    approval: set[str] = field(default_factory=set)
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+def summary_labels(doc: str) -> SummaryLabels:
+    """The labels of `doc`'s outcomes and facts (newest version's label first)."""
+    from yakkan.engine.features.explain import _is_approval, vocabulary
+    books = versions(doc)
+    out = SummaryLabels(doc, books[-1].doc.header.title if books else doc)
+    for b in reversed(books):
+        vocab = vocabulary(b)
+        for o in compiled_of(b).outcomes:
+            label = b.outcome_labels.get(o)
+            if label:
+                out.outcomes.setdefault(o, label)
+            if _is_approval(b, o):
+                out.approval.add(o)
+        for path, decl in b.facts.items():
+            if decl.label:
+                out.facts.setdefault(path, decl.label)
+            for fd in decl.type.fields:
+                label = vocab.label(f"{path}.{fd.name}")
+                if label:
+                    out.facts.setdefault(f"{path}.{fd.name}", label)
+    return out
 
 
 def all_outcomes(lay: Layout) -> list[str]:
@@ -542,6 +599,13 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
         from yakkan.engine.features.batch_native import native_batch
         summary: Summary = native_batch(lay, input_path, output_path, names, default,
                                         errors_path, progress=progress is not None)
+        if progress is not None:
+            progress(summary.rows)
+        return summary
+    if engine == "spark" and format_of(input_path) == "parquet":
+        from yakkan.engine.features.batch_native import spark_native_batch
+        summary = spark_native_batch(spark_session(), lay, input_path, output_path, names,
+                                     default, errors_path)
         if progress is not None:
             progress(summary.rows)
         return summary

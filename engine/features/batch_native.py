@@ -1,9 +1,16 @@
-"""batch_native: a Parquet table straight through DuckDB — read, validated, decided and written
-in SQL, with no row passing through Python.
+"""batch_native: a Parquet table straight through SQL — read, validated, decided and written
+by DuckDB (embedded) or by Spark (a cluster's session, or a local one), with no row passing
+through Python.
 
-This is the path `yakkan batch` takes for Parquet input with the DuckDB engine. DuckDB reads
-the file in row groups and writes the output as it goes (a sort on the row number spills to
-disk when it must), so a table of tens of millions of rows never becomes Python objects.
+This is the path `yakkan batch` takes for Parquet input with the DuckDB and the Spark
+engines. DuckDB reads the file in row groups and writes the output as it goes (a sort on the
+row number spills to disk when it must), so a table of tens of millions of rows never becomes
+Python objects; Spark reads it with `spark.read.parquet`, numbers the rows by their place in
+the file (`_metadata.row_index`), and writes the output ordered by that number as a Spark
+output folder (part files in row order) — nothing is collected to the driver but the
+summary's counts. Both dialects run the same SQL, written once here and in `runtime/sql.py`
+(`Dialect`): the row checks below, the routing of rows to versions, and the compiled
+decision program.
 
 Parquet columns are typed, so a column of the wrong kind (a DOUBLE for an amount, text for a
 yes/no fact) is a diagnostic for the whole file (exit 2) rather than a row error. Each row is
@@ -12,7 +19,8 @@ or amount, a percentage outside 0–1, a date out of range or not ISO, a duratio
 as one (61秒, 3分, 30日), text too long, a value given together with `__absent`, a fact its
 version does not have, a date with no version in force. A row that fails is in the output
 with `error_code` and `error_message` and is not decided — the same codes as the
-row-by-row path (`batch.py`).
+row-by-row path (`batch.py`). A list of records is rebuilt field by field, by name: a record
+field that is no field of the list, or of the wrong kind, is a diagnostic for the file too.
 """
 
 from __future__ import annotations
@@ -20,10 +28,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
+from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.periods import _DURATION_RE
 from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.features.tables import AGAINST, Summary, format_of
@@ -40,30 +49,37 @@ from yakkan.engine.runtime.sql import (
     AS_OF,
     DECIMAL,
     DUCKDB,
+    SPARK,
+    Dialect,
     compile_sql,
     sql_type,
 )
 from yakkan.engine.semantics.program import UNDETERMINED
 
-D = DUCKDB
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
          "UBIGINT", "HUGEINT")
 _DURATION_SQL_RE = "(?:" + _DURATION_RE.pattern.replace("0-9", "0-9０-９") + ")+"
-
-
-def _lit(s: str) -> str:
-    return D.string(s)
+_SPACES = r"\s+"
+_ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"  # a date given as text: ISO only, in both engines
+_PARTS = ("value", "grounds", "undetermined", "missing")
+Run = Callable[[str], list[tuple[Any, ...]]]  # a query → its rows (the summary's counts)
 
 
 @dataclass
 class _Col:
+    """A column of the input as the engine reads it: its type by DuckDB's name ("STRUCT[]"
+    for a list of records, whose fields are `fields`)."""
+
     name: str
-    type: str  # DuckDB's type name as DESCRIBE gives it
+    type: str
+    fields: dict[str, _Col] | None = None
 
 
 def _accepts(base: str, actual: str) -> bool:
     """Whether a Parquet column of type `actual` can hold a fact of type `base`."""
-    a = actual.upper()
+    a = actual.upper().strip('"')
+    if a == "NULL":  # a column (or record field) with no value at all: every cell unknown
+        return True
     if base == "bool":
         return a == "BOOLEAN"
     if base == "int":
@@ -77,6 +93,88 @@ def _accepts(base: str, actual: str) -> bool:
     return a.endswith("[]") and "STRUCT" in a
 
 
+def _duck_col(name: str, t: Any) -> _Col:
+    if t.id == "list" and t.children[0][1].id == "struct":
+        return _Col(name, str(t), {n: _duck_col(n, ft) for n, ft in t.children[0][1].children})
+    return _Col(name, str(t))
+
+
+_SPARK_NAMES = {"boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT",
+                "int": "INTEGER", "bigint": "BIGINT", "date": "DATE", "string": "VARCHAR",
+                "double": "DOUBLE", "float": "FLOAT", "timestamp": "TIMESTAMP", "void": "NULL"}
+
+
+def _spark_col(name: str, t: Any) -> _Col:
+    from pyspark.sql.types import ArrayType, StructType
+    if isinstance(t, ArrayType) and isinstance(t.elementType, StructType):
+        return _Col(name, "STRUCT[]", {f.name: _spark_col(f.name, f.dataType)
+                                      for f in t.elementType.fields})
+    s = t.simpleString()
+    if s.startswith("decimal"):
+        return _Col(name, "DECIMAL" + s[len("decimal"):].upper())
+    return _Col(name, _SPARK_NAMES.get(s, s.upper()))
+
+
+def _types(lay: Any) -> dict[str, Any]:
+    """Each fact's type in the canonical layout: the newest version's, but a list of records
+    has the fields of every version (each version's program reads its own; a row that gives
+    a field its version does not have is a row error)."""
+    out = dict(lay.facts)
+    for path, t in lay.facts.items():
+        if t.base != "list":
+            continue
+        fields = {f.name: f for f in t.fields}
+        for b in reversed(lay.books):
+            decl = b.facts.get(path)
+            for f in decl.type.fields if decl is not None else []:
+                fields.setdefault(f.name, f)
+        out[path] = t.model_copy(update={"fields": list(fields.values())})
+    return out
+
+
+def _check_types(lay: Any, have: dict[str, _Col], input_path: str) -> None:
+    """The file's columns (and the fields of its lists of records) are facts of the document
+    of a kind that can hold them; else diagnostics for the whole file (exit 2)."""
+    lay.check_columns(list(have), input_path)
+    types = _types(lay)
+    bad = []
+
+    def kind(name: str, base: str, actual: str, t: Any) -> None:
+        if not _accepts(base, actual):
+            bad.append(Diagnostic(
+                code="batch.column-type", message=f"{input_path}: the column {name!r} is "
+                f"{actual}; {'an' if base[0] in 'aeiou' else 'a'} {base} fact needs "
+                f"{sql_type(t) if t is not None else 'BOOLEAN'}",
+                hint=f"`yakkan batch --template {lay.doc} FILE.parquet` writes the types"))
+
+    for name, c in have.items():
+        t = types.get(name)
+        base = (t.base if t is not None else "bool" if name.endswith(ABSENT_SUFFIX) else
+                "date" if name == "as_of" else None)
+        if base is None:
+            continue
+        kind(name, base, c.type, t)
+        if t is None or t.base != "list" or c.fields is None:
+            continue
+        known = {f.name: f.type for f in t.fields}
+        names = [*known, *(n + ABSENT_SUFFIX for n, ft in known.items()
+                           if ft.base in ABSENT_OK)]
+        for fname, fc in c.fields.items():
+            if fname not in names:
+                bad.append(Diagnostic(
+                    code="batch.unknown-column", message=f"{input_path}: the record field "
+                    f"{fname!r} of the column {name!r} is no field of {name}",
+                    hint=did_you_mean(fname, names) or "fields: " + ", ".join(names)))
+            elif fname in known:
+                kind(f"{name}[].{fname}", known[fname].base, fc.type, known[fname])
+            else:
+                kind(f"{name}[].{fname}", "bool", fc.type, None)
+    if bad:
+        raise YakkanError(bad)
+
+
+# ---- DuckDB ---------------------------------------------------------------------------------
+
 def native_batch(lay: Any, input_path: str, output_path: str | None, names: list[str],
                  default_as_of: dt.date, errors_path: str | None,
                  progress: bool = False) -> Summary:
@@ -84,77 +182,34 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     With `progress` (a terminal), DuckDB's own progress bar shows how far each pass is."""
     import duckdb
 
+    D = DUCKDB
     con = duckdb.connect()
     con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}").fetchall()
     # memory stays bounded: past this DuckDB spills to its temporary folder (the sort by row
     # number and the output table), instead of growing to most of the machine's memory
     limit = os.environ.get("YAKKAN_BATCH_MEMORY", "1GB")
-    con.execute(f"SET memory_limit = {_lit(limit)}").fetchall()
-    con.execute(f"SET temp_directory = {_lit(tempfile.gettempdir() + '/yakkan-duckdb')}") \
+    con.execute(f"SET memory_limit = {D.string(limit)}").fetchall()
+    con.execute(f"SET temp_directory = {D.string(tempfile.gettempdir() + '/yakkan-duckdb')}") \
         .fetchall()
-    src = f"read_parquet({_lit(input_path)}, file_row_number = true)"
+    src = f"read_parquet({D.string(input_path)}, file_row_number = true)"
     try:
-        cols = [_Col(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}")
-                .fetchall()]
+        rel = con.sql(f"SELECT * FROM {src} LIMIT 0")
+        cols = [_duck_col(n, t) for n, t in zip(rel.columns, rel.types, strict=True)]
     except duckdb.Error as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise YakkanError([Diagnostic(code="batch.unreadable",
                                       message=f"cannot read {input_path} as Parquet: "
                                       f"{first[:300]}")]) from None
     have = {c.name: c for c in cols if c.name != "file_row_number"}
-    lay.check_columns(list(have), input_path)
-    bad = []
-    for name, c in have.items():
-        base = ("bool" if name.endswith(ABSENT_SUFFIX) else
-                "date" if name == "as_of" else None)
-        t = lay.facts.get(name)
-        if t is not None:
-            base = t.base
-        if base is not None and not _accepts(base, c.type):
-            bad.append(Diagnostic(
-                code="batch.column-type", message=f"{input_path}: the column {name!r} is "
-                f"{c.type}; {'an' if base[0] in 'aeiou' else 'a'} {base} fact needs "
-                f"{sql_type(t) if t is not None else 'BOOLEAN'}",
-                hint=f"`yakkan batch --template {lay.doc} FILE.parquet` writes the types"))
-    if bad:
-        raise YakkanError(bad)
-    view = _validated(lay, have, src, default_as_of)
-    con.execute(f"CREATE TEMP VIEW __v AS {view}")
-    parts = []
-    for book in lay.books:
-        v = book.doc.header.version or ""
-        mine = [o for o in names if o in _outcomes(book)]
-        prog = compile_sql(book, D, mine)
-        rel = (f"(SELECT * FROM __v WHERE __version = {_lit(v)} AND __error_code IS NULL)")
-        q = prog.query(rel, ("__row", "id", "__version", AS_OF))
-        outs = []
-        for o in names:
-            for part in ("value", "grounds", "undetermined", "missing"):
-                col = D.ident(f"{o}.{part}")
-                typ = "VARCHAR" if part == "value" else "VARCHAR[]"
-                outs.append(f"{col}" if o in mine else f"CAST(NULL AS {typ}) AS {col}")
-        parts.append(f"SELECT __row, id, __version, {AS_OF}, CAST(NULL AS VARCHAR) AS "
-                     f"__error_code, CAST(NULL AS VARCHAR) AS __error_message, "
-                     f"{', '.join(outs)} FROM ({q})")
-    err_outs = ", ".join(
-        f"CAST(NULL AS {'VARCHAR' if p == 'value' else 'VARCHAR[]'}) AS "
-        f"{D.ident(f'{o}.{p}')}" for o in names
-        for p in ("value", "grounds", "undetermined", "missing"))
-    parts.append(f"SELECT __row, id, __version, {AS_OF}, __error_code, __error_message, "
-                 f"{err_outs} FROM __v WHERE __error_code IS NOT NULL")
-    body = " UNION ALL ".join(parts)
-    out_cols = ", ".join(
-        ["__row AS row", "id", "__version AS version", f"CAST({AS_OF} AS VARCHAR) AS as_of",
-         "__error_code AS error_code", "__error_message AS error_message"]
-        + [D.ident(f"{o}.{p}") for o in names for p in ("value", "grounds", "undetermined",
-                                                        "missing")])
-    con.execute(f"CREATE TEMP TABLE __out AS SELECT {out_cols} FROM ({body}) ORDER BY __row")
+    _check_types(lay, have, input_path)
+    con.execute(f"CREATE TEMP VIEW __v AS {_validated(lay, have, src, default_as_of, D)}")
+    con.execute(f"CREATE TEMP TABLE __out AS {_decided(lay, names, D)} ORDER BY row")
     if output_path is not None:
         _copy(con, "__out", output_path, format_of(output_path), names)
     if errors_path is not None:
         _copy(con, "(SELECT row, id, error_code, error_message FROM __out WHERE error_code "
                    "IS NOT NULL ORDER BY row)", errors_path, format_of(errors_path), [])
-    return _summary(con, names, Summary())
+    return _summary(lambda q: con.execute(q).fetchall(), names, D)
 
 
 def _outcomes(book: Any) -> list[str]:
@@ -162,11 +217,46 @@ def _outcomes(book: Any) -> list[str]:
     return list(program_of(book).decisions)
 
 
+def _decided(lay: Any, names: list[str], D: Dialect, present: set[str] | None = None) -> str:
+    """SELECT of the output columns (unordered) over the validated view `__v`: each version's
+    valid rows through its compiled program (only the versions in `present`, if given), the
+    rejected rows with their error."""
+    parts = []
+    for book in lay.books:
+        v = book.doc.header.version or ""
+        if present is not None and v not in present:
+            continue
+        mine = [o for o in names if o in _outcomes(book)]
+        prog = compile_sql(book, D, mine)
+        rel = f"(SELECT * FROM __v WHERE __version = {D.string(v)} AND __error_code IS NULL)"
+        q = prog.query(rel, ("__row", "id", "__version", AS_OF))
+        outs = []
+        for o in names:
+            for part in _PARTS:
+                col = D.ident(f"{o}.{part}")
+                typ = D.text if part == "value" else D.text_list()
+                outs.append(f"{col}" if o in mine else f"CAST(NULL AS {typ}) AS {col}")
+        parts.append(f"SELECT __row, id, __version, {AS_OF}, CAST(NULL AS {D.text}) AS "
+                     f"__error_code, CAST(NULL AS {D.text}) AS __error_message, "
+                     f"{', '.join(outs)} FROM ({q}) AS __d")
+    err_outs = ", ".join(
+        f"CAST(NULL AS {D.text if p == 'value' else D.text_list()}) AS "
+        f"{D.ident(f'{o}.{p}')}" for o in names for p in _PARTS)
+    parts.append(f"SELECT __row, id, __version, {AS_OF}, __error_code, __error_message"
+                 f"{', ' if err_outs else ''}{err_outs} FROM __v WHERE __error_code IS NOT NULL")
+    body = " UNION ALL ".join(parts)
+    out_cols = ", ".join(
+        ["__row AS row", "id", "__version AS version", f"CAST({AS_OF} AS {D.text}) AS as_of",
+         "__error_code AS error_code", "__error_message AS error_message"]
+        + [D.ident(f"{o}.{p}") for o in names for p in _PARTS])
+    return f"SELECT {out_cols} FROM ({body}) AS __u"
+
+
 def _copy(con: Any, rel: str, path: str, fmt: str, names: list[str]) -> None:
+    D = DUCKDB
     src = rel if rel.startswith("(") else f"(SELECT * FROM {rel})"
     if fmt == "csv":  # lists as JSON arrays, as the row-by-row path writes them
-        lists = {D.ident(f"{o}.{p}") for o in names for p in ("grounds", "undetermined",
-                                                            "missing")}
+        lists = {D.ident(f"{o}.{p}") for o in names for p in _PARTS[1:]}
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
         sel = ", ".join(f"CAST(to_json({D.ident(c)}) AS VARCHAR) AS {D.ident(c)}"
                         if D.ident(c) in lists else D.ident(c) for c in cols)
@@ -177,7 +267,7 @@ def _copy(con: Any, rel: str, path: str, fmt: str, names: list[str]) -> None:
     else:
         opts = "FORMAT PARQUET"
     try:
-        con.execute(f"COPY {src} TO {_lit(path)} ({opts})")
+        con.execute(f"COPY {src} TO {D.string(path)} ({opts})")
     except Exception as err:  # duckdb's IO errors
         raise YakkanError([Diagnostic(code="io.unwritable",
                                       message=f"cannot write `{path}`: {str(err)[:200]}",
@@ -185,45 +275,150 @@ def _copy(con: Any, rel: str, path: str, fmt: str, names: list[str]) -> None:
                                            "write there")]) from None
 
 
-def _summary(con: Any, names: list[str], s: Summary) -> Summary:
-    s.rows, s.rejected = con.execute(
-        "SELECT count(*), count(error_code) FROM __out").fetchone()
+# ---- Spark ----------------------------------------------------------------------------------
+
+def spark_native_batch(spark: Any, lay: Any, input_path: str, output_path: str | None,
+                       names: list[str], default_as_of: dt.date,
+                       errors_path: str | None) -> Summary:
+    """Decide a Parquet table in Spark SQL: the same checks and program as `native_batch`,
+    in the Spark dialect. The output (and the errors table) is a Spark output folder at the
+    path given, its part files in row order; only the summary's counts reach the driver."""
+    D = SPARK
+    try:
+        df = spark.read.parquet(input_path)
+        cols = [_spark_col(f.name, f.dataType) for f in df.schema.fields]
+    except Exception as err:  # AnalysisException, Py4J errors: not a readable Parquet file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise YakkanError([Diagnostic(code="batch.unreadable",
+                                      message=f"cannot read {input_path} as Parquet: "
+                                      f"{first[:300]}")]) from None
+    have = {c.name: c for c in cols}
+    _check_types(lay, have, input_path)
+    df.selectExpr("*", "_metadata.row_index AS file_row_number") \
+        .createOrReplaceTempView("__src")
+    # the validated rows, and then the decided ones, are checkpointed on the executors: the
+    # plan that follows starts from them (Spark would otherwise plan the checks, and the
+    # whole program, again inside every query that reads them — too large to plan at all)
+    valid = spark.sql(_validated(lay, have, "__src", default_as_of, D)).localCheckpoint()
+    valid.createOrReplaceTempView("__v")
+    # Spark plans each version's program at some cost: only the versions rows fall under
+    present = {r[0] for r in spark.sql("SELECT DISTINCT __version FROM __v WHERE "
+                                       "__error_code IS NULL").collect()}
+    out = spark.sql(_decided(lay, names, D, present)).localCheckpoint()
+    try:
+        out.createOrReplaceTempView("__out")
+        if output_path is not None:
+            _spark_write(out, output_path, format_of(output_path), names)
+        if errors_path is not None:
+            _spark_write(out.where("error_code IS NOT NULL")
+                         .select("row", "id", "error_code", "error_message"),
+                         errors_path, format_of(errors_path), [])
+        return _summary(lambda q: [tuple(r) for r in spark.sql(q).collect()], names, D)
+    finally:
+        out.unpersist()
+        valid.unpersist()  # checkpointed blocks are freed with them
+
+
+def _spark_write(df: Any, path: str, fmt: str, names: list[str]) -> None:
+    from pyspark.sql import functions as F
+    df = df.orderBy("row")
+    if fmt == "csv":  # lists as JSON arrays, as the other paths write them
+        lists = {f"{o}.{p}" for o in names for p in _PARTS[1:]}
+        df = df.select([F.to_json(F.col(SPARK.ident(c))).alias(c) if c in lists
+                        else F.col(SPARK.ident(c)) for c in df.columns])
+    w = df.write.mode("overwrite")
+    try:
+        if fmt == "csv":
+            w.option("header", True).csv(path)
+        elif fmt == "jsonl":
+            w.option("ignoreNullFields", False).json(path)
+        else:
+            w.parquet(path)
+    except Exception as err:  # Spark's IO errors
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise YakkanError([Diagnostic(code="io.unwritable",
+                                      message=f"cannot write `{path}`: {first[:200]}",
+                                      hint="check that the folder exists and that you may "
+                                           "write there")]) from None
+
+
+# ---- the counts, in either engine -----------------------------------------------------------
+
+def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
+    s = Summary()
+    s.rows, s.rejected = run("SELECT count(*), count(error_code) FROM __out")[0]
     if names:
-        undet = " OR ".join(f"{D.ident(f'{o}.value')} = {_lit(UNDETERMINED)}" for o in names)
-        s.undetermined = con.execute(
-            f"SELECT count(*) FROM __out WHERE error_code IS NULL AND ({undet})").fetchone()[0]
+        undet = " OR ".join(f"{D.ident(f'{o}.value')} = {D.string(UNDETERMINED)}"
+                            for o in names)
+        s.undetermined = run(
+            f"SELECT count(*) FROM __out WHERE error_code IS NULL AND ({undet})")[0][0]
     s.decided = s.rows - s.rejected - s.undetermined
-    for code, n in con.execute("SELECT error_code, count(*) FROM __out WHERE error_code IS "
-                               "NOT NULL GROUP BY 1").fetchall():
+    for code, n in sorted(run("SELECT error_code, count(*) FROM __out WHERE error_code IS "
+                              "NOT NULL GROUP BY error_code")):
         s.errors[code] = n
+    if not names:
+        return s
+    # one pass over the output for every outcome's values, refusal grounds and missing facts
+    # (each row unnested into (kind, outcome, list)); the counts are sorted, so that ties in
+    # `most_common` come in the same order from either engine
+    against = ", ".join(D.string(x) for x in AGAINST)
+    items = []
     for o in names:
-        val = D.ident(f"{o}.value")
-        for v, n in con.execute(f"SELECT {val}, count(*) FROM __out WHERE {val} IS NOT NULL "
-                                "GROUP BY 1").fetchall():
-            s.values[(o, v)] = n
-        against = ", ".join(_lit(x) for x in AGAINST)
-        for c, n in con.execute(
-                f"SELECT g, count(*) FROM (SELECT unnest({D.ident(f'{o}.grounds')}) AS g "
-                f"FROM __out WHERE {val} IN ({against})) GROUP BY 1").fetchall():
-            s.grounds[(o, c)] = n
-        for m, n in con.execute(
-                f"SELECT m, count(*) FROM (SELECT unnest({D.ident(f'{o}.missing')}) AS m "
-                "FROM __out) GROUP BY 1").fetchall():
-            s.missing[m] += n
+        val, name = D.ident(f"{o}.value"), D.string(o)
+        for k, xs in (("v", f"CASE WHEN {val} IS NOT NULL THEN {D.list_of([val])} END"),
+                      ("g", f"CASE WHEN {val} IN ({against}) THEN "
+                            f"{D.ident(f'{o}.grounds')} END"),
+                      ("m", D.ident(f"{o}.missing"))):
+            items.append(D.record([("k", D.string(k)), ("o", name), ("xs", xs)]))
+    each = f"SELECT {D.unnest(D.list_of(items))} AS __s FROM __out"
+    flat = f"SELECT __s.k AS k, __s.o AS o, {D.unnest('__s.xs')} AS x FROM ({each}) AS __e"
+    rows = run(f"SELECT k, o, x, count(*) FROM ({flat}) AS __c GROUP BY k, o, x")
+    for k, o, x, n in sorted(rows, key=lambda r: (r[0], names.index(r[1]), r[2])):
+        if k == "v":
+            s.values[(o, x)] = n
+        elif k == "g":
+            s.grounds[(o, x)] = n
+        else:
+            s.missing[x] += n
     return s
 
 
-# ---- validation in SQL ----------------------------------------------------------------------
+# ---- validation in SQL (both dialects) ------------------------------------------------------
 
-def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date) -> str:
+def _read(D: Dialect, x: str, t: Any, c: _Col) -> str:
+    """The canonical value of the fact `t` from the column `x` as the file has it (`c`): a
+    cast (NULL when it cannot be read); a date given as text only in ISO form; a list of
+    records rebuilt by field name (a field the file lacks is unknown)."""
+    if t.base == "list":
+        assert c.fields is not None
+        parts: list[tuple[str, str]] = []
+        for f in t.fields:
+            sub = c.fields.get(f.name)
+            parts.append((f.name, _read(D, f"__r.{D.ident(f.name)}", f.type, sub) if sub
+                          else f"CAST(NULL AS {sql_type(f.type, D)})"))
+            if f.type.base in ABSENT_OK:
+                ab = f.name + ABSENT_SUFFIX
+                parts.append((ab, f"__r.{D.ident(ab)}" if ab in c.fields
+                              else "CAST(NULL AS BOOLEAN)"))
+        return f"{D.transform}({x}, {D.lam('__r', D.record(parts))})"
+    if t.base == "date" and c.type.upper() == "VARCHAR":
+        return f"CASE WHEN {D.full_match(f'trim({x})', _ISO_DATE)} THEN " \
+               f"TRY_CAST(trim({x}) AS DATE) END"
+    return f"TRY_CAST({x} AS {sql_type(t, D)})"
+
+
+def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date,
+               D: Dialect) -> str:
     """SELECT of the canonical layout with `__row`, `id`, `__as_of`, `__version`,
-    `__error_code` and `__error_message`; every check reads the column as the file has it."""
-    ident = D.ident
-    default = f"DATE {_lit(default_as_of.isoformat())}"
+    `__error_code` and `__error_message`; every check reads the column as the file has it.
+    `src` has the file's columns and `file_row_number` (0 for the first row)."""
+    ident, lit = D.ident, D.string
+    default = f"DATE {lit(default_as_of.isoformat())}"
     if "as_of" in have:
         a = ident("as_of")
-        as_of = f"coalesce(TRY_CAST({a} AS DATE), CASE WHEN {a} IS NULL THEN {default} END)"
-        bad_date = f"({a} IS NOT NULL AND TRY_CAST({a} AS DATE) IS NULL)"
+        read = _read(D, a, _DATE, have["as_of"])
+        as_of = f"coalesce({read}, CASE WHEN {a} IS NULL THEN {default} END)"
+        bad_date = f"({a} IS NOT NULL AND {read} IS NULL)"
     else:
         as_of, bad_date = default, "FALSE"
     l1 = f"SELECT *, file_row_number + 1 AS __row, {as_of} AS {AS_OF}, {bad_date} AS " \
@@ -235,25 +430,23 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
         h = book.doc.header
         if h.effective_from is None:
             continue  # never in force (`load.in_force`)
-        cond = [f"{AS_OF} >= DATE {_lit(h.effective_from.isoformat())}"]
+        cond = [f"{AS_OF} >= DATE {lit(h.effective_from.isoformat())}"]
         if h.effective_until:
-            cond.append(f"{AS_OF} <= DATE {_lit(h.effective_until.isoformat())}")
-        cases.append(f"WHEN {' AND '.join(cond)} THEN {_lit(h.version or '')}")
-    version = f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
-    l2 = f"SELECT *, {version} AS __version FROM ({l1})"
-    sel = ["__row", f"CAST({ident('id')} AS VARCHAR) AS id" if "id" in have else
-           "CAST(NULL AS VARCHAR) AS id", AS_OF, "__version", "__bad_date"]
+            cond.append(f"{AS_OF} <= DATE {lit(h.effective_until.isoformat())}")
+        cases.append(f"WHEN {' AND '.join(cond)} THEN {lit(h.version or '')}")
+    version = f"CASE {' '.join(cases)} END" if cases else f"CAST(NULL AS {D.text})"
+    l2 = f"SELECT *, {version} AS __version FROM ({l1}) AS __l1"
+    sel = ["__row", f"CAST({ident('id')} AS {D.text}) AS id" if "id" in have else
+           f"CAST(NULL AS {D.text}) AS id", AS_OF, "__version", "__bad_date"]
     checks: list[tuple[str, str]] = []  # (condition of an error, message)
-    for path, t in lay.facts.items():
+    types = _types(lay)
+    for path, t in types.items():
         c = have.get(path)
-        ty = sql_type(t)
         if c is None:
-            sel.append(f"CAST(NULL AS {ty}) AS {ident(path)}")
+            sel.append(f"CAST(NULL AS {sql_type(t, D)}) AS {ident(path)}")
         else:
-            sel.append(f"TRY_CAST({ident(path)} AS {ty}) AS {ident(path)}")
-            checks.append((f"({ident(path)} IS NOT NULL AND TRY_CAST({ident(path)} AS {ty}) "
-                           "IS NULL)", f"{path}: cannot be read as {ty}"))
-            checks += _version_checks(lay, path, ident(path), t)
+            sel.append(f"{_read(D, ident(path), t, c)} AS {ident(path)}")
+            checks += _version_checks(lay, D, path, ident(path), t, c)
         if t.base in ABSENT_OK:
             ab = path + ABSENT_SUFFIX
             sel.append(f"{ident(ab)} AS {ident(ab)}" if ab in have else
@@ -265,52 +458,86 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
         v = book.doc.header.version or ""
         for path in lay.facts:
             if path in have and path not in book.facts:
-                checks.append((f"(__version = {_lit(v)} AND {ident(path)} IS NOT NULL)",
+                checks.append((f"(__version = {lit(v)} AND {ident(path)} IS NOT NULL)",
                                f"{path}: no fact of {lay.doc} {v}"))
-    msgs = ", ".join(f"CASE WHEN {cond} THEN {_lit(m)} END" for cond, m in checks)
-    err_msg = f"NULLIF(concat_ws('; ', {msgs}), '')" if checks else "CAST(NULL AS VARCHAR)"
-    l3 = f"SELECT {', '.join(sel)}, {err_msg} AS __fact_error FROM ({l2})"
+            elif path in have and types[path].base == "list":  # record fields it lacks
+                mine = {f.name for f in book.facts[path].type.fields}
+                fields = have[path].fields or {}
+                for f in types[path].fields:
+                    if f.name not in mine and f.name in fields:
+                        given = D.any_of(ident(path), "__r",
+                                         f"__r.{ident(f.name)} IS NOT NULL")
+                        checks.append((f"(__version = {lit(v)} AND {given})",
+                                       f"{path}[].{f.name}: no field of {path} in {lay.doc} "
+                                       f"{v}"))
+    msgs = ", ".join(f"CASE WHEN {cond} THEN {lit(m)} END" for cond, m in checks)
+    err_msg = f"NULLIF(concat_ws('; ', {msgs}), '')" if checks else f"CAST(NULL AS {D.text})"
+    l3 = f"SELECT {', '.join(sel)}, {err_msg} AS __fact_error FROM ({l2}) AS __l2"
     code = ("CASE WHEN __bad_date THEN 'batch.bad-date' "
             "WHEN __version IS NULL THEN 'eval.no-version-in-force' "
             "WHEN __fact_error IS NOT NULL THEN 'case.invalid-fact' END")
     message = ("CASE WHEN __bad_date THEN 'as_of: not a date (write it as a DATE column or "
                "ISO text)' WHEN __version IS NULL THEN " +
-               _lit(f"no version of {lay.doc} is in force on ") +
-               f" || CAST({AS_OF} AS VARCHAR) WHEN __fact_error IS NOT NULL THEN __fact_error "
+               lit(f"no version of {lay.doc} is in force on ") +
+               f" || CAST({AS_OF} AS {D.text}) WHEN __fact_error IS NOT NULL THEN __fact_error "
                "END")
-    return f"SELECT *, {code} AS __error_code, {message} AS __error_message FROM ({l3})"
+    return f"SELECT *, {code} AS __error_code, {message} AS __error_message FROM ({l3}) AS __l3"
 
 
-def _version_checks(lay: Any, path: str, v: str, t: Any) -> list[tuple[str, str]]:
+@dataclass
+class _DateType:
+    base: str = "date"
+
+
+_DATE = _DateType()
+
+
+def _version_checks(lay: Any, D: Dialect, path: str, x: str, t: Any, c: _Col) -> \
+        list[tuple[str, str]]:
     """The value checks of one fact: the layout's type's, or — where versions declare the
     fact with different ranges or patterns — each version's own, for its rows."""
     mine = {b.doc.header.version or "": b.facts[path].type for b in lay.books
             if path in b.facts}
-    if all(x == t for x in mine.values()) or any(x.base != t.base for x in mine.values()):
-        return _value_checks(path, v, t)
-    return [(f"(__version = {_lit(ver)} AND {cond})", msg)
-            for ver, x in mine.items() for cond, msg in _value_checks(path, v, x)]
+    if all(y == t for y in mine.values()) or any(y.base != t.base for y in mine.values()):
+        return _value_checks(D, path, x, t, c)
+    return [(f"(__version = {D.string(ver)} AND {cond})", msg)
+            for ver, y in mine.items() for cond, msg in _value_checks(D, path, x, y, c)]
 
 
-def _value_checks(path: str, v: str, t: Any, var: str | None = None) -> list[tuple[str, str]]:
-    """Row errors for one fact's value, as the case model would raise them."""
+def _value_checks(D: Dialect, path: str, x: str, t: Any, c: _Col) -> list[tuple[str, str]]:
+    """Row errors for one fact's value as the file has it (`x`, of the column `c`), as the
+    case model would raise them. Messages name types as DuckDB does, whatever the engine."""
     b = t.base
-    out: list[tuple[str, str]] = []
-    c = t.constraint
-    if c is not None and c.pattern is not None:
-        out.append((f"(NOT regexp_full_match({v}, {_lit(c.pattern)}))",
-                    f"{path}: does not match {c.describe()}"))
-    elif c is not None:  # a declared range (its lower bound replaces "0 or more")
+    if b == "list":
+        assert c.fields is not None
+        out: list[tuple[str, str]] = []
+        for f in t.fields:
+            sub = c.fields.get(f.name)
+            if sub is None:
+                continue
+            fx = f"__r.{D.ident(f.name)}"
+            for cond, msg in _value_checks(D, f"{path}[].{f.name}", fx, f.type, sub):
+                out.append((D.any_of(x, "__r", cond), msg))
+        return out
+    v = _read(D, x, t, c)
+    what = "not a date (ISO text or a DATE column)" if b == "date" else \
+        f"cannot be read as {sql_type(t)}"
+    out = [(f"({x} IS NOT NULL AND {v} IS NULL)", f"{path}: {what}")]
+    k = t.constraint
+    if k is not None and k.pattern is not None:
+        out.append((f"(NOT {D.full_match(v, k.pattern)})",
+                    f"{path}: does not match {k.describe()}"))
+    elif k is not None:  # a declared range (its lower bound replaces "0 or more")
         lo, hi = t.value_bounds()
         assert lo is not None  # a range has a lower bound
         outside = [f"{v} < {lo:f}"] + ([f"{v} > {hi:f}"] if hi is not None else [])
-        out.append((f"({' OR '.join(outside)})", f"{path}: outside {c.describe()}"))
+        out.append((f"({' OR '.join(outside)})", f"{path}: outside {k.describe()}"))
     if b == "int":
-        if c is None:
+        if k is None:
             out.append((f"({v} < 0)", f"{path}: expected a count (0 or more)"))
         out.append((f"(abs({v}) > {MAX_INT})", f"{path}: too large (at most {MAX_INT:,})"))
     elif b == "money":
-        if c is None:
+        if k is None:
             out.append((f"({v} < 0)", f"{path}: expected an amount (0 or more)"))
         out.append((f"(abs({v}) > {MAX_AMOUNT})", f"{path}: too large"))
     elif b == "decimal":
@@ -319,34 +546,23 @@ def _value_checks(path: str, v: str, t: Any, var: str | None = None) -> list[tup
         out.append((f"(CAST({v} AS {DECIMAL}) < 0 OR CAST({v} AS {DECIMAL}) > 100)",
                     f"{path}: a percentage out of range"))
     elif b == "date":
-        d = f"TRY_CAST({v} AS DATE)"
-        out.append((f"({v} IS NOT NULL AND {d} IS NULL)",
-                    f"{path}: not a date (ISO text or a DATE column)"))
-        out.append((f"({d} < DATE {_lit(DATE_MIN.isoformat())} OR "
-                    f"{d} > DATE {_lit(DATE_MAX.isoformat())})", f"{path}: date out of range"))
+        out.append((f"({v} < DATE {D.string(DATE_MIN.isoformat())} OR "
+                    f"{v} > DATE {D.string(DATE_MAX.isoformat())})", f"{path}: date out of range"))
     elif b == "text":
         out.append((f"(length({v}) > {MAX_TEXT})", f"{path}: text too long"))
         if t.ident in IDENTIFIERS:  # as `core/textnorm.canonical_id` reads it
             ident = IDENTIFIERS[t.ident]
             src, dst = "０１２３４５６７８９‐‑‒–—―−－ｰ﹣", "0123456789----------"
-            x = f"trim(translate({v}, {_lit(src)}, {_lit(dst)}))"
-            out.append((f"(NOT regexp_full_match({x}, '[0-9]+(-[0-9]+)*') OR "
-                        f"length(replace({x}, '-', '')) <> {ident.digits})",
+            y = f"trim(translate({v}, {D.string(src)}, {D.string(dst)}))"
+            out.append((f"(NOT {D.full_match(y, '[0-9]+(-[0-9]+)*')} OR "
+                        f"length(replace({y}, '-', '')) <> {ident.digits})",
                         f"{path}: not {ident.describe()}"))
     elif b == "enum":
-        members = ", ".join(_lit(m.name) for m in t.members)
+        members = ", ".join(D.string(m.name) for m in t.members)
         if members:
             out.append((f"({v} NOT IN ({members}))",
                         f"{path}: not one of " + ", ".join(m.name for m in t.members)))
     elif b == "duration":
-        out.append((f"(NOT regexp_full_match(regexp_replace({v}, '\\s+', '', 'g'), "
-                    f"{_lit(_DURATION_SQL_RE)}))",
+        out.append((f"(NOT {D.full_match(D.remove_all(v, _SPACES), _DURATION_SQL_RE)})",
                     f"{path}: not a duration such as 61秒, 3分 or 30日"))
-    elif b == "list":
-        x = "__r"
-        for f in t.fields:
-            fv = f"{x}.{D.ident(f.name)}"
-            for cond, msg in _value_checks(f"{path}[].{f.name}", fv, f.type):
-                out.append((f"(len(list_filter({v}, lambda {x}: {cond})) > 0)", msg))
     return out
-

@@ -118,6 +118,41 @@ class Dialect:
             return f"coalesce({self.list_sum}({xs}), {zero})"
         return f"aggregate({xs}, {zero}, (acc, y) -> acc + y)"
 
+    # -- what the batch paths' row checks (features/batch_native) need besides --
+
+    @property
+    def text(self) -> str:
+        """The type of a text column."""
+        return "STRING" if self.name == "spark" else "VARCHAR"
+
+    def text_list(self) -> str:
+        return "ARRAY<STRING>" if self.name == "spark" else "VARCHAR[]"
+
+    def full_match(self, x: str, pattern: str) -> str:
+        """TRUE when all of `x` matches the regular expression `pattern` (RE2 and Java
+        regular expressions agree on the patterns yakkan writes)."""
+        if self.name == "spark":
+            return f"({x} RLIKE {self.string('^(?:' + pattern + ')$')})"
+        return f"regexp_full_match({x}, {self.string(pattern)})"
+
+    def remove_all(self, x: str, pattern: str) -> str:
+        """`x` with every match of `pattern` removed."""
+        flags = "" if self.name == "spark" else ", 'g'"
+        return f"regexp_replace({x}, {self.string(pattern)}, ''{flags})"
+
+    def any_of(self, xs: str, var: str, cond: str) -> str:
+        """TRUE when some element `var` of the list `xs` satisfies `cond` (NULL for NULL)."""
+        return f"({self.length}({self.filter}({xs}, {self.lam(var, cond)})) > 0)"
+
+    def record(self, fields: list[tuple[str, str]]) -> str:
+        """A struct of named fields."""
+        if self.name == "spark":
+            return "named_struct(" + ", ".join(f"{self.string(n)}, {v}" for n, v in fields) + ")"
+        return "struct_pack(" + ", ".join(f"{self.ident(n)} := {v}" for n, v in fields) + ")"
+
+    def unnest(self, xs: str) -> str:
+        return f"explode({xs})" if self.name == "spark" else f"unnest({xs})"
+
 
 DUCKDB = Dialect("duckdb", '"', False, "list_transform", "list_filter", "len", "list_sum",
                  "list_min", "list_max", False)

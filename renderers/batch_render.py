@@ -1,0 +1,120 @@
+"""`yakkan batch --summary FILE.html`: a batch run (or an amendment's impact over a
+portfolio, `--compare`) as one self-contained Japanese page — the counts (rows in = decided +
+undetermined + rejected), each outcome's values, and the most frequent refusal grounds and
+missing facts as bar charts drawn as inline SVG (no script, nothing loaded).
+
+The engine gives the figures (`features/tables.Summary`, `features/batch.Comparison`) and
+the document's names (`features/batch.SummaryLabels`); the words of a value come from
+`core/labels.py`. Every string is autoescaped by the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from yakkan.engine.core.labels import APPROVAL_VALUE_LABELS, VALUE_LABELS
+from yakkan.engine.features.batch import Comparison, SummaryLabels
+from yakkan.engine.features.tables import Summary
+from yakkan.renderers.env import RenderError, render
+
+ERROR_LABELS = {  # a rejected row's error code, in Japanese (the code is shown beside it)
+    "case.invalid-fact": "事実の値が不正",
+    "batch.bad-date": "評価日が日付でない",
+    "batch.malformed-row": "行を読めない",
+    "batch.not-in-version": "その版にない事実",
+    "eval.no-version-in-force": "評価日に施行中の版がない",
+}
+
+# the bar chart's geometry (SVG user units)
+LABEL_W, BAR_W, ROW_H, COUNT_W = 420, 300, 26, 90
+LABEL_CHARS = 30  # a longer label is cut (with …); the whole label is its <title>
+
+
+@dataclass
+class Bar:
+    key: str  # the code: a citation, a fact path, `outcome:value`
+    label: str  # what a reader sees
+    n: int
+    y: int = 0
+    width: float = 0.0
+    short: str = ""
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    bars: list[Bar]
+    width: int = LABEL_W + BAR_W + COUNT_W
+    height: int = 0
+    label_w: int = LABEL_W
+    row_h: int = ROW_H
+
+
+def chart(id_: str, title: str, bars: list[Bar]) -> Chart:
+    """Horizontal bars, longest = BAR_W, each with its label and count."""
+    top = max((b.n for b in bars), default=0)
+    for i, b in enumerate(bars):
+        b.y = i * ROW_H
+        b.width = round(BAR_W * b.n / top, 2) if top else 0.0
+        b.short = b.label if len(b.label) <= LABEL_CHARS else b.label[: LABEL_CHARS - 1] + "…"
+    return Chart(id_, title, bars, height=max(len(bars), 1) * ROW_H)
+
+
+def value_ja(outcome: str, value: str, labels: SummaryLabels) -> str:
+    """An outcome's value in Japanese (a 承認 decision refuses as 承認しない)."""
+    if outcome in labels.approval and value in APPROVAL_VALUE_LABELS:
+        return APPROVAL_VALUE_LABELS[value][0]
+    if value not in VALUE_LABELS:
+        raise RenderError(f"the batch summary has no wording for the value `{value}`")
+    return VALUE_LABELS[value][0]
+
+
+def _outcome_ja(name: str, labels: SummaryLabels) -> str:
+    return labels.outcomes.get(name, name)
+
+
+def _fact_ja(path: str, labels: SummaryLabels) -> str:
+    return labels.facts.get(path, path)
+
+
+def summary_html(summary: Summary, labels: SummaryLabels, *, source: str, top: int = 10,
+                 as_of: str | None = None) -> str:
+    """The page of one batch run."""
+    by_outcome: dict[str, list[dict[str, Any]]] = {}
+    for (o, v), n in sorted(summary.values.items()):
+        by_outcome.setdefault(o, []).append({"code": v, "ja": value_ja(o, v, labels), "n": n})
+    outcomes = [{"name": o, "ja": _outcome_ja(o, labels), "values": vs,
+                 "total": sum(x["n"] for x in vs)} for o, vs in by_outcome.items()]
+    grounds = chart("grounds", f"承諾しない等の根拠（上位{top}件）", [
+        Bar(f"{o}:{c}", f"{c}（{_outcome_ja(o, labels)}）", n)
+        for (o, c), n in summary.grounds.most_common(top)])
+    missing = chart("missing", f"不足している事実（上位{top}件）", [
+        Bar(m, _fact_ja(m, labels), n) for m, n in summary.missing.most_common(top)])
+    errors = [{"code": c, "ja": ERROR_LABELS.get(c, c), "n": n}
+              for c, n in summary.errors.most_common()]
+    return render("batch_summary.html.j2", mode="batch", labels=labels, source=source,
+                  as_of=as_of, s=summary, outcomes=outcomes, charts=[grounds, missing],
+                  errors=errors, top=top)
+
+
+def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
+                    top: int = 10) -> str:
+    """The page of `--compare`: the rows whose outcome changes, per transition and per
+    provision."""
+    per_outcome: dict[str, list[dict[str, Any]]] = {}
+    for (o, a, b), n in cmp.transitions.most_common():
+        per_outcome.setdefault(o, []).append(
+            {"before": a, "after": b, "n": n,
+             "before_ja": value_ja(o, a, labels) if a != "None" else "（判断対象なし）",
+             "after_ja": value_ja(o, b, labels) if b != "None" else "（判断対象なし）"})
+    transitions = [{"name": o, "ja": _outcome_ja(o, labels), "rows": rows,
+                    "total": sum(r["n"] for r in rows)} for o, rows in per_outcome.items()]
+    charts = [
+        chart("transitions", "結論が変わる行（判断対象ごと）",
+              sorted((Bar(t["name"], t["ja"], t["total"]) for t in transitions),
+                     key=lambda b: -b.n)),
+        chart("provisions", f"一方の版でのみ適用される条項（上位{top}件）",
+              [Bar(c, c, n) for c, n in cmp.provisions.most_common(top)])]
+    return render("batch_summary.html.j2", mode="compare", labels=labels, source=source,
+                  as_of=None, c=cmp, transitions=transitions, charts=charts, top=top)
