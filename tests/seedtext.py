@@ -850,6 +850,9 @@ def _parse_rakuten_appendix(lines: list[str], start: int, b: _Builder) -> None:
             if _nows(s) != "1年2年":
                 raise SeedFormatError(f"line {n}: expected the 1年/2年 header, got {s!r}")
             header_seen = True
+            # the printed column headers are the table's own text (the report shows them
+            # above its rows)
+            b.drafts[-1].parts.append("\t".join(("1年", "2年")))
             continue
         m = _HOURS_RE.match(s)
         if m:

@@ -487,3 +487,13 @@ def test_bundled_document_reports(doc: str) -> None:
         broken = {h for h in mpage.hrefs
                   if h.startswith("#") and unquote(h)[1:] not in set(mpage.ids)}
         assert not broken, sorted(broken)[:10]
+
+
+def test_the_report_keeps_the_column_headers_of_the_storage_table() -> None:
+    """別表 データ保管料 prints its columns 「1年」「2年」 above the rows (#19): the report shows
+    them under the table's heading, before the first row."""
+    r = CliRunner().invoke(main, ["report", "rakuten-miitel", "--format", "md"])
+    assert r.exit_code == 0, r.output
+    section = r.output.split("データ保管料（ビッグデータバンク））", 2)[2]
+    head, first_row = section.find("1年 2年"), section.find("500時間相当")
+    assert 0 <= head < first_row, section[:400]
