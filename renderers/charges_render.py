@@ -30,7 +30,7 @@ from yakkan.engine.core.labels import (
 )
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.features.charges import PERIOD_OF, PERIODS
-from yakkan.renderers.explanation import encoded_condition
+from yakkan.renderers.explanation import _condition_ja, encoded_condition
 from yakkan.renderers.terminal import safe_data
 
 HEADERS = ["項目", "根拠", "区分", "税抜", "税区分", "消費税", "税込"]
@@ -78,6 +78,7 @@ class Line:
     text: str | None
     formula: str | None
     condition: str
+    condition_ja: str | None
     quote_condition: str | None
     facts: list[Fact]
     breakdown: list[str]
@@ -180,6 +181,7 @@ def _line(ln: dict[str, Any], vocab: _Vocab, lower: bool = False) -> Line:
         flags=[FLAG_LABELS.get(f, f) for f in flags], text=ln.get("text"),
         formula=ln.get("formula") if status != "quote" else None,
         condition=encoded_condition(ln.get("condition")), quote_condition=ln.get("quote_condition"),
+        condition_ja=_condition_ja(ln),
         facts=[Fact(p, vocab.label(p), vocab.show(p, v), p in (ln.get("judgments") or []))
                for p, v in (ln.get("facts") or {}).items()],
         breakdown=breakdown,
@@ -334,8 +336,8 @@ def _detail_lines(ln: Line) -> list[str]:
         out.append("  " + "・".join(ln.flags))
     if ln.formula:
         out.append(f"  符号化された金額の式: {ln.formula}")
-    if ln.condition:
-        out.append(f"  符号化された条件: {ln.condition}")
+    if ln.condition_ja:
+        out.append(f"  条件（この事例の値）: {ln.condition_ja}")
     if ln.quote_condition:
         out.append(f"  別途お見積りの条件: {ln.quote_condition}")
     for f in ln.facts:

@@ -94,6 +94,12 @@ def encoded_condition(cond: str | None) -> str:
     return "" if cond is None or cond.strip() == "true" else cond
 
 
+def _condition_ja(ln: dict[str, Any]) -> str | None:
+    """A charge line's condition in Japanese words (none where it has no condition)."""
+    ja = ln.get("condition_ja")
+    return None if not ja or ja == "（無条件）" else str(ja)
+
+
 def yen(s: Any) -> str:
     if s is None:
         return "—"
@@ -242,6 +248,7 @@ class ChargeLine:
     amount_with_tax: str | None
     lower_bound: bool
     condition: str | None
+    condition_ja: str | None
     missing: list[str]
     facts: list[FactRow]
     text: str | None
@@ -450,6 +457,7 @@ def _charges(c: Any, vocab: _Vocab) -> ChargesView | None:
             amount_with_tax=(yen(with_tax) + ("～" if "lower_bound" in flags else ""))
             if with_tax is not None else None,
             lower_bound="lower_bound" in flags, condition=encoded_condition(ln.get("condition")),
+            condition_ja=_condition_ja(ln),
             missing=missing, facts=facts, text=ln.get("text")))
     subtotals = []
     for k, v in (c.get("subtotals") or {}).items():

@@ -68,6 +68,7 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
+from yakkan.engine.features.jatext import ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
     EvalError,
     Evaluator,
@@ -145,6 +146,7 @@ class ChargeLine:
     formula: str | None
     condition: str
     quote_condition: str | None
+    condition_ja: str  # the condition in Japanese words, with the case's values
     facts: dict[str, Any]
     judgments: list[str]
     definitions: list[dict[str, Any]]
@@ -436,6 +438,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         amount_with_tax=with_tax if status in priced else None,
         formula=to_text(ch.amount, shown) if ch.amount is not None else None,
         condition=" and ".join(to_text(c, shown) for c in conds) or "true",
+        condition_ja=" かつ ".join(ja_text(c, shown, vocabulary(book)) for c in conds)
+        or "（無条件）",
         quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
         facts=dict(ev.rec.facts),
         judgments=[p for p in ev.rec.facts if p in book.facts and book.facts[p].judgment],
@@ -544,6 +548,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "amount_before_tax": _dec(ln.base) if ln.amount is not None else None,
         "formula": ln.formula,
         "condition": ln.condition,
+        "condition_ja": ln.condition_ja,
         "quote_condition": ln.quote_condition,
         "facts": {p: _j(v) for p, v in ln.facts.items()},
         "judgments": list(ln.judgments),
@@ -575,7 +580,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
-             "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
+             "condition": ln.condition, "condition_ja": ln.condition_ja, "facts": {p: _j(v) for p, v in ln.facts.items()}}
             for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in r.subtotals.items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in r.tax.items()},

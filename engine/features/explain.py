@@ -33,7 +33,7 @@ from yakkan.engine.core.labels import FORCE_LABELS, show
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
-from yakkan.engine.features.jatext import Vocabulary, ja_text
+from yakkan.engine.features.jatext import ja_text, vocabulary
 from yakkan.engine.runtime.case import (
     case_header,
     facts_dict,
@@ -154,14 +154,6 @@ def _version_hints(diags: list[Diagnostic], doc_id: str, book: Rulebook,
                           f"{book.doc.header.version}, which has no such fact")
                 break
     return diags
-
-
-def vocabulary(book: Rulebook) -> Vocabulary:
-    """The document's Japanese names (kept with the rulebook: built once per version)."""
-    v = book.derived.vocabulary
-    if not isinstance(v, Vocabulary):
-        v = book.derived.vocabulary = Vocabulary(book)
-    return v
 
 
 def outcome_labels(book: Rulebook) -> dict[str, str]:

@@ -91,6 +91,14 @@ class Vocabulary:
         return show(v, t.base, {m.name: m.label for m in t.members if m.label} or None)
 
 
+def vocabulary(book: Rulebook) -> Vocabulary:
+    """The document's Japanese names (kept with the rulebook: built once per version)."""
+    v = book.derived.vocabulary
+    if not isinstance(v, Vocabulary):
+        v = book.derived.vocabulary = Vocabulary(book)
+    return v
+
+
 def ja_text(e: I.Expr | None, values: dict[str, Any] | None, vocab: Vocabulary) -> str:
     """`e` in Japanese; with `values` (name or node id → value), each name and each
     quantifier or citation the case gave a value is followed by it in ［］."""
