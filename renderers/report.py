@@ -31,9 +31,9 @@ from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic
 from yakkan.engine.core.labels import FORCE_LABELS, PER_LABELS, TAX_LABELS
 from yakkan.engine.core.numerals import to_wareki
+from yakkan.engine.features.jatext import ja_text, vocabulary
 from yakkan.engine.semantics.resolve import Rulebook, unit_part
 from yakkan.engine.syntax import ast as A
-from yakkan.engine.syntax.exprtext import to_text
 from yakkan.renderers.env import JUDGMENT_CLOSE, JUDGMENT_OPEN, RenderError, render
 
 FORMATS = ("html", "md")
@@ -180,6 +180,7 @@ class RefIn:
 @dataclass
 class RuleView:
     outcome: str
+    outcome_label: str  # the outcome's Japanese name (`outcome NAME "label"`)
     force: str
     force_label: str
     source: str | None  # "each_item" | "mutatis" | None
@@ -387,9 +388,19 @@ def _mark(label: str, judgment: bool) -> str:
 
 
 def _text(lab: _Labeller, e: I.Expr | None) -> str | None:
+    """The logic in Japanese words (the writer explanations use: facts, list fields and enum
+    members by their labels, 又は／かつ／でない for the connectives), each judgment's label
+    marked for the `logic_*` filters; the DSL itself is the clause file's."""
     if e is None:
         return None
-    return to_text(e, labels=lab.scope(e))
+    text = ja_text(e, None, vocabulary(lab.book))
+    for n in I.walk(e):
+        if isinstance(n, I.Ref):
+            name = lab.scope(e)(".".join(n.path))
+            if name and JUDGMENT_OPEN in name:
+                plain = name.replace(JUDGMENT_OPEN, "").replace(JUDGMENT_CLOSE, "")
+                text = text.replace(f"「{plain}」", f"「{name}」")
+    return text
 
 
 def _inputs(book: Rulebook, exprs: list[I.Expr | None]) -> tuple[list[InputView], list[str]]:
@@ -746,7 +757,9 @@ def _rule_view(book: Rulebook, lab: _Labeller, r: A.Rule) -> RuleView:
         source = "mutatis"
         mut = _cite_view(book, r.source.cite)
         mut_outcome = r.source.outcome
-    return RuleView(r.outcome, r.force, FORCE_LABELS[r.force], source, mut, mut_outcome,
+    return RuleView(r.outcome, book.outcome_labels.get(r.outcome, r.outcome), r.force,
+                    FORCE_LABELS[r.force], source, mut,
+                    book.outcome_labels.get(mut_outcome, mut_outcome) if mut_outcome else None,
                     _text(lab, r.when), _text(lab, r.requires),
                     [t for t in (_text(lab, u) for u in r.unless) if t])
 

@@ -68,7 +68,8 @@ CONSOLE_ONLY = {
 # Codes that are values in a command's output data, not rendered diagnostics.
 NOT_RENDERED = {
     "case.overlapping-classes": "an explanation's warning (test_bundled.py)",
-    "case.breaks-assumption": "an explanation's warning (test_assumptions.py)",
+    "case.breaks-assumption": "an explanation's warning, printed as 注意 by explain, never as "
+                              "a located diagnostic (test_assumptions.py)",
     "case.invalid-fact": "the error_code of a rejected batch row (test_batch.py)",
     "batch.not-in-version": "the error_code of a rejected batch row (test_batch.py)",
     "batch.bad-date": "the error_code of a rejected batch row",

@@ -327,13 +327,13 @@ def test_units_show_text_logic_force_and_kind(book: Rulebook) -> None:
     para2 = element_html(html, R.prov_anchor("chapter:1/article:2/paragraph:2"))
     assert A.FORCE_LABELS["may_refuse"] in para2 and "各号" in para2
     para3 = element_html(html, R.prov_anchor("chapter:1/article:2/paragraph:3"))
-    assert "要件" in para3 and "「席数」 &gt; 100" in para3
+    assert "要件" in para3 and "「席数」 ＞ 100" in para3  # the logic in Japanese words
     mut = element_html(html, R.prov_anchor("article:10/paragraph:1"))
     assert "準用" in mut and f'href="#{R.prov_anchor("chapter:1/article:2/paragraph:2")}"' in mut
     susp = element_html(html, R.prov_anchor("article:10/paragraph:2"))
-    assert "ただし" in susp and "holds 「第2条第2項各号」" in susp and "grace" in susp
+    assert "ただし" in susp and "「第2条第2項各号」に該当する" in susp and "grace" in susp
     row = element_html(html, R.prov_anchor("appendix:別表/table:1/section:1/row:月額料金"))
-    assert "1000円 * 「席数」" in row and "税別" in row and "月額" in row and "1円未満切捨て" in row
+    assert "1,000円 × 「席数」" in row and "税別" in row and "月額" in row and "1円未満切捨て" in row
 
 
 def test_references_out_and_in_are_links(book: Rulebook) -> None:

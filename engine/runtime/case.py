@@ -631,8 +631,9 @@ def _yaml_checks(root: yaml.Node) -> Positions:
                     first = seen[key].start_mark
                     raise _InputError(
                         "case.duplicate-key",
-                        f"`{_clip(str(key), 60)}` is given twice (lines {first.line + 1} and "
-                        f"{k.start_mark.line + 1}): YAML would silently keep the last value",
+                        f"`{_clip(str(key), 60)}` is given twice "
+                        f"({_lines(first.line + 1, k.start_mark.line + 1)}): YAML would "
+                        "silently keep the last value",
                         k.start_mark.line + 1, k.start_mark.column + 1, max(len(str(key)), 1),
                         hint="keep one of them",
                         related=[(first.line + 1, first.column + 1, "first given here")])
@@ -718,7 +719,7 @@ def _json_checks(text: str) -> Positions:
                 fl, fc = f[2][key]
                 raise _InputError(
                     "case.duplicate-key",
-                    f"`{_clip(key, 60)}` is given twice (lines {fl} and {ln}): JSON would "
+                    f"`{_clip(key, 60)}` is given twice ({_lines(fl, ln)}): JSON would "
                     "silently keep the last value", ln, col, max(len(tok), 1),
                     hint="keep one of them", related=[(fl, fc, "first given here")])
             f[2][key] = (ln, col)
@@ -988,6 +989,11 @@ def _kind(v: Any) -> str:
     return f"a value of type {type(v).__name__}"
 
 
+def _lines(first: int, second: int) -> str:
+    """Where a key is given twice: `lines 3 and 8`, or `both on line 1`."""
+    return f"both on line {first}" if first == second else f"lines {first} and {second}"
+
+
 def _short(v: Any) -> str:
     """A value as shown in a message: bounded whatever its size, computed without a full
     `repr` (an alias-expanded list is never walked)."""
@@ -998,7 +1004,7 @@ def _short(v: Any) -> str:
     if isinstance(v, int):
         s = str(v) if v.bit_length() < 200 else None
         return s if s is not None and len(s) <= 30 else \
-            f"{'-' if v < 0 else ''}a number of about {int(v.bit_length() * 0.30103)} digits"
+            f"{'-' if v < 0 else ''}(about {int(v.bit_length() * 0.30103)} digits)"
     if isinstance(v, float | Decimal):
         s = str(v)
         return s if len(s) <= 30 else s[:27] + "…"

@@ -542,11 +542,12 @@ def _check_caption(book: Rulebook, c: I.Citation, g: CiteGroup, ids: list[str],
              if normalize_width(book.provisions[p].unit.caption or "").replace(" ", "") == want]
     diags.append(Diagnostic(
         code="resolve.caption-mismatch", severity="warning", span=c.span,
-        message=f"「{g.text}」: {target.citation} is captioned （{unit.caption}）, "
-        f"not （{g.caption}）" + (f"; （{g.caption}） is the caption of {', '.join(owner)}"
-                                 if owner else ""),
-        hint="the citation is kept as written (a drafting slip of the text); it binds by "
-        f"number to {target.citation}"))
+        # a drafting finding a legal team reads: in Japanese, like the draft.* findings
+        message=f"「{g.text}」: {target.citation}の見出しは（{unit.caption}）であり、"
+        f"（{g.caption}）ではない" + (f"（（{g.caption}）は{'、'.join(owner)}の見出し）"
+                                    if owner else ""),
+        hint=f"引用は書かれたとおりに残し、番号どおり{target.citation}を指すものとして読む"
+        "（本文の起草上の誤り。本文は書き換えない）"))
 
 
 @dataclass
