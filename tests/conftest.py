@@ -56,3 +56,13 @@ def golden(request: pytest.FixtureRequest) -> Golden:
                         f"(pytest --update-golden rewrites it):\n{diff}", pytrace=False)
 
     return check
+
+
+def write_summary(request: pytest.FixtureRequest, line: str) -> None:
+    """One line on the terminal at the end of a module, shown without -s (the fuzz suites'
+    counts of inputs tried, crashes and fail-open results)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import write_summary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,11 +50,7 @@ def _report(request: pytest.FixtureRequest) -> Iterator[None]:
     line = (f"case fuzz: {STATS['tried']} inputs tried ({STATS['valid']} valid, "
             f"{STATS['invalid']} invalid): {STATS['crashes']} crashes, "
             f"{STATS['fail_open']} fail-open")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
+    write_summary(request, line)
     (Path(__file__).parent / "artifacts").mkdir(exist_ok=True)
     (Path(__file__).parent / "artifacts" / "case-fuzz.json").write_text(
         json.dumps(STATS) + "\n", encoding="utf-8")

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_summary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,11 +114,7 @@ def _report(request: pytest.FixtureRequest) -> Iterator[None]:
     line = (f"clause fuzz: {STATS['parsed'] + STATS['checked']} inputs tried "
             f"({STATS['parsed']} parsed, {STATS['checked']} checked): "
             f"{STATS['crashes']} crashes, {STATS['slow']} over {BOUND:.0f} s")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
+    write_summary(request, line)
 
 
 def _tally(ok: bool, elapsed: float) -> None:
