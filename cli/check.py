@@ -85,7 +85,7 @@ def static_diagnostics(sources: list[Source], witness_dir: str | None = None) ->
             span = book.provisions[f.pids[0]].unit.span
             hint = None
             if f.witness is not None:
-                hint = ("a case that shows it — facts: " +
+                hint = ("これを示す事例 — 事実: " +
                         json.dumps(f.as_json()["witness"], ensure_ascii=False) +
                         (f", as_of: {when.isoformat()}" if when else ""))
             if f.notes:

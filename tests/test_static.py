@@ -134,7 +134,7 @@ def test_yakkan_check_reports_them_as_diagnostics_and_json(tmp_path: Path) -> No
     r = CliRunner().invoke(main, ["check", str(f)])
     assert r.exit_code == 0, r.output  # warnings, not errors
     assert "warning[static.dead]" in r.output and "warning[static.conflict]" in r.output
-    assert "a case that shows it" in r.output
+    assert "これを示す事例" in r.output
     r = CliRunner().invoke(main, ["check", str(f), "--format", "json"])
     data = json.loads(r.output)
     codes = {x["code"] for x in data["static"]}

@@ -48,6 +48,7 @@ from yakkan.engine.analysis.smt import (
     nest,
 )
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.labels import FORCE_LABELS
 from yakkan.engine.runtime.evaluate import broken_assumptions, evaluate
 from yakkan.engine.semantics.program import Ground, program_of
 from yakkan.engine.semantics.resolve import Rulebook
@@ -130,14 +131,14 @@ def _dead_or_always(book: Rulebook, space: FactSpace, enc: Encoder, g: Ground,
     s.add(is_true(v))
     r = s.check()
     if r == z3.unsat:
-        return [Finding("static.dead", f"{g.citation}: the condition can never hold — no "
-                        "case makes this provision apply", [g.id], [g.citation])]
+        return [Finding("static.dead", f"{g.citation}: 条件が成り立つ事例がない（この規定が"
+                        "適用される事例は一つもない）", [g.id], [g.citation])]
     s = _solver(space, enc)
     s.add(*space.complete())
     s.add(is_false(v))
     if s.check() == z3.unsat:
-        return [Finding("static.always", f"{g.citation}: the condition holds in every case "
-                        "whose facts are known — it decides nothing", [g.id], [g.citation],
+        return [Finding("static.always", f"{g.citation}: 事実がすべて分かっている事例では条件が"
+                        "常に成り立つ（条件は何も区別していない）", [g.id], [g.citation],
                         severity="info")]
     return []
 
@@ -193,13 +194,13 @@ def _overlaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> 
                 la = book.definitions[a][0].label or a
                 lb = book.definitions[b][0].label or b
                 labels = {x.name: x.label for x in book.doc.assumptions}
-                notes = [f"the encoding assumes no such case (`assume {n}`: {labels[n]}): "
-                         "the semantic diff and the other checks offer none"
+                notes = [f"符号化の前提「{labels[n]}」（assume {n}）はこのような事例を"
+                         "想定しない: 改正比較と他の検査はこの事例を示さない"
                          for n in broken_assumptions(book, w, when)]
                 out.append(Finding(
-                    "static.overlap", f"{book.cite(pid)}: one case can be both 「{la}」 and "
-                    f"「{lb}」 — the text presents them as alternatives but does not make them "
-                    "exclusive", [pid], [book.cite(pid)], w, notes=notes))
+                    "static.overlap", f"{book.cite(pid)}: 一つの事例が「{la}」と「{lb}」の両方に"
+                    "当たりうる（本文は並べて示すが、互いに排他とはしていない）", [pid],
+                    [book.cite(pid)], w, notes=notes))
     return out
 
 
@@ -225,10 +226,11 @@ def _conflicts(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) ->
                                                      if r.applies is True}:
                     continue  # not confirmed by the interpreter
                 out.append(Finding(
-                    "static.conflict", f"{a.citation} ({a.force}) and {b.citation} "
-                    f"({b.force}) can apply to the same case and neither says it prevails; "
-                    f"the engine decides {name} by its force order, which the text does not "
-                    "state", [a.id, b.id], [a.citation, b.citation], w))
+                    "static.conflict", f"{a.citation}（{FORCE_LABELS[a.force]}）と"
+                    f"{b.citation}（{FORCE_LABELS[b.force]}）が同じ事例に適用されうるが、"
+                    "どちらが優先するかを本文は定めていない（「"
+                    f"{book.outcome_labels.get(name, name)}」はエンジンの効力の順で判断"
+                    "している）", [a.id, b.id], [a.citation, b.citation], w))
     return out
 
 
@@ -305,9 +307,11 @@ def _double_charges(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.dat
                 continue
             l1, l2 = c1.label or n1, c2.label or n2
             list_name = ".".join(q1.source.path)
+            list_label = book.facts[list_name].label if list_name in book.facts else None
             out.append(Finding(
-                "static.double-charge", f"{book.cite(p1)} 「{l1}」 and {book.cite(p2)} "
-                f"「{l2}」 can both price the same record of {list_name} in one case",
+                "static.double-charge", f"{book.cite(p1)}「{l1}」と{book.cite(p2)}「{l2}」が、"
+                f"一つの事例の同じ「{list_label or list_name}」の記録を両方とも料金に計上しうる"
+                "（二重計上）",
                 [p1, p2], [book.cite(p1), book.cite(p2)], w))
     return out
 
@@ -368,10 +372,12 @@ def _gaps(book: Rulebook, space: FactSpace, enc: Encoder, when: dt.date) -> list
             if not confirmed:
                 continue  # not confirmed by the interpreter: not reported
             list_name = ".".join(dom.source.path)
+            list_label = book.facts[list_name].label if list_name in book.facts else None
             labels = "、".join(f"{book.cite(r[0])}「{r[2].label or r[1]}」" for r in rows)
             out.append(Finding(
-                "static.gap", f"{book.cite(pid)}: a record of {list_name} the table covers "
-                f"(`covers`) is priced by none of its rows ({labels})",
+                "static.gap", f"{book.cite(pid)}: 表が対象とする（covers）「"
+                f"{list_label or list_name}」の記録で、どの行も料金に計上しないものがある"
+                f"（行: {labels}）",
                 [pid, *dict.fromkeys(r[0] for r in rows)], [book.cite(pid)], w))
     return out
 
