@@ -45,7 +45,7 @@ def test_the_text_s_overlap_is_still_reported_with_the_assumption_named() -> Non
     r = CliRunner().invoke(main, ["check", "denwa", "--format", "json"])
     assert r.exit_code == 0, r.stderr
     found = [f for f in json.loads(r.stdout)["static"] if f["code"] == "static.overlap"
-             and "「プラン2」 and 「プラン3」" in f["message"]]
+             and "「プラン2」と「プラン3」の両方" in f["message"]]
     assert len(found) == 2  # both versions
     assert all("assume one_plan" in " ".join(f["notes"]) for f in found)
 
