@@ -346,7 +346,7 @@ class ReportView:
 # ---- labels and expressions --------------------------------------------------------------
 
 class _Labeller:
-    """The labels callback of `exprtext.to_text` for one book: facts and definitions by
+    """The labels of one book's names in the report's logic: facts and definitions by
     their label, list fields (`l.registered_on` under `count(l in lines …)`) by the field's
     label; judgments wrapped in markers the `logic_*` filters highlight."""
 
@@ -394,9 +394,10 @@ def _text(lab: _Labeller, e: I.Expr | None) -> str | None:
     if e is None:
         return None
     text = ja_text(e, None, vocabulary(lab.book))
+    lab = lab.scope(e)
     for n in I.walk(e):
         if isinstance(n, I.Ref):
-            name = lab.scope(e)(".".join(n.path))
+            name = lab(".".join(n.path))
             if name and JUDGMENT_OPEN in name:
                 plain = name.replace(JUDGMENT_OPEN, "").replace(JUDGMENT_CLOSE, "")
                 text = text.replace(f"「{plain}」", f"「{name}」")

@@ -111,6 +111,12 @@ FACT_GROUP_LABELS: dict[str, str] = {
 }
 OTHER_FACTS = "その他の事実"  # facts whose path has one part (`lines`, `full_seats`)
 
+# a duration's unit as the text writes it (30日, 61秒) — also the DSL's own spelling
+UNIT_LABELS: dict[str, str] = {"second": "秒", "minute": "分", "hour": "時間", "day": "日",
+                               "month": "ヶ月", "year": "年"}
+# arithmetic as conditions and figures are written out in Japanese (4.60円 × 2,000時間)
+ARITH_LABELS: dict[str, str] = {"+": "＋", "-": "−", "*": "×", "/": "÷"}
+
 # the values a counterfactual search looks for, by what it asks
 SEARCH_TARGET = "承諾する・承認する・該当なし（要件なら充足又は対象外）"  # what it looks for
 

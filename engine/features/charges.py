@@ -47,7 +47,8 @@ contain), `total_with_tax`, `final`, `complete`, `total_is_lower_bound`, `assump
 Each line: `name`, `label`, `id`, `citation`, `caption`, `row`, `row_id`, `row_text`, `text`,
 `per`, `period`, `tax`, `tax_code`, `status`, `amount` (as the tariff states it: 税込 for a
 税込 line), `tax_amount`, `amount_with_tax`, `amount_before_tax`,
-`formula`, `condition`, `quote_condition`, `facts`, `judgments`, `definitions`,
+`formula`, `condition`, `condition_ja` (the condition in Japanese words with the case's
+values), `quote_condition`, `facts`, `judgments`, `definitions`,
 `missing_facts`, `assumptions`, `memos`, `flags`, `error`.
 """
 
@@ -68,7 +69,7 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.features.jatext import ja_text, vocabulary
+from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
     EvalError,
     Evaluator,
@@ -146,7 +147,10 @@ class ChargeLine:
     formula: str | None
     condition: str
     quote_condition: str | None
-    condition_ja: str  # the condition in Japanese words, with the case's values
+    # the condition's parts and the values to show in them, for `condition_ja`
+    conds: tuple[I.Expr, ...]
+    shown: dict[str, Any]
+    vocab: Vocabulary
     facts: dict[str, Any]
     judgments: list[str]
     definitions: list[dict[str, Any]]
@@ -156,6 +160,13 @@ class ChargeLine:
     flags: list[str]
     error: str | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def condition_ja(self) -> str:
+        """The condition in Japanese words with the case's values — written only for the
+        lines an output shows (not for every line of a tariff on every pricing)."""
+        return " かつ ".join(ja_text(c, self.shown, self.vocab) for c in self.conds) \
+            or "（無条件）"
 
     @property
     def base(self) -> Decimal:
@@ -438,8 +449,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
         amount_with_tax=with_tax if status in priced else None,
         formula=to_text(ch.amount, shown) if ch.amount is not None else None,
         condition=" and ".join(to_text(c, shown) for c in conds) or "true",
-        condition_ja=" かつ ".join(ja_text(c, shown, vocabulary(book)) for c in conds)
-        or "（無条件）",
+        conds=tuple(conds), shown=shown, vocab=vocabulary(book),
         quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
         facts=dict(ev.rec.facts),
         judgments=[p for p in ev.rec.facts if p in book.facts and book.facts[p].judgment],
@@ -580,7 +590,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
-             "condition": ln.condition, "condition_ja": ln.condition_ja, "facts": {p: _j(v) for p, v in ln.facts.items()}}
+             "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
             for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in r.subtotals.items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in r.tax.items()},

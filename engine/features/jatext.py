@@ -22,18 +22,15 @@ from decimal import Decimal
 from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
-from yakkan.engine.core.labels import date_label, show, truth_label
+from yakkan.engine.core.labels import ARITH_LABELS, UNIT_LABELS, date_label, show, truth_label
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.semantics.resolve import Rulebook
 
 _CMP = {"==": "＝", "!=": "≠", "<": "＜", "<=": "≦", ">": "＞", ">=": "≧"}
-_ARITH = {"+": "＋", "-": "−", "*": "×", "/": "÷"}
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6,
          "/": 6}
 _QUANT = {"all": "すべてが", "any": "いずれかが", "count": "の件数",
           "sum": "の合計", "min": "の最小値", "max": "の最大値"}
-_UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
-            "year": "年"}
 
 
 class Vocabulary:
@@ -153,7 +150,7 @@ class _Writer:
                 return wrap(f"{self.t(e.operand, 5, scope)}が{opts}のいずれか", 4)
             case I.Arith():
                 p = _PREC[e.op]
-                return wrap(f"{self.t(e.left, p, scope)} {_ARITH[e.op]} "
+                return wrap(f"{self.t(e.left, p, scope)} {ARITH_LABELS[e.op]} "
                             f"{self.t(e.right, p + 1, scope)}", p)
             case I.Neg():
                 return "−" + self.t(e.operand, 7, scope)
@@ -238,7 +235,7 @@ def _lit(e: I.Lit) -> str:
     if e.type == "percent":
         return f"{e.value}%"
     if e.type == "duration":
-        return f"{e.value}{_UNIT_JA[e.unit or 'day']}"
+        return f"{e.value}{UNIT_LABELS[e.unit or 'day']}"
     if e.type == "date" and isinstance(e.value, dt.date):
         return date_label(e.value)
     return str(e.value)

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic
+from yakkan.engine.core.labels import ARITH_LABELS, UNIT_LABELS
 from yakkan.engine.core.numerals import normalize_width
 from yakkan.engine.semantics.resolve import Provision, Rulebook
 from yakkan.engine.syntax.ast import Arithmetic, Figures
@@ -239,9 +240,6 @@ def _number(key: str | None) -> int | None:
 
 # ---- table arithmetic ------------------------------------------------------------------
 
-_UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
-            "year": "年"}
-_OP_JA = {"+": "＋", "-": "－", "*": "×", "/": "÷"}
 
 
 def _table_arithmetic(book: Rulebook) -> list[Diagnostic]:
@@ -353,7 +351,7 @@ def _shown(e: I.Expr, values: dict[str, I.Lit], ctx: int) -> str:
         return "－" + _shown(e.operand, values, 3)
     assert isinstance(e, I.Arith)
     prec = 1 if e.op in "+-" else 2
-    s = f"{_shown(e.left, values, prec)} {_OP_JA[e.op]} {_shown(e.right, values, prec + 1)}"
+    s = f"{_shown(e.left, values, prec)} {ARITH_LABELS[e.op]} {_shown(e.right, values, prec + 1)}"
     return f"（{s}）" if prec < ctx else s
 
 
@@ -369,5 +367,5 @@ def _figure_text(d: Decimal, kind: str, unit: str | None) -> str:
     if kind == "money":
         return s + "円"
     if kind == "duration":
-        return s + _UNIT_JA[unit or "day"]
+        return s + UNIT_LABELS[unit or "day"]
     return s

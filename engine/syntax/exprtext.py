@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.labels import UNIT_LABELS
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
 
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6, "/": 6}
-_UNIT_JA = {"second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月",
-            "year": "年"}
 
 
 def show_value(v: Any) -> str:
@@ -120,7 +119,7 @@ def _lit(e: I.Lit) -> str:
     if e.type == "percent":
         return f"{e.value}%"
     if e.type == "duration":
-        return f"{e.value}{_UNIT_JA[e.unit or 'day']}"
+        return f"{e.value}{UNIT_LABELS[e.unit or 'day']}"
     if e.type == "date":
         return str(e.value)
     return str(e.value)

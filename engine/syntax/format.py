@@ -36,6 +36,7 @@ from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import has_errors
+from yakkan.engine.core.labels import UNIT_LABELS
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.load import Source
 from yakkan.engine.syntax.parse import parse_document
@@ -48,9 +49,7 @@ INDENT = "  "
 # operand of an operator.
 P_IF, P_OR, P_AND, P_NOT, P_CMP, P_SUM, P_PROD, P_UNARY, P_ATOM = range(9)
 
-DURATION_SUFFIX = {
-    "second": "秒", "minute": "分", "hour": "時間", "day": "日", "month": "ヶ月", "year": "年",
-}
+DURATION_SUFFIX = UNIT_LABELS  # the DSL writes a duration as the text does: 30日
 _NAME = re.compile(r"[^\W\d]\w*")
 _DOC_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _KEY = re.compile(r"[0-9]+(_[0-9]+)*|\([^\W\d_]\)|\([0-9]+\)|[^\W\d]\w*")
