@@ -31,6 +31,7 @@ from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.counterfactual import get_path, with_changes
 from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
+from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted_assumptions
 from yakkan.engine.runtime.evaluate import compared_literals, evaluate
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import versions
@@ -140,6 +141,26 @@ def test_the_compiled_backend_decides_as_the_interpreter(book: Rulebook) -> None
     assert seen["undetermined"] > 0  # unknown facts were exercised
 
 
+@pytest.mark.parametrize("book", [b for b in BOOKS if b.doc.assumptions],
+                         ids=[i for b, i in zip(BOOKS, IDS, strict=True) if b.doc.assumptions])
+def test_compiled_assumptions_break_as_the_interpreter_finds(book: Rulebook) -> None:
+    c = compiled_of(book)
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    seen: dict[str, int] = {"cases": 0, "broken": 0, "kept": 0}
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book))
+    def check(facts: dict[str, Any]) -> None:
+        want = interpreted_assumptions(book, facts, as_of)
+        assert c.broken_assumptions(facts, as_of) == want
+        seen["cases"] += 1
+        seen["broken" if want else "kept"] += 1
+
+    check()
+    assert seen["broken"] > 0 and seen["kept"] > 0  # both sides were exercised
+
+
 def _compiled_one(c: Compiled, facts: dict[str, Any], as_of: dt.date, name: str) -> Any:
     d = c.decide(facts, as_of, [name])[name]
     return (d.value, d.possible, d.applying, d.undetermined, d.missing, d.open)
@@ -182,7 +203,7 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrx]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
-                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|None|True|False)$")
+                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|assumptions|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -193,6 +214,8 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
         c.function(name)
     for k in c.order:
         c.ground_fn(k)
+    c.broken_assumptions({}, book.doc.header.effective_from or dt.date(2024, 1, 1))
+    assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

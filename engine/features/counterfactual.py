@@ -20,10 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from yakkan.engine.core.kinds import Value
-from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
+from yakkan.engine.runtime.compiled import NotCompilable, broken_assumptions, compiled_of
 from yakkan.engine.runtime.evaluate import (
     OutcomeResult,
-    broken_assumptions,
     compared_facts,
     compared_literals,
     evaluate,
@@ -200,13 +199,8 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         base = c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return interpreted, interpreted
-    affected: dict[frozenset[str], list[str]] = {}
-
     def decide(changed: dict[str, Any], combo: tuple[tuple[str, Any], ...]) -> Value:
-        paths = frozenset(p for p, _v in combo)
-        if paths not in affected:
-            affected[paths] = c.affected(set(paths))
-        values = c.redecide(outcome, base, changed, as_of, affected[paths])
+        values = c.redecide(outcome, base, changed, as_of, c.affected({p for p, _v in combo}))
         return values[0] if len(values) == 1 else UNDETERMINED
 
     def confirm(changed: dict[str, Any]) -> Value:

@@ -189,10 +189,36 @@ def requirement_state(o: OutcomeResult) -> str | None:
     return "met" if any(requirement_of(r) == "met" for r in rs) else "not_concerned"
 
 
+def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
+    """What a ground's explanation says whatever the case: its provision, text and force;
+    the expressions its records are shown from. Kept with the rulebook (an explanation
+    shows every ground of every outcome)."""
+    memo = book.derived.ground_static
+    if memo is None:
+        memo = book.derived.ground_static = {}
+    hit = memo.get(g.key)
+    if hit is None or hit[0] is not g:
+        prov = book.provisions[g.id]
+        rule_prov = book.provisions[g.rule_pid]
+        head = {
+            "id": g.id,
+            "citation": g.citation,
+            "caption": book.caption_of(g.id),
+            "text": prov.text,
+            "rule_citation": rule_prov.citation,
+            "rule_text": rule_prov.text if g.rule_pid != g.id else None,
+            "force": g.force,
+            "force_label": _force_label(book, g),
+        }
+        own = [*g.when, *([g.requires] if g.requires else []), *g.unless]
+        hit = memo[g.key] = (g, head, own)
+    return hit[1], hit[2]
+
+
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     g = r.ground
-    prov = book.provisions[g.id]
-    rule_prov = book.provisions[g.rule_pid]
+    head, own = _ground_static(book, g)
+    out = dict(head)
     conds = [*g.when]
     cond_text = " and ".join(to_text(c, r.values) for c in conds) or "true"
     if g.requires is not None:
@@ -202,15 +228,8 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         holds = {True: "holds", False: "does not hold", None: "unknown"}[uv]
         cond_text += f" unless {to_text(u, r.values)} ⇒ {holds}"
     vocab = vocabulary(book)
-    return {
-        "id": g.id,
-        "citation": g.citation,
-        "caption": book.caption_of(g.id),
-        "text": prov.text,
-        "rule_citation": rule_prov.citation,
-        "rule_text": rule_prov.text if g.rule_pid != g.id else None,
-        "force": g.force,
-        "force_label": _force_label(book, g),
+    defs = program_of(book).definitions
+    out.update({
         "applies": r.applies,
         "requirement": requirement_of(r),
         "condition": cond_text,
@@ -233,12 +252,10 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
         + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
         "via": book.cite(g.via) if g.via else None,
-        "records": records_json(book, [*conds, *([g.requires] if g.requires else []),
-                                       *g.unless,
-                                       *(program_of(book).definitions[n]
-                                         for n in r.definitions
-                                         if n in program_of(book).definitions)], r.values),
-    }
+        "records": records_json(book, [*own, *(defs[n] for n in r.definitions if n in defs)],
+                                r.values),
+    })
+    return out
 
 
 MAX_RECORDS = 20  # records shown per quantifier (the rest are counted)
@@ -661,7 +678,7 @@ def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
 def assumption_warnings(p: Prepared) -> list[dict[str, Any]]:
     """The document's assumptions (`assume`) the case breaks: it is decided as written, and
     the reader is told that the encoding assumed such a case does not arise."""
-    from yakkan.engine.runtime.evaluate import broken_assumptions
+    from yakkan.engine.runtime.compiled import broken_assumptions
     labels = {a.name: a.label for a in p.book.doc.assumptions}
     return [{"code": "case.breaks-assumption", "assumption": name,
              "message": f"the case breaks the document's assumption `{name}` "

@@ -51,7 +51,7 @@ from yakkan.engine.semantics.program import (
 )
 from yakkan.engine.semantics.resolve import Rulebook
 
-__all__ = ["Compiled", "Decided", "NotCompilable", "compiled_of"]
+__all__ = ["Compiled", "Decided", "NotCompilable", "broken_assumptions", "compiled_of"]
 
 # types whose comparison Python's own operators perform exactly as `ops.compare` does
 # (everything but durations; an enum's values are its members' names)
@@ -78,6 +78,11 @@ class Decided:
     open: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
+def _member(e: I.Expr, code: str) -> bool:
+    """Whether `e` is an enum member, generated as a constant (`K[3]`)."""
+    return isinstance(e, I.Ref) and e.resolved == "enum" and code.startswith("K[")
+
+
 def _tuple(items: list[str]) -> str:
     return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
@@ -102,6 +107,9 @@ class _Fn:
     defs: dict[str, str] = field(default_factory=dict)  # definition → local
     grounds: dict[str, str] = field(default_factory=dict)  # ground key → local
     memo: dict[str, str] = field(default_factory=dict)  # node id → local (top level only)
+    # generated expression → the local already holding it, one table per open block (an
+    # `if` branch, a loop body): a value computed inside a block is reused only inside it
+    same: list[dict[str, str]] = field(default_factory=lambda: [{}])
     n: int = 0
 
     def tmp(self, prefix: str = "t") -> str:
@@ -145,18 +153,44 @@ class _Generator:
         self.fn.lines.append("    " * self.indent + line)
 
     def assign(self, expr: str) -> str:
+        """A local holding `expr`: the one computed earlier in this block or an enclosing
+        one when the same expression was (`service.kind == type2` in three definitions),
+        else a new one. Generated expressions have no side effects, and the locals they read
+        are assigned once, so the earlier value is the same value."""
+        for table in self.fn.same:
+            if expr in table:
+                return table[expr]
         t = self.fn.tmp()
         self.emit(f"{t} = {expr}")
+        self.fn.same[-1][expr] = t
         return t
+
+    def enter(self) -> None:
+        """Open a block (an `if` branch, a loop body)."""
+        self.indent += 1
+        self.fn.same.append({})
+
+    def leave(self) -> None:
+        """Close a block: what it computed is not known to be computed after it."""
+        self.indent -= 1
+        self.fn.same.pop()
 
     # functions
     def function(self, name: str, grounds: list[str], decisions: list[str],
-                 local_grounds: bool = True) -> str:
+                 local_grounds: bool = True, values: tuple[I.Expr, ...] = ()) -> str:
         """A function computing `grounds` (in dependency order) and the decision rules of
-        `decisions`; other grounds it needs come from its argument `G`."""
+        `decisions`; other grounds it needs come from its argument `G`. With `values`
+        (expressions that cite no ground: the document's assumptions), a function returning
+        their values instead."""
         self.fn = _Fn(name, "F, A, G")
         self.indent = 1
-        for kind, item in self.plan(grounds):
+        extra: set[str] = set()
+        for e in values:
+            _f, ds, gs = direct_reads(e)
+            if gs:
+                raise NotCompilable("an expression outside a ground that cites a ground")
+            extra |= ds
+        for kind, item in self.plan(grounds, extra):
             if kind == "d":
                 v = self.expr(self.p.definitions[item], {})
                 self.fn.defs[item] = self.assign(v) if v.startswith("K[") else v
@@ -173,15 +207,20 @@ class _Generator:
         for name_ in decisions:  # each decision rule's branch conditions
             conds = [self.truth_of(b.cond, {}) for b in self.p.decisions[name_].rule.branches]
             outs.append(_tuple(conds))
-        self.emit(f"return {_tuple([self.fn.grounds[k] for k in grounds])}, {_tuple(outs)}")
+        if values:
+            self.emit(f"return {_tuple([self.expr(e, {}) for e in values])}")
+        else:
+            self.emit(f"return {_tuple([self.fn.grounds[k] for k in grounds])}, "
+                      f"{_tuple(outs)}")
         head = [f"def {name}({self.fn.params}):"]
         head += ["    " + ln for ln in self._fact_reads()]
         return "\n".join(head + self.fn.lines) + "\n"
 
-    def defs_for(self, grounds: list[str]) -> set[str]:
-        """The definitions computing `grounds` needs (through other definitions too)."""
+    def defs_for(self, grounds: list[str], extra: set[str] | None = None) -> set[str]:
+        """The definitions computing `grounds` (and the definitions `extra`) needs (through
+        other definitions too)."""
         need: set[str] = set()
-        stack = [d for k in grounds for d in self.ground_deps[k][1]]
+        stack = [d for k in grounds for d in self.ground_deps[k][1]] + list(extra or ())
         while stack:
             d = stack.pop()
             if d not in need:
@@ -189,15 +228,16 @@ class _Generator:
                 stack.extend(self.def_deps[d][1])
         return need
 
-    def plan(self, grounds: list[str]) -> list[tuple[str, str]]:
+    def plan(self, grounds: list[str], extra: set[str] | None = None) -> list[tuple[str, str]]:
         """Definitions and grounds in the order they can be computed: ("d", name) and
-        ("g", key) items; grounds outside `grounds` are inputs (read from `G`)."""
+        ("g", key) items; grounds outside `grounds` are inputs (read from `G`); `extra`:
+        definitions wanted besides those the grounds read."""
         mine = set(grounds)
         graph: dict[tuple[str, str], set[tuple[str, str]]] = {}
         for k in grounds:
             _f, ds, gs = self.ground_deps[k]
             graph[("g", k)] = {("d", d) for d in ds} | {("g", x) for x in gs & mine}
-        for d in self.defs_for(grounds):
+        for d in self.defs_for(grounds, extra):
             _f, ds, gs = self.def_deps[d]
             graph[("d", d)] = {("d", x) for x in ds} | {("g", x) for x in gs & mine}
         try:
@@ -256,7 +296,12 @@ class _Generator:
             case I.Compare():
                 a, b = self.expr(e.left, env), self.expr(e.right, env)
                 op = self.const(e.op)
-                if e.left.ty == e.right.ty and e.left.ty not in _INDIRECT_TYPES \
+                member = _member(e.left, a) or _member(e.right, b)
+                if member and e.op in ("==", "!="):
+                    # an enum member (a constant name) against a value: Python's own `==`
+                    # is `ops.compare`'s (observed absence equals no member)
+                    fast = f"({a} {_PY_OP[e.op]} {b})"
+                elif e.left.ty == e.right.ty and e.left.ty not in _INDIRECT_TYPES \
                         and e.left.ty is not None:
                     fast = f"(_cmp({op}, {a}, {b}) if ({a} is ABSENT or {b} is ABSENT) " \
                            f"else ({a} {_PY_OP[e.op]} {b}))"
@@ -281,6 +326,10 @@ class _Generator:
                 return self.assign(f"{v} if ({v} is None or {v} is ABSENT) else -{v}")
             case I.Call():
                 args = [self.expr(a, env) for a in e.args]
+                if e.fn == "known":  # `builtins.call`'s two non-strict builtins, inline
+                    return self.assign(f"{args[0]} is not None")
+                if e.fn == "present":
+                    return self.assign(f"None if {args[0]} is None else {args[0]} is not ABSENT")
                 return self.assign(f"_call({self.const(e.fn)}, [{', '.join(args)}])")
             case I.Quant():
                 return self.quant(e, env)
@@ -294,13 +343,13 @@ class _Generator:
                 self.emit(f"if {c} is None:")
                 self.emit(f"    {out} = None")
                 self.emit(f"elif {c}:")
-                self.indent += 1
+                self.enter()
                 self.emit(f"{out} = {self.expr(e.then, env)}")
-                self.indent -= 1
+                self.leave()
                 self.emit("else:")
-                self.indent += 1
+                self.enter()
                 self.emit(f"{out} = {self.expr(e.orelse, env)}")
-                self.indent -= 1
+                self.leave()
                 return out
             case I.Applies():
                 local = self.fn.grounds.get(e.ground)
@@ -339,11 +388,11 @@ class _Generator:
         early = e.q in ("count", "sum", "min", "max")
         self.emit(f"{out} = None")
         self.emit(f"if {src} is not None:")
-        self.indent += 1
+        self.enter()
         self.emit(f"{items} = () if {src} is ABSENT else {src}")
         self.emit(f"{res} = []")
         self.emit(f"for {rec} in {items}:")
-        self.indent += 1
+        self.enter()
         inner = {**env, e.var: rec}
         if e.where is not None:
             w = self.truth_of(e.where, inner)
@@ -354,10 +403,10 @@ class _Generator:
             self.emit("    continue")
         body = self.expr(e.body, inner) if e.body is not None else "True"
         self.emit(f"{res}.append({body})")
-        self.indent -= 1
+        self.leave()
         self.emit(f"if {res} is not None:")
         self.emit(f"    {out} = _fold({self.const(e.q)}, {e.body is not None}, {res})")
-        self.indent -= 1
+        self.leave()
         return out
 
 
@@ -374,6 +423,7 @@ class _Layout:
     rule: I.Priority
     values: tuple[Value, ...]
     branch_grounds: tuple[tuple[str, ...], ...]  # the grounds each branch's condition reads
+    default: Value  # the rule's value when no branch holds
 
     @staticmethod
     def of(program: DecisionProgram, name: str, grounds: list[str], at: int) -> _Layout:
@@ -384,18 +434,20 @@ class _Layout:
             tuple((idx[w], idx[k], k) for w, k in d.overrides) if d.kind == "effect" else (),
             d.rule, tuple(b.value for b in d.rule.branches),
             tuple(tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
-                  for b in d.rule.branches))
+                  for b in d.rule.branches), d.rule.default)
 
     def decided(self, gv: tuple[bool | None, ...], conds: tuple[bool | None, ...],
                 facts: dict[str, Any], program: DecisionProgram) -> Decided:
-        values = possible(conds, self.values, self.rule.default)
+        values = possible(conds, self.values, self.default)
         value = values[0] if len(values) == 1 else UNDETERMINED
+        applying: tuple[str, ...]
         if self.set_aside:
             aside = {k for w, i, k in self.set_aside if gv[w] is True and gv[i] is True}
             applying = tuple(k for k, i in self.rest if gv[i] is True and k not in aside)
         else:
             applying = tuple([k for k, i in self.rest if gv[i] is True])
-        unknown = tuple([k for k, i in self.rest if gv[i] is None])
+        unknown = tuple([k for k, i in self.rest if gv[i] is None]) \
+            if None in gv else ()
         if value != UNDETERMINED:
             return Decided(self.name, value, values, applying, unknown, ())
         g = {k: gv[i] for k, i in self.rest}
@@ -413,7 +465,7 @@ class _Layout:
             if c is True:
                 break
         else:
-            open_.append((self.rule.default, ()))
+            open_.append((self.default, ()))
         return Decided(self.name, value, values, applying, unknown, tuple(missing),
                        tuple(open_))
 
@@ -458,6 +510,9 @@ class Compiled:
         self._fns: dict[str, _Entry] = {}
         self._ground_fns: dict[str, Any] = {}
         self._conds: dict[str, _Entry] = {}
+        self._affected: dict[frozenset[str], list[str]] = {}
+        self._assumption_names = [a.name for a in book.doc.assumptions]
+        self._assumptions: Any = None
 
     # building
     def _load(self, name: str, source: str) -> Any:
@@ -514,7 +569,14 @@ class Compiled:
                outcomes: list[str] | None = None) -> dict[str, Decided]:
         """The outcomes (all, or the named ones) of one case, with their grounds."""
         one = outcomes[0] if outcomes is not None and len(outcomes) == 1 else None
-        entry, gv, cv = self.run(facts, as_of, one)
+        entry = self._fns.get(one or "*") or self.function(one)
+        try:
+            gv, cv = entry.fn(facts, as_of, None)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        if one is not None:
+            lay = entry.layouts[one]
+            return {one: lay.decided(gv, cv[0], facts, self.program)}
         out: dict[str, Decided] = {}
         for n in outcomes if outcomes is not None else self.outcomes:
             lay = entry.layouts[n]
@@ -530,7 +592,12 @@ class Compiled:
     # incremental
     def affected(self, paths: set[str]) -> list[str]:
         """The grounds to re-run when the facts at `paths` change: those reading one of
-        them, and those citing an affected ground (dependency order)."""
+        them, and those citing an affected ground (dependency order). Kept per set of
+        paths: a counterfactual search asks for the same sets again and again."""
+        key = frozenset(paths)
+        done = self._affected.get(key)
+        if done is not None:
+            return done
         hit = {k for k in self.order if self.reads[k] & paths}
         stack = list(hit)
         while stack:
@@ -538,7 +605,8 @@ class Compiled:
                 if c not in hit:
                     hit.add(c)
                     stack.append(c)
-        return sorted(hit, key=self.index.__getitem__)
+        done = self._affected[key] = sorted(hit, key=self.index.__getitem__)
+        return done
 
     def redecide(self, outcome: str, base: dict[str, bool | None], facts: dict[str, Any],
                  as_of: dt.date, grounds: list[str]) -> tuple[Value, ...]:
@@ -553,7 +621,7 @@ class Compiled:
             raise EvalError(str(err)) from err
         entry = self.conds_fn(outcome)
         lay = entry.layouts[outcome]
-        return possible(entry.fn(facts, as_of, g)[1][0], lay.values, lay.rule.default)
+        return possible(entry.fn(facts, as_of, g)[1][0], lay.values, lay.default)
 
     def conds_fn(self, outcome: str) -> _Entry:
         """A function computing one decision rule's branch conditions over `G`."""
@@ -566,6 +634,33 @@ class Compiled:
 
     def citation(self, key: str) -> str:
         return self.program.grounds[key].citation
+
+    def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
+        """The document's assumptions (`assume`) the case breaks, as
+        `evaluate.broken_assumptions` finds them (a differential test holds the two equal);
+        an error raises `EvalError`, and the caller asks the interpreter (which counts an
+        assumption it cannot evaluate as broken, one by one)."""
+        names = self._assumption_names
+        if not names:
+            return []
+        if self._assumptions is None:
+            self._assumptions = self._load("assumptions", self._gen.function(
+                "assumptions", [], [], values=tuple(a.expr for a in self.book.doc.assumptions)))
+        try:
+            vals = self._assumptions(facts, as_of, None)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        return [n for n, v in zip(names, vals, strict=True) if v is False]
+
+
+def broken_assumptions(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> list[str]:
+    """The assumptions the case breaks: compiled, or by the interpreter (the reference)
+    where the program does not compile or the case makes the compiled function fail."""
+    try:
+        return compiled_of(book).broken_assumptions(facts, as_of)
+    except (NotCompilable, EvalError):
+        from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted
+        return interpreted(book, facts, as_of)
 
 
 def compiled_of(book: Rulebook) -> Compiled:

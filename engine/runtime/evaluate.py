@@ -35,6 +35,7 @@ from yakkan.engine.runtime.ops import (
     fact_at,
     fold,
     kleene_and,
+    kleene_or,
     literal,
     possible,
     truth,
@@ -202,21 +203,16 @@ class Evaluator:
 
     def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
         match e:
-            case I.Lit():
-                return literal(e)
             case I.Ref():
                 return self.ref(e, env)
             case I.BoolOp():
-                vals = [self.truth(self.ev(x, env)) for x in e.operands]
-                if e.op == "and":
-                    if any(v is False for v in vals):
-                        return False
-                    return None if any(v is None for v in vals) else True
-                if any(v is True for v in vals):
-                    return True
-                return None if any(v is None for v in vals) else False
+                # every operand is evaluated (why and why-not show each), then Kleene's and/or
+                vals = [truth(self.ev(x, env)) for x in e.operands]
+                return kleene_and(vals) if e.op == "and" else kleene_or(vals)
+            case I.Lit():
+                return literal(e)
             case I.Not():
-                v = self.truth(self.ev(e.operand, env))
+                v = truth(self.ev(e.operand, env))
                 return None if v is None else not v
             case I.Compare():
                 a, b = self.ev(e.left, env), self.ev(e.right, env)
@@ -254,11 +250,11 @@ class Evaluator:
                 return v
             case I.Holds():
                 self.rec.relied.extend(t for t in e.cite.targets if t not in self.rec.relied)
-                v = self.truth(self.ev(e.lowered, env)) if e.lowered is not None else None
+                v = truth(self.ev(e.lowered, env)) if e.lowered is not None else None
                 self.note(e, v)
                 return v
             case I.IfThen():
-                c = self.truth(self.ev(e.cond, env))
+                c = truth(self.ev(e.cond, env))
                 if c is None:
                     return None
                 return self.ev(e.then if c else e.orelse, env)
@@ -276,9 +272,6 @@ class Evaluator:
         self.rec.values[key] = v
         if self.trace is not None:
             self.trace.emit(EventKind.VALUE, key, self.parent, v)
-
-    def truth(self, v: Any) -> bool | None:
-        return truth(v)
 
     def ref(self, e: I.Ref, env: dict[str, Any]) -> Any:
         r = e.resolved
@@ -362,7 +355,7 @@ class Evaluator:
         """One record of a quantifier: its body's value; `_SKIP` when `where` leaves it
         out; `_STOP` when an unknown `where` makes a count, sum, min or max unknown."""
         if e.where is not None:
-            w = self.truth(self.ev(e.where, inner))
+            w = truth(self.ev(e.where, inner))
             if w is None:
                 return _STOP if e.q in ("count", "sum", "min", "max") else None
             if not w:
@@ -385,10 +378,14 @@ class Evaluator:
         if self.trace is not None:
             self.trace.emit(EventKind.ENTER, key, outer_parent)
         try:
-            whens = [self.truth(self.ev(w, {})) for w in g.when]
-            req = self.truth(self.ev(g.requires, {})) if g.requires is not None else None
-            unl = [self.truth(self.ev(u, {})) for u in g.unless]
-            v = self.truth(self.ev(g.applies, {}))
+            whens = [truth(self.ev(w, {})) for w in g.when]
+            req = truth(self.ev(g.requires, {})) if g.requires is not None else None
+            unl = [truth(self.ev(u, {})) for u in g.unless]
+            parts: dict[int, bool | None] = {id(w): x for w, x in zip(g.when, whens, strict=True)}
+            parts.update((id(u), x) for u, x in zip(g.unless, unl, strict=True))
+            if g.requires is not None:
+                parts[id(g.requires)] = req
+            v = self.connectives(g.applies, parts)
         finally:
             rec = self.rec
             self.rec, self.parent = outer, outer_parent
@@ -401,9 +398,23 @@ class Evaluator:
         self.rec.absorb(rec)
         return v
 
+    def connectives(self, e: I.Expr, parts: dict[int, bool | None]) -> bool | None:
+        """A ground's applicability (`Ground.applies`: its parts joined by and/not/or) from
+        the values of its parts already evaluated — each part read once, as a reader would;
+        anything else in it is evaluated."""
+        if id(e) in parts:
+            return parts[id(e)]
+        if isinstance(e, I.BoolOp):
+            vals = [self.connectives(x, parts) for x in e.operands]
+            return kleene_and(vals) if e.op == "and" else kleene_or(vals)
+        if isinstance(e, I.Not):
+            x = self.connectives(e.operand, parts)
+            return None if x is None else not x
+        return truth(self.ev(e, {}))
+
     def priority(self, p: I.Priority) -> tuple[Value, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
-        conds = [self.truth(self.ev(b.cond, {})) for b in p.branches]
+        conds = [truth(self.ev(b.cond, {})) for b in p.branches]
         return possible(conds, [b.value for b in p.branches], p.default)
 
     def decide(self, name: str) -> OutcomeResult:
@@ -472,7 +483,7 @@ class Evaluator:
         """A branch condition's value, from the memoised grounds (nothing new traced)."""
         saved, self.rec, tr, self.trace = self.rec, Record(), self.trace, None
         try:
-            return self.truth(self.ev(e, {}))
+            return truth(self.ev(e, {}))
         finally:
             self.rec, self.trace = saved, tr
 
@@ -562,23 +573,40 @@ def records_in(ev: Evaluator, e: I.Expr | None) -> list[tuple[I.Quant, str, list
     out: list[tuple[I.Quant, str, list[Any]]] = []
     if e is None:
         return out
+    for n in outer_quantifiers(ev.book, e):
+        src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
+        if isinstance(src, list):
+            out.append((n, ".".join(n.source.path), src))
+    return out
+
+
+def outer_quantifiers(book: Rulebook, e: I.Expr) -> tuple[I.Quant, ...]:
+    """The outermost quantifiers of an expression, looking through the definitions it uses
+    (nested quantifiers are summarised by their outer one). Kept per expression with the
+    rulebook: explanations ask for every ground of every outcome."""
+    memo = book.derived.quantifiers
+    if memo is None:
+        memo = book.derived.quantifiers = {}
+    hit = memo.get(id(e))
+    if hit is not None and hit[0] is e:
+        return hit[1]
+    out: list[I.Quant] = []
     seen: set[str] = set()
     stack: list[Any] = [e]
     while stack:
         n = stack.pop()
         if isinstance(n, I.Quant):
-            src = ev.fact(n.source.path) if n.source.resolved == "fact" else None
-            if isinstance(src, list):
-                out.append((n, ".".join(n.source.path), src))
-            continue  # nested quantifiers are summarised by their outer one
+            out.append(n)
+            continue
         if isinstance(n, I.Ref) and n.resolved == "definition":
             name = ".".join(n.path)
-            if name not in seen and name in ev.book.definitions:
+            if name not in seen and name in book.definitions:
                 seen.add(name)
-                stack.append(ev.book.definitions[name][0].expr)
+                stack.append(book.definitions[name][0].expr)
             continue
         stack.extend(reversed(I.children(n)))
-    return out
+    memo[id(e)] = (e, tuple(out))
+    return tuple(out)
 
 
 def breakdown(ev: Evaluator, e: I.Expr | None) -> list[dict[str, Any]]:

@@ -43,9 +43,15 @@ def truth(v: Any) -> bool | None:
 
 
 def kleene_and(vals: list[bool | None]) -> bool | None:
-    if any(v is False for v in vals):
+    if False in vals:  # `in` compares by identity first: only False itself equals False
         return False
-    return None if any(v is None for v in vals) else True
+    return None if None in vals else True
+
+
+def kleene_or(vals: list[bool | None]) -> bool | None:
+    if True in vals:
+        return True
+    return None if None in vals else False
 
 
 def literal(e: I.Lit) -> Any:
@@ -163,6 +169,8 @@ def possible(conds: Sequence[bool | None], values: Sequence[Value], default: Val
     for c, v in zip(conds, values, strict=True):
         if c is False:
             continue
+        if c is True and not out:
+            return (v,)  # the common case: the first branch open holds
         if v not in out:
             out.append(v)
         if c is True:

@@ -83,9 +83,13 @@ class Derived:
     case_model: type[BaseModel] | None = None  # runtime/case.py: the case file's model
     # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
     comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
+    # runtime/evaluate.py: id(expression) → (it, its outermost quantifiers)
+    quantifiers: dict[int, tuple[Any, tuple[Any, ...]]] | None = None
     # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
     vocabulary: object | None = None
     definition_facts: set[str] | None = None  # features/explain.py: facts definitions read
+    # features/explain.py: ground key → (the ground, its case-independent JSON, its parts)
+    ground_static: dict[str, tuple[Any, dict[str, Any], list[Any]]] | None = None
 
 
 @dataclass
