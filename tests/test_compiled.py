@@ -29,6 +29,7 @@ from yakkan.engine.core import ir as I
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.counterfactual import get_path, with_changes
+from yakkan.engine.features.explain import changed_requirement_state, requirement_state
 from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
 from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted_assumptions
@@ -161,6 +162,36 @@ def test_compiled_assumptions_break_as_the_interpreter_finds(book: Rulebook) -> 
     assert seen["broken"] > 0 and seen["kept"] > 0  # both sides were exercised
 
 
+def _requirement_outcomes(book: Rulebook) -> list[str]:
+    prog = compiled_of(book).program
+    return [n for n, d in prog.decisions.items()
+            if d.grounds and all(prog.grounds[k].force == "requirement" for k in d.grounds)]
+
+
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_compiled_requirement_state_is_the_interpreters(book: Rulebook) -> None:
+    """A counterfactual's changed case is read as a requirement (met / not concerned /
+    unmet / unknown) by the compiled backend; the interpreter's reading is the reference."""
+    names = _requirement_outcomes(book)
+    if not names:
+        pytest.skip("no outcome made of requirements only")
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    states: set[str | None] = set()
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book))
+    def check(facts: dict[str, Any]) -> None:
+        r = evaluate(book, facts, as_of)
+        for n in names:
+            want = requirement_state(r.outcomes[n])
+            assert changed_requirement_state(book, facts, as_of, n) == want, n
+            states.add(want)
+
+    check()
+    assert {"met", "not_concerned"} <= states  # the two readings of not applicable
+
+
 def _compiled_one(c: Compiled, facts: dict[str, Any], as_of: dt.date, name: str) -> Any:
     d = c.decide(facts, as_of, [name])[name]
     return (d.value, d.possible, d.applying, d.undetermined, d.missing, d.open)
@@ -203,7 +234,7 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrx]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
-                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|assumptions|None|True|False)$")
+                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|assumptions|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -215,6 +246,9 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     for k in c.order:
         c.ground_fn(k)
     c.broken_assumptions({}, book.doc.header.effective_from or dt.date(2024, 1, 1))
+    for n in _requirement_outcomes(book):
+        c.requirement_parts(n, {}, book.doc.header.effective_from or dt.date(2024, 1, 1))
+    assert any(n.startswith("parts_") for n in c.sources) == bool(_requirement_outcomes(book))
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():

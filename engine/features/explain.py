@@ -41,7 +41,9 @@ from yakkan.engine.runtime.case import (
     read_case_data,
     validate_facts,
 )
+from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
 from yakkan.engine.runtime.evaluate import RECORDS, GroundResult, OutcomeResult, Result, evaluate
+from yakkan.engine.runtime.ops import EvalError
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
@@ -213,6 +215,29 @@ def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
         own = [*g.when, *([g.requires] if g.requires else []), *g.unless]
         hit = memo[g.key] = (g, head, own)
     return hit[1], hit[2]
+
+
+def changed_requirement_state(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                              outcome: str) -> str | None:
+    """`requirement_state` of an outcome all of whose grounds are requirements, for a case
+    decided by the compiled backend (a counterfactual's changed case); the interpreter
+    where the program does not compile."""
+    try:
+        c = compiled_of(book)
+        value = c.decide(facts, as_of, [outcome])[outcome].value
+        parts = c.requirement_parts(outcome, facts, as_of) if value == "not_applicable" \
+            else []
+    except (NotCompilable, EvalError):
+        return requirement_state(evaluate(book, facts, as_of, outcomes=[outcome])
+                                 .outcomes[outcome])
+    if value == "requirement_unmet":
+        return "unmet"
+    if value != "not_applicable":
+        return "unknown"
+    # not applicable: no ground applies; a requirement is met where what it requires holds
+    # and its condition does not fail (`requirement_of`)
+    return "met" if any(req is True and when is not False for _k, when, req in parts) \
+        else "not_concerned"
 
 
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
@@ -437,8 +462,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         if state is None or p is None:
             return None
         changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
-        return requirement_state(evaluate(book, changed, p.as_of, outcomes=[o.name])
-                                 .outcomes[o.name])
+        return changed_requirement_state(book, changed, p.as_of, o.name)
 
     return {
         "name": o.name,

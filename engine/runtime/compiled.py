@@ -511,6 +511,7 @@ class Compiled:
         self._ground_fns: dict[str, Any] = {}
         self._conds: dict[str, _Entry] = {}
         self._affected: dict[frozenset[str], list[str]] = {}
+        self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
         self._assumptions: Any = None
 
@@ -634,6 +635,37 @@ class Compiled:
 
     def citation(self, key: str) -> str:
         return self.program.grounds[key].citation
+
+    def requirement_parts(self, outcome: str, facts: dict[str, Any], as_of: dt.date) -> \
+            list[tuple[str, bool | None, bool | None]]:
+        """For each ground of `outcome` that states what it requires: (ground key, its
+        condition's value, the requirement's value) — what `GroundResult.when_value` and
+        `requires_value` hold in the interpreter (a requirement is `met` when it holds and
+        its condition does not fail). `EvalError` on a run-time error, `NotCompilable`
+        where a part cites a ground."""
+        if outcome not in self._parts:
+            d = self.program.decisions[outcome]
+            keys = [k for k in d.grounds if self.program.grounds[k].requires is not None]
+            exprs: list[I.Expr] = []
+            for k in keys:
+                g = self.program.grounds[k]
+                when: I.Expr = (I.Lit(type="bool", value=True) if not g.when else g.when[0]
+                                if len(g.when) == 1 else I.BoolOp(op="and",
+                                                                  operands=list(g.when)))
+                assert g.requires is not None
+                exprs += [when, g.requires]
+            name = f"parts_{self.outcomes.index(outcome)}"
+            fn = self._load(name, self._gen.function(name, [], [], values=tuple(exprs))) \
+                if exprs else None
+            self._parts[outcome] = (keys, fn)
+        keys, fn = self._parts[outcome]
+        if fn is None:
+            return []
+        try:
+            vals = fn(facts, as_of, None)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        return [(k, truth(vals[2 * i]), truth(vals[2 * i + 1])) for i, k in enumerate(keys)]
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as

@@ -114,6 +114,14 @@ class Record:
         self.relied.extend(r for r in other.relied if r not in self.relied)
 
 
+class _Unkept(Record):
+    """The record of a decision rule's own evaluation, which nobody reads: what its grounds
+    read is kept with each ground, so it is not copied here as well."""
+
+    def absorb(self, other: Record) -> None:
+        pass
+
+
 @dataclass
 class GroundResult:
     ground: Ground
@@ -185,6 +193,7 @@ class Evaluator:
         self.parent: str | None = None
         self.defs: dict[str, Any] = {}
         self.def_reads: dict[str, Record] = {}
+        self.def_lists: dict[str, dict[str, Any]] = {}  # the RECORDS values of each
         self.applies_memo: dict[str, bool | None] = {}
         self.results: dict[str, GroundResult] = {}
         self.ground_recs: dict[str, Record] = {}
@@ -313,12 +322,17 @@ class Evaluator:
             if self.trace is not None:
                 self.trace.emit(EventKind.DEFINITION, f"def:{name}", self.parent,
                                 self.defs[name], name)
+            # a list the definition compared record by record is shown with the ground
+            # using it
+            self.def_lists[name] = {k: v for k, v in self.def_reads[name].values.items()
+                                    if k.endswith(RECORDS)}
+        if isinstance(self.rec, _Unkept):
+            return self.defs[name]
         reads = self.def_reads[name]
         self.rec.facts.update(reads.facts)
         self.rec.definitions.update(reads.definitions)
         self.rec.values.update((n, self.defs.get(n)) for n in reads.definitions)
-        # a list the definition compared record by record is shown with the ground using it
-        self.rec.values.update((k, v) for k, v in reads.values.items() if k.endswith(RECORDS))
+        self.rec.values.update(self.def_lists[name])
         self.rec.relied.extend(r for r in reads.relied if r not in self.rec.relied)
         self.rec.definitions[name] = where
         return self.defs[name]
@@ -420,7 +434,7 @@ class Evaluator:
     def decide(self, name: str) -> OutcomeResult:
         """An outcome: evaluate its decision rule, then sort its grounds for the reader."""
         d = self.program.decisions[name]
-        outer, self.rec, self.parent = self.rec, Record(), f"outcome:{name}"
+        outer, self.rec, self.parent = self.rec, _Unkept(), f"outcome:{name}"
         try:
             for k in d.grounds:  # every ground is evaluated, for why and why-not
                 self.applies(k)
@@ -481,7 +495,7 @@ class Evaluator:
 
     def rec_value(self, e: I.Expr) -> bool | None:
         """A branch condition's value, from the memoised grounds (nothing new traced)."""
-        saved, self.rec, tr, self.trace = self.rec, Record(), self.trace, None
+        saved, self.rec, tr, self.trace = self.rec, _Unkept(), self.trace, None
         try:
             return truth(self.ev(e, {}))
         finally:
