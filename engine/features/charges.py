@@ -337,6 +337,23 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
     return report
 
 
+def _builtin_assumptions(book: Rulebook, ch: A.Charge) -> list[str]:
+    """The conventions the builtins a charge line uses stand on (`_BUILTIN_ASSUMPTIONS`),
+    in the order the line uses them; kept with the rulebook."""
+    memo = book.derived.charge_builtins
+    if memo is None:
+        memo = book.derived.charge_builtins = {}
+    hit = memo.get(id(ch))
+    if hit is None or hit[0] is not ch:
+        found: list[str] = []
+        for x in (ch.when, ch.quote_when, ch.amount):
+            for n in I.walk(x) if x is not None else ():
+                if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
+                    found.append(_BUILTIN_ASSUMPTIONS[n.fn])
+        hit = memo[id(ch)] = (ch, found)
+    return hit[1]
+
+
 def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     prov = book.provisions[pid]
     ev.fresh()
@@ -407,11 +424,8 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
             assumptions.append(a)
 
     if status not in ("not_applicable",):
-        exprs = [e for e in (ch.when, ch.quote_when, ch.amount) if e is not None]
-        for x in exprs:
-            for n in I.walk(x):
-                if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
-                    assume(_BUILTIN_ASSUMPTIONS[n.fn])
+        for a in _builtin_assumptions(book, ch):
+            assume(a)
         if tax is TaxCategory.EXCLUDED and amount is not None:
             assume(TAX_ASSUMPTION)
             if amount != amount.to_integral_value():

@@ -615,12 +615,7 @@ def about_facts(p: Prepared, result: Result) -> list[str]:
     known = _paths(p.facts) - _definition_facts(book)
     out = []
     for name, d in prog.decisions.items():
-        own: set[str] = set()
-        for k in d.grounds:
-            g = prog.grounds[k]
-            if g.via is None:
-                for e in (*g.when, g.requires, *g.unless):
-                    own |= _facts_read(e)
+        own = _own_facts(book, name)
         o = result.outcomes[name]
         applying: set[str] = set()
         for r in o.grounds:
@@ -629,6 +624,24 @@ def about_facts(p: Prepared, result: Result) -> list[str]:
                 or applying & known:
             out.append(name)
     return out
+
+
+def _own_facts(book: Rulebook, outcome: str) -> set[str]:
+    """The facts an outcome's own grounds (not those it borrows by 準用) read in their
+    conditions; kept with the rulebook."""
+    memo = book.derived.own_facts
+    if memo is None:
+        prog = program_of(book)
+        memo = book.derived.own_facts = {}
+        for name, d in prog.decisions.items():
+            own: set[str] = set()
+            for k in d.grounds:
+                g = prog.grounds[k]
+                if g.via is None:
+                    for e in (*g.when, g.requires, *g.unless):
+                        own |= _facts_read(e)
+            memo[name] = own
+    return memo[outcome]
 
 
 def _paths(facts: dict[str, Any], prefix: str = "") -> set[str]:

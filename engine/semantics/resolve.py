@@ -88,6 +88,9 @@ class Derived:
     # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
     vocabulary: object | None = None
     definition_facts: set[str] | None = None  # features/explain.py: facts definitions read
+    own_facts: dict[str, set[str]] | None = None  # features/explain.py: outcome → facts
+    # features/charges.py: id(charge) → (it, the conventions its builtins stand on)
+    charge_builtins: dict[int, tuple[Any, list[str]]] | None = None
     # features/explain.py: ground key → (the ground, its case-independent JSON, its parts)
     ground_static: dict[str, tuple[Any, dict[str, Any], list[Any]]] | None = None
 
