@@ -52,3 +52,25 @@ def test_a_search_that_found_nothing_says_so(tmp_path: Path) -> None:
                 or "変えられる事実を読んでいません" in md), path.stem
         return
     raise AssertionError("no example case whose search found nothing")
+
+
+def test_a_search_stopped_at_its_budget_says_so_even_when_it_found_one() -> None:
+    """The search is bounded: stopped at the budget, it says so (with what it found, there may
+    be other changes of the same size); within the budget, it does not."""
+    from yakkan.engine.core.labels import search_note
+    from yakkan.engine.features.counterfactual import search
+    from yakkan.engine.features.explain import prepare
+    from yakkan.engine.runtime.evaluate import evaluate
+
+    p = prepare(str(CASES / "denwa-plan4-no-duns.yaml"))
+    o = evaluate(p.book, p.facts, p.as_of).outcomes["application"]
+    full = search(p.book, p.facts, p.as_of, o)
+    assert full.status == "found" and not full.budget_reached and full.tried > 2
+    cut = search(p.book, p.facts, p.as_of, o, budget=full.tried - 1)
+    assert cut.budget_reached and cut.tried == full.tried - 1
+    note = search_note({"status": cut.status, "budget": cut.budget, "max_changes": 2,
+                        "tried": cut.tried, "budget_reached": cut.budget_reached})
+    assert f"上限（{full.tried - 1}通り）" in note
+    assert "上限" not in search_note({"status": full.status, "budget": full.budget,
+                                      "max_changes": 2, "tried": full.tried,
+                                      "budget_reached": full.budget_reached})

@@ -148,6 +148,10 @@ def search_note(search: dict[str, Any] | None, value: str | None = None) -> str:
                 "承認の判断と、承諾しない・要件を満たさない・禁止される結論です）。")
     status = search.get("status")
     n, tried = search.get("max_changes"), search.get("tried")
+    if status == "found" and search.get("budget_reached"):
+        return (f"次のいずれかの変更で結論が変わります（いずれも変更した事例を評価して確かめま"
+                f"した）。探索の上限（{search.get('budget')}通り）に達して止めたため、ほかにも"
+                "同じ大きさの変更がありえます。")
     if status == "found":
         return (f"次のいずれかの変更で結論が変わります（{n}個までの事実の変更のうち最小のもの。"
                 "いずれも変更した事例を評価して確かめました）。")

@@ -132,6 +132,7 @@ class Search:
     tried: int
     max_changes: int
     budget: int
+    budget_reached: bool = False  # stopped at the budget (with "found": there may be more)
 
 
 def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
@@ -169,7 +170,7 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
             tried += 1
             if tried > budget:
                 return Search(found, "found" if found else "budget", tried - 1, max_changes,
-                              budget)
+                              budget, budget_reached=True)
             changed = with_changes(facts, combo)
             if decide(changed, combo) not in want:
                 continue

@@ -498,7 +498,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
             for f in (cf.found if cf else [])],
         "counterfactual_search": None if cf is None else {
             "status": cf.status, "tried": cf.tried, "max_changes": cf.max_changes,
-            "budget": cf.budget},
+            "budget": cf.budget, "budget_reached": cf.budget_reached},
     }
 
 
