@@ -39,6 +39,8 @@ class Vocabulary:
 
     def __init__(self, book: Rulebook):
         self.book = book
+        # id(expression) → (it, its words split around holes, each hole's key and name)
+        self.templates: dict[int, tuple[I.Expr, list[str], list[tuple[str, str | None]]]] = {}
         self.members: dict[str, str] = {}
         for e in book.enums.values():
             for m in e.members:
@@ -98,21 +100,45 @@ def vocabulary(book: Rulebook) -> Vocabulary:
 
 def ja_text(e: I.Expr | None, values: dict[str, Any] | None, vocab: Vocabulary) -> str:
     """`e` in Japanese; with `values` (name or node id → value), each name and each
-    quantifier or citation the case gave a value is followed by it in ［］."""
+    quantifier or citation the case gave a value is followed by it in ［］.
+
+    The words do not depend on the values: each expression is written once (per rulebook)
+    as a template whose holes are the places a value may follow, and a case fills them."""
     if e is None:
         return "（無条件）"
-    return _Writer(values, vocab).t(e, 0, {})
+    memo = vocab.templates
+    hit = memo.get(id(e))
+    if hit is None or hit[0] is not e:
+        w = _Writer(vocab)
+        hit = memo[id(e)] = (e, w.t(e, 0, {}).split(_HOLE), w.holes)
+    _e, parts, holes = hit
+    if len(parts) == 1:
+        return parts[0]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+            continue
+        key, name = holes[int(part)]
+        if values is not None and key in values:
+            out.append(f"［{vocab.value(values[key], name)}］")
+    return "".join(out)
+
+
+_HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
 
 
 class _Writer:
-    def __init__(self, values: dict[str, Any] | None, vocab: Vocabulary):
-        self.values = values
+    def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
+        self.holes: list[tuple[str, str | None]] = []
 
     def valued(self, s: str, key: str | None, name: str | None = None) -> str:
-        if self.values is None or key is None or key not in self.values:
+        """`s`, and where a value may follow it: a hole (`ja_text`)."""
+        if key is None:
             return s
-        return f"{s}［{self.vocab.value(self.values[key], name)}］"
+        self.holes.append((key, name))
+        return f"{s}{_HOLE}{len(self.holes) - 1}{_HOLE}"
 
     def name(self, path: str) -> str:
         label = self.vocab.label(path)

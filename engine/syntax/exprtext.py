@@ -18,6 +18,8 @@ _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5,
 
 def show_value(v: Any) -> str:
     """A value as a reviewer reads it: true/false/unknown, 1,500円, 2023-04-17, 61秒."""
+    if isinstance(v, _Hole):
+        return f"{_HOLE}{int(v)}{_HOLE}"
     if v is None:
         return "unknown"
     if v is ABSENT:
@@ -43,7 +45,53 @@ def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
     `name［value］`; with `labels`, names are shown by their Japanese label."""
     if e is None:
         return "true"
-    return _t(e, values, labels, 0)
+    if labels is not None:
+        return _t(e, values, labels, 0)
+    # without labels the words do not depend on the values: the expression is written once
+    # as a template whose holes are where a value may follow, and `values` fills them
+    hit = _TEMPLATES.get(id(e))
+    if hit is None or hit[0] is not e:
+        if len(_TEMPLATES) > 20_000:  # expressions of rulebooks no longer in use
+            _TEMPLATES.clear()
+        holes = _Holes()
+        # a hole is written 「［…］」: its brackets go with it (shown only when filled)
+        text = _t(e, holes, None, 0).replace("［" + _HOLE, _HOLE).replace(_HOLE + "］", _HOLE)
+        hit = _TEMPLATES[id(e)] = (e, text.split(_HOLE), holes.keys_)
+    _e, parts, keys = hit
+    if len(parts) == 1:
+        return parts[0]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+        elif values is not None and keys[int(part)] in values:
+            out.append(f"［{show_value(values[keys[int(part)]])}］")
+    return "".join(out)
+
+
+_HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
+# id(expression) → (it, its text split around holes, each hole's key)
+_TEMPLATES: dict[int, tuple[I.Expr, list[str], list[str]]] = {}
+
+
+class _Holes(dict[str, Any]):
+    """Stands in for a case's values while a template is written: every key is in it, and
+    each value shown is a numbered hole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys_: list[str] = []
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
+    def __getitem__(self, key: str) -> Any:
+        self.keys_.append(key)
+        return _Hole(len(self.keys_) - 1)
+
+
+class _Hole(int):
+    """A hole's number, shown by `show_value` as the hole's marker."""
 
 
 def _t(e: I.Expr, values: dict[str, Any] | None,
