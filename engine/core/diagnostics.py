@@ -12,9 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel
-
-from yakkan.engine.core.ir import Span
+from yakkan.engine.core.datamodel import Data, Span
 
 Severity = Literal["error", "warning", "info"]
 
@@ -24,7 +22,7 @@ EXIT_USAGE = 2
 MAX_SHOWN = 160  # characters of a source line shown under a diagnostic
 
 
-class Diagnostic(BaseModel):
+class Diagnostic(Data):
     code: str
     message: str
     span: Span | None = None

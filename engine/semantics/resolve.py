@@ -219,10 +219,11 @@ def build_index(doc: A.Document, book: Rulebook) -> None:
     for parents, u in doc.iter_units():
         pid = _pid(parents, u)
         if pid in seen:
+            first = seen[pid].span
             book.diagnostics.append(Diagnostic(
                 code="resolve.duplicate-unit", span=u.span,
                 message=f"{_citation_of(parents, u)} is encoded twice",
-                related=[(seen[pid].span, "first here")] if seen[pid].span else [],
+                related=[(first, "first here")] if first else [],
                 hint="give each unit its own key"))
             pid = f"{pid}#{len(book.order)}"
         seen[pid] = u

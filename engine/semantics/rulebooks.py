@@ -199,6 +199,6 @@ def rulebook_for(doc: str, as_of: dt.date | None) -> Rulebook:
     order = sorted(range(len(v.headers)),
                    key=lambda i: v.headers[i].effective_from or dt.date.min)
     # `select_version` reads only the headers: it is given them without the rest
-    shown = [A.Document.model_construct(header=v.headers[i]) for i in order]
+    shown = [A.Document(header=v.headers[i]) for i in order]
     chosen = select_version(shown, as_of)
     return v.book(next(i for i, d in zip(order, shown, strict=True) if d is chosen))
