@@ -79,8 +79,10 @@ class Derived:
     graph: nx.MultiDiGraph | None = None  # semantics/graph.py: build
     # runtime/compiled.py: compiled_of (a `Compiled`; typed there: a higher layer)
     compiled: object | None = None
-    facts_model: type[BaseModel] | None = None  # runtime/case.py: the facts' pydantic model
-    case_model: type[BaseModel] | None = None  # runtime/case.py: the case file's model
+    facts_check: object | None = None  # runtime/case.py: the facts' checker (a `FactsCheck`)
+    # runtime/case_model.py: the facts and the case file as pydantic models (batch, schema)
+    facts_model: type[BaseModel] | None = None
+    case_model: type[BaseModel] | None = None
     # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
     comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
     # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
