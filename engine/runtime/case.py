@@ -32,7 +32,6 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -351,29 +350,31 @@ def _ident_reader(kind: str) -> Callable[[Any], str]:
 _BAD: Any = object()  # a value that did not check (its error is recorded)
 
 
-@dataclass(slots=True)
+# (plain classes, not dataclasses: these are defined on every run, and a dataclass costs
+# its definition a few tenths of a millisecond)
 class _Field:
     """How one field is checked. `form`: `value` (read by `read`), `bool` (strictly true or
     false), `enum` (one of `members`), `text` (an enum without members: any text), `group`
     (a mapping of the fields of `group`), `records` (a list of such mappings), `mapping` (a
-    mapping with text keys, values unchecked)."""
+    mapping with text keys, values unchecked). `nullable`: `null` states observed absence."""
 
-    form: str
-    read: Callable[[Any], Any] | None = None
-    nullable: bool = False  # `null` states observed absence
-    required: bool = False
-    members: tuple[str, ...] = ()
-    group: _Group | None = None
+    __slots__ = ("form", "group", "members", "nullable", "read", "required")
+
+    def __init__(self, form: str, read: Callable[[Any], Any] | None = None,
+                 nullable: bool = False, required: bool = False,
+                 members: tuple[str, ...] = (), group: _Group | None = None):
+        self.form, self.read, self.nullable, self.required = form, read, nullable, required
+        self.members, self.group = members, group
 
 
-@dataclass(slots=True)
 class _Group:
     """A mapping of declared fields; `name` is the one pydantic's messages give its model
     (`Facts_applicant`, `lines_record`); `absent` what `null` reads as."""
 
-    name: str
-    fields: dict[str, _Field]
-    absent: Any = ABSENT
+    __slots__ = ("absent", "fields", "name")
+
+    def __init__(self, name: str, fields: dict[str, _Field], absent: Any = ABSENT):
+        self.name, self.fields, self.absent = name, fields, absent
 
 
 def _err(kind: str, loc: Loc, msg: str, v: Any, ctx: dict[str, Any] | None = None
@@ -519,13 +520,15 @@ def facts_tree(book: Rulebook) -> dict[str, Any]:
     return tree
 
 
-@dataclass(slots=True)
 class FactsCheck:
     """The checker of a case's `facts` for one document version, and the field names at
     each path (for did-you-mean hints): built once per rulebook and kept with it."""
 
-    group: _Group
-    known: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    __slots__ = ("group", "known")
+
+    def __init__(self, group: _Group):
+        self.group = group
+        self.known: dict[tuple[str, ...], list[str]] = {}
 
 
 def facts_check(book: Rulebook) -> FactsCheck:
@@ -567,16 +570,15 @@ class CaseErrors(Exception):
         return self._errors
 
 
-@dataclass
 class CaseFile:
     """A case as written: which document, when, what is known, what is expected."""
 
-    document: str
-    as_of: dt.date | None = None
-    title: str | None = None
-    note: str | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
-    expect: dict[str, Any] | None = None
+    def __init__(self, document: str, as_of: dt.date | None = None, title: str | None = None,
+                 note: str | None = None, facts: dict[str, Any] | None = None,
+                 expect: dict[str, Any] | None = None):
+        self.document, self.as_of, self.title, self.note = document, as_of, title, note
+        self.facts: dict[str, Any] = {} if facts is None else facts
+        self.expect = expect
 
 
 _CASE_FILE = _Group("CaseFile", {

@@ -231,10 +231,9 @@ def _decode(text: bytes, files: Sequence[str] = ()) -> Any:
     table: dict[int, Any] = {}
     shapes = _shapes()
     new = object.__new__
-    put = object.__setattr__
 
-    def hook(d: dict[str, Any]) -> Any:
-        ((tag, v),) = d.items()  # one key: a class's name, or a tag of `$`
+    def hook(pairs: list[tuple[str, Any]]) -> Any:
+        ((tag, v),) = pairs  # one key: a class's name, or a tag of `$`
         s = shapes.get(tag)
         if s is not None:  # a node: its fields, all of them, in order
             if type(v) is not list or len(v) != len(s.order):
@@ -242,7 +241,7 @@ def _decode(text: bytes, files: Sequence[str] = ()) -> Any:
             if s.file_at is not None:
                 v[s.file_at] = files[v[s.file_at]]
             o = new(s.cls)  # as `Data.__copy__` builds one: the fields set, nothing run
-            put(o, "__dict__", dict(zip(s.order, v, strict=False)))  # its length is checked
+            o.__dict__.update(zip(s.order, v, strict=False))  # its length is checked
             return o
         if tag == "$r":
             return table[v]
@@ -269,7 +268,7 @@ def _decode(text: bytes, files: Sequence[str] = ()) -> Any:
     collecting = gc.isenabled()
     gc.disable()  # thousands of new containers, none garbage: no collections meanwhile
     try:
-        return json.loads(text.decode("utf-8"), object_hook=hook, parse_float=_refuse,
+        return json.loads(text.decode("utf-8"), object_pairs_hook=hook, parse_float=_refuse,
                           parse_constant=_refuse)
     finally:
         if collecting:
