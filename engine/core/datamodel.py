@@ -4,7 +4,7 @@ The nodes of `core/ir.py` and `syntax/ast.py`, `Span` and `Diagnostic` are built
 parser and passes and read back from the rulebook cache; no outside input is validated
 through them (case files are, in `runtime/case.py`). As pydantic models they cost every
 process about 60 ms to define — more than explaining a case — and pulled pydantic's model
-machinery into every command; defined here they cost about 1 ms. They keep the part of
+machinery into every command; defined here they cost about 2 ms. They keep the part of
 `pydantic.BaseModel`'s API the engine uses, with its meaning:
 
 * construction by keyword only (`Lit(type="int", value=3)`), every field's default; a list
