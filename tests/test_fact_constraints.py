@@ -184,8 +184,8 @@ def test_values_inside_the_range_are_accepted(book: Rulebook) -> None:
     m = validate_facts(book, {"storage_years": 2, "temperature": -100, "refund": -5000,
                               "rate": "14.6%", "ratio": -1.5, "postal_code": "100-0001",
                               "lines": [{"count": 10, "name": "甲"}]})
-    assert m.storage_years == 2 and m.temperature == -100  # type: ignore[attr-defined]
-    assert m.refund == -5000  # type: ignore[attr-defined]  # a negative amount: allowed here
+    assert m["storage_years"] == 2 and m["temperature"] == -100
+    assert m["refund"] == -5000  # a negative amount: allowed here
 
 
 @pytest.mark.parametrize(("facts", "where", "hint"), [

@@ -7,14 +7,11 @@ count two columns), and a hint ("did you mean `paragraph`?") where one exists.
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel
-
-from yakkan.engine.core.ir import Span
+from yakkan.engine.core.datamodel import Data, Span
 
 Severity = Literal["error", "warning", "info"]
 
@@ -24,7 +21,7 @@ EXIT_USAGE = 2
 MAX_SHOWN = 160  # characters of a source line shown under a diagnostic
 
 
-class Diagnostic(BaseModel):
+class Diagnostic(Data):
     code: str
     message: str
     span: Span | None = None
@@ -75,6 +72,8 @@ def caret_line(line: str, column: int, end_column: int | None = None) -> str:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A `did you mean` hint for a misspelt name, or None."""
+    import difflib  # only when a hint is wanted
+
     cands = sorted(set(candidates))
     close = difflib.get_close_matches(word, cands, n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None

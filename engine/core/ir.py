@@ -13,39 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, assert_never
+from typing import Literal, assert_never, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from yakkan.engine.core.datamodel import Data, Span, field
 from yakkan.engine.core.kinds import Value
 
-
-class Span(BaseModel):
-    """Where a node stands in its source file (1-based lines and columns, in characters)."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+__all__ = ["Span"]  # re-exported: where every pass imports it from
 
 
-class Node(BaseModel):
+class Node(Data):
     """Base of every AST and IR node: a source span that equality and dumps ignore."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=False, defer_build=True)
-
-    span: Span | None = Field(default=None, exclude=True, repr=False)
+    span: Span | None = field(default=None, exclude=True, repr=False)
     # set by the compile pass (`semantics/program.py`) on the program's own copy of a tree:
     # a stable id (`<root>/<pre-order index>`) that traces and backends name the node by,
     # and its type as the checker infers it
-    nid: str | None = Field(default=None, exclude=True, repr=False)
-    ty: str | None = Field(default=None, exclude=True, repr=False)
+    nid: str | None = field(default=None, exclude=True, repr=False)
+    ty: str | None = field(default=None, exclude=True, repr=False)
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
@@ -53,7 +37,7 @@ class Node(BaseModel):
         assert isinstance(other, Node)
         return self.model_dump() == other.model_dump()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 # ---- value types -----------------------------------------------------------
@@ -61,11 +45,21 @@ class Node(BaseModel):
 BaseType = Literal[
     "bool", "int", "decimal", "money", "percent", "date", "duration", "text", "enum", "list"
 ]
+BASE_TYPES: tuple[BaseType, ...] = get_args(BaseType)
 SCALAR_TYPES: tuple[str, ...] = (
     "bool", "int", "decimal", "money", "percent", "date", "duration", "text",
 )
-DURATION_UNITS = ("second", "minute", "hour", "day", "month", "year")
 DurationUnit = Literal["second", "minute", "hour", "day", "month", "year"]
+DURATION_UNITS: tuple[DurationUnit, ...] = get_args(DurationUnit)
+# the operators and quantifiers of expressions
+BoolOpName = Literal["and", "or"]
+BOOL_OPS: tuple[BoolOpName, ...] = get_args(BoolOpName)
+CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
+COMPARE_OPS: tuple[CompareOp, ...] = get_args(CompareOp)
+ArithOp = Literal["+", "-", "*", "/"]
+ARITH_OPS: tuple[ArithOp, ...] = get_args(ArithOp)
+Quantifier = Literal["all", "any", "count", "sum", "min", "max"]
+QUANTIFIERS: tuple[Quantifier, ...] = get_args(Quantifier)
 
 
 class EnumMember(Node):
@@ -170,8 +164,8 @@ class Citation(Node):
     """
 
     raw: str
-    targets: list[str] = Field(default_factory=list, exclude=True)
-    external: str | None = Field(default=None, exclude=True)
+    targets: list[str] = field(default_factory=list, exclude=True)
+    external: str | None = field(default=None, exclude=True)
 
 
 # ---- expressions ---------------------------------------------------------------
@@ -192,7 +186,7 @@ class Ref(Node):
 
     kind: Literal["ref"] = "ref"
     path: list[str]
-    resolved: str | None = Field(default=None, exclude=True)
+    resolved: str | None = field(default=None, exclude=True)
 
 
 class Not(Node):
@@ -202,13 +196,13 @@ class Not(Node):
 
 class BoolOp(Node):
     kind: Literal["boolop"] = "boolop"
-    op: Literal["and", "or"]
+    op: BoolOpName
     operands: list[Expr]
 
 
 class Compare(Node):
     kind: Literal["compare"] = "compare"
-    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    op: CompareOp
     left: Expr
     right: Expr
 
@@ -221,7 +215,7 @@ class MemberOf(Node):
 
 class Arith(Node):
     kind: Literal["arith"] = "arith"
-    op: Literal["+", "-", "*", "/"]
+    op: ArithOp
     left: Expr
     right: Expr
 
@@ -243,7 +237,7 @@ class Quant(Node):
     """all/any/count/sum/min/max over a list fact, binding `var` to each record."""
 
     kind: Literal["quant"] = "quant"
-    q: Literal["all", "any", "count", "sum", "min", "max"]
+    q: Quantifier
     var: str
     source: Ref
     body: Expr | None = None
@@ -258,7 +252,7 @@ class Holds(Node):
 
     kind: Literal["holds"] = "holds"
     cite: Citation
-    lowered: Expr | None = Field(default=None, exclude=True, repr=False)
+    lowered: Expr | None = field(default=None, exclude=True, repr=False)
 
 
 class Applies(Node):
@@ -293,17 +287,10 @@ class IfThen(Node):
     orelse: Expr
 
 
-Expr = Annotated[
-    Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds | IfThen
-    | Applies | Priority,
-    Field(discriminator="kind"),
-]
 # the closed set of expression node types, for dispatch that must handle every kind
-ExprNode = (Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds
-            | IfThen | Applies | Priority)
-
-# every model's validator is built on first use (`defer_build`), not at import: a command
-# that reads a cached rulebook and never validates an IR node does not pay for it
+Expr = (Lit | Ref | Not | BoolOp | Compare | MemberOf | Arith | Neg | Call | Quant | Holds
+        | IfThen | Applies | Priority)
+ExprNode = Expr  # the same union (`Expr` was pydantic's discriminated form of it)
 
 
 def children(e: Expr) -> list[Expr]:

@@ -9,7 +9,7 @@ The Japanese wording of each word is in `labels.py` (one table per concept).
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 # the legal force of an effect, as the DSL spells it (`rule … { refuse when … }`)
 Force = Literal[
@@ -42,3 +42,20 @@ VALUE_OF: dict[Force, Value] = {
     "prohibition": "prohibited", "permission": "permission", "exemption": "exemption",
     "declaration": "declaration",
 }
+
+
+W = TypeVar("W", bound=str)
+
+
+def one_of(value: object, words: tuple[W, ...]) -> W:
+    """`value` as the word of the closed set `words` it equals (a parser token becomes the
+    plain string); ValueError for anything else. Where a node is built from a word the grammar
+    or a table already restricts, this gives mypy its type and keeps the check at run time.
+
+    >>> one_of("and", ("and", "or"))
+    'and'
+    """
+    for w in words:
+        if value == w:
+            return w
+    raise ValueError(f"{str(value)[:40]!r} is not one of {', '.join(words)}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 
+from yakkan.engine.core.lazyre import LazyPattern
 from yakkan.engine.core.numerals import NumeralError, normalize_width, to_int
 
 __all__ = [
@@ -173,7 +174,7 @@ def with_tax(
 _NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 # 1億2,000万円, 30万円, 1万5千円, 8.49円: each part below the largest must fit under it.
 _UNITS = (("兆", 10**12), ("億", 10**8), ("万", 10**4), ("千", 10**3), ("", 1))
-_BODY_RE = re.compile("".join(f"(?:({_NUMBER}){u})?" for u, _ in _UNITS[:-1]) + f"({_NUMBER})?")
+_BODY_RE = LazyPattern("".join(f"(?:({_NUMBER}){u})?" for u, _ in _UNITS[:-1]) + f"({_NUMBER})?")
 _MINUS = "-−▲△"
 _LOWER_BOUND = "~〜"
 _EXPECTED = "expected an amount in yen such as 1,500円, ¥89,000, 30万円 or 8.49円"
@@ -227,8 +228,8 @@ def parse_jpy(s: str) -> Decimal:
     return -amount if negative else amount
 
 
-_LEADING_NOTE_RE = re.compile(r"\(([^()]+)\)(.*)")
-_TRAILING_NOTE_RE = re.compile(r"(.*?)\(([^()]+)\)")
+_LEADING_NOTE_RE = LazyPattern(r"\(([^()]+)\)(.*)")
+_TRAILING_NOTE_RE = LazyPattern(r"(.*?)\(([^()]+)\)")
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ it accepts and says clearly what it expected when it does not. The era table is 
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import jaconv
-import kanjize
+
+from yakkan.engine.core.lazyre import LazyPattern
 
 __all__ = [
     "ERAS",
@@ -59,7 +59,7 @@ def normalize_width(s: str) -> str:
 # Characters kanjize reads as numerals: digits (ordinary and 大字), 十百千 and 万億兆.
 _KANJI_NUMERAL_CHARS = "〇零一二三四五六七八九壱弐参肆伍陸漆捌玖十拾百陌佰千阡仟万萬億兆"
 _NUMERAL = f"[0-9{_KANJI_NUMERAL_CHARS}]+"
-_NUMERAL_RE = re.compile(_NUMERAL)
+_NUMERAL_RE = LazyPattern(_NUMERAL)
 
 
 def to_int(s: str) -> int:
@@ -78,6 +78,7 @@ def to_int(s: str) -> int:
         return int(text)
     if not _NUMERAL_RE.fullmatch(text):
         raise NumeralError(expected)
+    import kanjize  # only for kanji numerals (its import costs every run milliseconds)
     try:
         return int(kanjize.kanji2number(text))
     except ValueError as e:
@@ -85,9 +86,9 @@ def to_int(s: str) -> int:
 
 
 # An e-Gov ``Num`` key: positive numbers joined by "_" (第14条の65の2 → "14_65_2").
-_KEY_RE = re.compile(r"[1-9][0-9]*(?:_[1-9][0-9]*)*")
+_KEY_RE = LazyPattern(r"[1-9][0-9]*(?:_[1-9][0-9]*)*")
 # 第十四条の六十五, 14の65の2, 第７号の２ … (the unit, if written, follows the first number).
-_LABEL_RE = re.compile(rf"第?({_NUMERAL})[条項号]?((?:の{_NUMERAL})*)")
+_LABEL_RE = LazyPattern(rf"第?({_NUMERAL})[条項号]?((?:の{_NUMERAL})*)")
 
 
 def parse_num_key(s: str) -> str:
@@ -127,7 +128,12 @@ def format_num_key(key: str, unit: str = "", *, kanji: bool = False) -> str:
     >>> format_num_key("7_2", "号", kanji=True)
     '七号の二'
     """
-    numbers = [kanjize.number2kanji(n) if kanji else str(n) for n in _key_numbers(key)]
+    keys = _key_numbers(key)
+    if kanji:
+        import kanjize
+        numbers = [str(kanjize.number2kanji(n)) for n in keys]
+    else:
+        numbers = [str(n) for n in keys]
     return "の".join([numbers[0] + unit, *numbers[1:]])
 
 
@@ -168,16 +174,16 @@ GREGORIAN_ADOPTION = date(1873, 1, 1)
 _ERA_SIGNS = str.maketrans({"㍾": "明治", "㍽": "大正", "㍼": "昭和", "㍻": "平成", "㋿": "令和"})
 _WEEKDAYS = "月火水木金土日"
 
-_ISO_RE = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})")
+_ISO_RE = LazyPattern(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})")
 _YMD = rf"({_NUMERAL})年({_NUMERAL})月({_NUMERAL})日"
-_WESTERN_RE = re.compile(_YMD)
+_WESTERN_RE = LazyPattern(_YMD)
 _ERA_NAMES = "|".join(e.name for e in ERAS)
-_WAREKI_RE = re.compile(rf"({_ERA_NAMES})(元|{_NUMERAL})年({_NUMERAL})月({_NUMERAL})日")
+_WAREKI_RE = LazyPattern(rf"({_ERA_NAMES})(元|{_NUMERAL})年({_NUMERAL})月({_NUMERAL})日")
 _ERA_LETTERS = "".join(e.letter for e in ERAS)
-_WAREKI_SHORT_RE = re.compile(
+_WAREKI_SHORT_RE = LazyPattern(
     rf"([{_ERA_LETTERS}])(元|[0-9]{{1,2}})([-/.])([0-9]{{1,2}})\3([0-9]{{1,2}})", re.IGNORECASE
 )
-_WITH_NOTE_RE = re.compile(r"(.+)\(([^()]+)\)")
+_WITH_NOTE_RE = LazyPattern(r"(.+)\(([^()]+)\)")
 
 _EXPECTED = "expected a date such as 2023-04-17, 2023/4/17, 2023年4月17日 or 令和5年4月17日"
 
@@ -187,6 +193,7 @@ def _make_date(year: int, month: int, day: int, original: str) -> date:
         raise DateError(f"{_EXPECTED}; year {year} is out of range in {original!r}")
     if not 1 <= month <= 12:
         raise DateError(f"{_EXPECTED}; month must be 1 to 12, got {month} in {original!r}")
+    import calendar  # imported where it is used: it imports locale
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
         raise DateError(

@@ -18,12 +18,12 @@ datetime.date(2023, 2, 28)
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from yakkan.engine.core.lazyre import LazyPattern
 from yakkan.engine.core.money import round_yen
 from yakkan.engine.core.numerals import NumeralError, normalize_width, to_int
 
@@ -97,6 +97,11 @@ def _month_shift(d: date, months: int) -> tuple[int, int]:
     return year, month0 + 1
 
 
+def _days_in(year: int, month: int) -> int:
+    import calendar  # imported where it is used: it imports locale
+    return calendar.monthrange(year, month)[1]
+
+
 def add_months(d: date, months: int) -> date:
     """The same day ``months`` months later (or earlier), or that month's last day if none.
 
@@ -106,7 +111,7 @@ def add_months(d: date, months: int) -> date:
     datetime.date(2023, 2, 28)
     """
     year, month = _month_shift(d, months)
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(d.day, _days_in(year, month)))
 
 
 def period_end_months(start: date, months: int) -> date:
@@ -125,7 +130,7 @@ def period_end_months(start: date, months: int) -> date:
     if months < 1:
         raise PeriodError(f"a period in months needs at least 1 month, got {months}")
     year, month = _month_shift(start, months)
-    last_day = calendar.monthrange(year, month)[1]
+    last_day = _days_in(year, month)
     if start.day > last_day:
         return date(year, month, last_day)
     return date(year, month, start.day) - timedelta(days=1)
@@ -199,7 +204,7 @@ _DURATION_UNITS: tuple[tuple[str, str, int], ...] = (
     ("分間?", "seconds", 60),
     ("秒間?", "seconds", 1),
 )
-_DURATION_RE = re.compile(
+_DURATION_RE = LazyPattern(
     "([0-9〇零一二三四五六七八九十百千万]+)(?:"
     + "|".join(f"({spelling})" for spelling, _, _ in _DURATION_UNITS)
     + ")"

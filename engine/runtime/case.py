@@ -1,4 +1,4 @@
-"""The case model: a pydantic model generated from a document's fact vocabulary.
+"""The case model: a checker generated from a document's fact vocabulary.
 
 A case file (YAML or JSON) names its document, optionally an as-of date, and gives facts
 (judgments included) as nested mappings following the fact paths. A fact left out is
@@ -14,6 +14,12 @@ Nothing the user writes is guessed at (a guess is a misreading that decides a ca
   where a yes/no fact is expected; `010` is ten, `1:30` is text), a duplicated key is an error
   naming both lines (YAML and JSON), nesting depth and alias expansion are bounded;
 * every diagnostic is bounded in size and all of them are computed in linear time.
+
+The checker reads a case as a pydantic model with extra keys forbidden would (errors in the
+same order and words) without pydantic: building pydantic models costs a process tens of
+milliseconds, more than explaining a case. The pydantic models of the same vocabulary
+(`case_model.py`: the JSON Schema, batch's rows) read every value with the same readers; a
+differential test holds the two equal (tests/test_case_checker.py).
 """
 
 from __future__ import annotations
@@ -25,22 +31,12 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    ValidationError,
-    WithJsonSchema,
-    create_model,
-)
-from pydantic_core import PydanticCustomError
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
@@ -51,6 +47,9 @@ from yakkan.engine.core.textnorm import IDENTIFIERS, canonical_id
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax.load import bundled_ids, read_text
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # ---- bounds -------------------------------------------------------------------------------
 MAX_CASE_BYTES = 8_000_000  # a case file larger than this is refused before it is read
@@ -70,9 +69,17 @@ MAX_DOC_FILES = 1000  # `.yk` files (and entries looked at) in a document folder
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def _bad(message: str, hint: str | None = None) -> PydanticCustomError:
-    """A validation error with its own message and a hint (read back by `_diags`)."""
-    return PydanticCustomError("yakkan_value", "{message}", {"message": message, "hint": hint})
+class ValueProblem(ValueError):
+    """A value a reader refuses, with its own message and a hint: the error `yakkan_value`
+    (read back by `_diags`; `case_model.py` raises it as pydantic's custom error)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _bad(message: str, hint: str | None = None) -> ValueProblem:
+    return ValueProblem(message, hint)
 
 
 def _number_text_hint(v: str, example: str) -> str | None:
@@ -259,48 +266,34 @@ def _text(v: Any) -> str:
     return v
 
 
-_MONEY_SCHEMA: dict[str, list[dict[str, Any]]] = {"anyOf": [
-    {"type": "number", "minimum": 0, "maximum": int(MAX_AMOUNT)},
-    {"type": "string", "pattern": r"^\s*([¥￥]\s*[0-9０-９,，.．]+|[0-9０-９,，.．万億]+\s*円)\s*$",
-     "description": "an amount with its unit: 12,345円 or ¥12,345"}]}
-_PERCENT_SCHEMA: dict[str, list[dict[str, Any]]] = {"anyOf": [
-    {"type": "number", "minimum": 0, "maximum": 1, "description": "a fraction: 0.04 is 4%"},
-    {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*[%％]\s*$",
-     "description": "a percentage: 4%"}]}
-_DURATION_SCHEMA = {"type": "string", "description": "a duration with its unit: 61秒, 3分, 30日"}
+# ---- reading a fact's value ---------------------------------------------------------------
 
-DurationT = Annotated[Duration, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
-SCALARS: dict[str, Any] = {
-    "bool": StrictBool,  # "yes", "no", 1 are not booleans: a typo must not become a fact
-    "int": Annotated[int, BeforeValidator(_count), WithJsonSchema(
-        {"type": "integer", "minimum": 0, "maximum": MAX_INT})],
-    "decimal": Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(
-        {"type": "number", "minimum": -int(MAX_AMOUNT), "maximum": int(MAX_AMOUNT)})],
-    "percent": Annotated[Decimal, BeforeValidator(_percent), WithJsonSchema(_PERCENT_SCHEMA)],
-    "money": Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_MONEY_SCHEMA)],
-    "date": Annotated[dt.date, BeforeValidator(_date)],
-    "text": Annotated[str, BeforeValidator(_text), WithJsonSchema(
-        {"type": "string", "maxLength": MAX_TEXT})],
+READERS: dict[str, Callable[[Any], Any]] = {
+    "int": _count, "decimal": _decimal, "percent": _percent, "money": _money, "date": _date,
+    "text": _text, "duration": _duration,
 }
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # a fact of these types can be stated absent (`null`: no such event, no such value); a
 # yes/no fact, an enum and a list always have a value, so `null` for them is an error
 ABSENT_OK = frozenset({"int", "decimal", "money", "percent", "date", "duration", "text"})
 
 
-def _nullable(t: I.YType, py: Any) -> Any:
-    return py | None if t.base in ABSENT_OK else py
+def reader_of(t: I.YType, label: str | None = None) -> Callable[[Any], Any] | None:
+    """How a value of a fact of type `t` is read: a function giving the value or raising
+    `ValueProblem`. None for a yes/no fact, an enum and a list (checked by their form)."""
+    if t.constraint is not None:
+        return _constrained(t, label)
+    if t.base in ("bool", "enum", "list"):
+        return None
+    if t.base == "duration":
+        return _duration
+    if t.ident in IDENTIFIERS:
+        return _ident_reader(t.ident)
+    return READERS[t.base]
 
 
-def _constrained(t: I.YType, label: str | None) -> Any:
-    """The validated type of a fact with a declared `range` or `pattern`: the plain type's
-    checks, then the constraint (a value outside is `case.bad-value` naming the range), and
-    the JSON Schema's minimum/maximum/pattern."""
+def _constrained(t: I.YType, label: str | None) -> Callable[[Any], Any]:
+    """The reader of a fact with a declared `range` or `pattern`: the plain type's checks,
+    then the constraint (a value outside is `case.bad-value` naming the range)."""
     c = t.constraint
     assert c is not None
     declared = f"the vocabulary declares `{_clip(c.describe(), 240)}`" + \
@@ -314,8 +307,7 @@ def _constrained(t: I.YType, label: str | None) -> Any:
                 raise _bad(f"{_short(s)} does not match the pattern declared for this fact",
                            declared)
             return s
-        return Annotated[str, BeforeValidator(text), WithJsonSchema(
-            {"type": "string", "maxLength": MAX_TEXT, "pattern": f"^(?:{c.pattern})$"})]
+        return text
     lo, hi = t.value_bounds()
     b = t.base
     read: Any = {"int": _whole, "decimal": _decimal, "money": _amount,
@@ -329,48 +321,10 @@ def _constrained(t: I.YType, label: str | None) -> Any:
         if (lo is not None and x < lo) or (hi is not None and x > hi):
             raise _bad(f"{_short(v)} is outside the range {shown} of this fact", declared)
         return x
-
-    def num(d: Decimal) -> int | float:
-        return int(d) if d == d.to_integral_value() else float(d)
-    limit = Decimal(MAX_INT) if b == "int" else MAX_AMOUNT
-    bounds: dict[str, Any] = {"minimum": num(lo if lo is not None else -limit)}
-    top = min(hi, limit) if hi is not None else limit
-    if b == "percent":
-        top = min(top, Decimal(1))
-    bounds["maximum"] = num(top)
-    if b == "int":
-        schema: dict[str, Any] = {"type": "integer", **bounds}
-    elif b == "decimal":
-        schema = {"type": "number", **bounds}
-    else:
-        number_form, text_form = (_MONEY_SCHEMA if b == "money" else _PERCENT_SCHEMA)["anyOf"]
-        schema = {"anyOf": [{**number_form, **bounds}, text_form],
-                  "description": f"{c.describe()}"}
-    return Annotated[int if b == "int" else Decimal, BeforeValidator(number),
-                     WithJsonSchema(schema)]
+    return number
 
 
-def _field_type(t: I.YType, name: str, label: str | None = None) -> Any:
-    if t.constraint is not None:
-        return _constrained(t, label)
-    if t.base == "enum":
-        names = tuple(m.name for m in t.members)
-        return Literal[names] if names else str
-    if t.base == "list":
-        fields: dict[str, Any] = {}
-        for f in t.fields:
-            fields[f.name] = (_nullable(f.type, _field_type(f.type, f.name, f.label)),
-                              Field(default=None, description=f.label))
-        rec = create_model(f"{name}_record", __base__=_Strict, **fields)
-        return list[rec]
-    if t.base == "duration":
-        return DurationT
-    if t.ident in IDENTIFIERS:
-        return _ident_type(t.ident)
-    return SCALARS[t.base]
-
-
-def _ident_type(kind: str) -> Any:
+def _ident_reader(kind: str) -> Callable[[Any], str]:
     """A typed identifier (`duns`): validated against its pattern, kept canonical."""
     ident = IDENTIFIERS[kind]
 
@@ -384,86 +338,269 @@ def _ident_type(kind: str) -> Any:
         except ValueError as e:
             raise _bad(_clip(str(e), 200), f"write {ident.describe()}; a number the case "
                        "does not have is left out (unknown) or null (there is none)") from None
-    return Annotated[str, BeforeValidator(check), WithJsonSchema(
-        {"type": "string", "pattern": ident.pattern, "description": ident.describe()})]
+    return check
 
 
-def _build(tree: dict[str, Any], name: str, labels: dict[str, str]) -> type[BaseModel]:
-    fields: dict[str, Any] = {}
-    for k, v in tree.items():
-        if isinstance(v, dict):
-            sub = _build(v, f"{name}_{k}", labels)
-            fields[k] = (sub, Field(default=None))
+# ---- the checker ----------------------------------------------------------------------------
+# A case is checked as pydantic checks a model with extra keys forbidden (lax, but for the
+# strict yes/no): each declared field the mapping has, in declaration order, then every key
+# that is no field; every error is reported, each in pydantic's shape (`type`, `loc`, `msg`,
+# `input`, `ctx`) and words, which `_diags` turns into diagnostics.
+
+_BAD: Any = object()  # a value that did not check (its error is recorded)
+
+
+# (plain classes, not dataclasses: these are defined on every run, and a dataclass costs
+# its definition a few tenths of a millisecond)
+class _Field:
+    """How one field is checked. `form`: `value` (read by `read`), `bool` (strictly true or
+    false), `enum` (one of `members`), `text` (an enum without members: any text), `group`
+    (a mapping of the fields of `group`), `records` (a list of such mappings), `mapping` (a
+    mapping with text keys, values unchecked). `nullable`: `null` states observed absence."""
+
+    __slots__ = ("form", "group", "members", "nullable", "read", "required")
+
+    def __init__(self, form: str, read: Callable[[Any], Any] | None = None,
+                 nullable: bool = False, required: bool = False,
+                 members: tuple[str, ...] = (), group: _Group | None = None):
+        self.form, self.read, self.nullable, self.required = form, read, nullable, required
+        self.members, self.group = members, group
+
+
+class _Group:
+    """A mapping of declared fields; `name` is the one pydantic's messages give its model
+    (`Facts_applicant`, `lines_record`); `absent` what `null` reads as."""
+
+    __slots__ = ("absent", "fields", "name")
+
+    def __init__(self, name: str, fields: dict[str, _Field], absent: Any = ABSENT):
+        self.name, self.fields, self.absent = name, fields, absent
+
+
+def _err(kind: str, loc: Loc, msg: str, v: Any, ctx: dict[str, Any] | None = None
+         ) -> dict[str, Any]:
+    e = {"type": kind, "loc": loc, "msg": msg, "input": v}
+    if ctx is not None:
+        e["ctx"] = ctx
+    return e
+
+
+def _at(key: Any) -> str | int:
+    """A key as a place in an error's `loc`, as pydantic writes it (True is 1, b'k' "b'k'")."""
+    if isinstance(key, str):
+        return str(key)
+    return int(key) if isinstance(key, int) else str(key)
+
+
+def _text_of(v: Any, loc: Loc, errs: list[dict[str, Any]]) -> Any:
+    """Text as pydantic's lax `str` reads it (bytes decoded as UTF-8)."""
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, bytes | bytearray):
+        try:
+            return bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            errs.append(_err("string_unicode", loc, "Input should be a valid string, unable "
+                             "to parse raw data as a unicode string", v))
+            return _BAD
+    errs.append(_err("string_type", loc, "Input should be a valid string", v))
+    return _BAD
+
+
+def _check(f: _Field, v: Any, loc: Loc, errs: list[dict[str, Any]]) -> Any:
+    """The value `v` read for field `f`, or `_BAD` (its errors added to `errs`)."""
+    form = f.form
+    if form == "value":
+        assert f.read is not None
+        try:
+            return f.read(v)
+        except ValueProblem as e:
+            errs.append(_err("yakkan_value", loc, e.message, v,
+                             {"message": e.message, "hint": e.hint}))
+        except ValueError as e:
+            errs.append(_err("value_error", loc, f"Value error, {e}", v, {"error": e}))
+        return _BAD
+    if form == "bool":
+        if type(v) is bool:
+            return v
+        errs.append(_err("bool_type", loc, "Input should be a valid boolean", v))
+        return _BAD
+    if form == "enum":
+        if isinstance(v, str) and v in f.members:
+            return str(v)
+        expected = _expected(f.members)
+        errs.append(_err("literal_error", loc, f"Input should be {expected}", v,
+                         {"expected": expected}))
+        return _BAD
+    if form == "text":
+        return _text_of(v, loc, errs)
+    if form == "group":
+        assert f.group is not None
+        return _check_group(f.group, v, loc, errs)
+    if form == "records":
+        assert f.group is not None
+        if not isinstance(v, list | tuple | set | frozenset):
+            errs.append(_err("list_type", loc, "Input should be a valid list", v))
+            return _BAD
+        out = [_check_group(f.group, x, (*loc, i), errs) for i, x in enumerate(v)]
+        return _BAD if any(x is _BAD for x in out) else out
+    assert form == "mapping"
+    if not isinstance(v, dict):
+        errs.append(_err("dict_type", loc, "Input should be a valid dictionary", v))
+        return _BAD
+    mapping: dict[str, Any] = {}
+    ok = True
+    for k, x in v.items():
+        key = _text_of(k, (*loc, _at(k), "[key]"), errs)
+        if key is _BAD:
+            ok = False
         else:
-            decl_t, label = v
-            fields[k] = (_nullable(decl_t, _field_type(decl_t, k, label)),
-                         Field(default=None, description=label))
-    return create_model(name, __base__=_Strict, **fields)
+            mapping[key] = x
+    return mapping if ok else _BAD
+
+
+def _check_group(g: _Group, v: Any, loc: Loc, errs: list[dict[str, Any]]) -> Any:
+    if not isinstance(v, dict):
+        errs.append(_err("model_type", loc, "Input should be a valid dictionary or instance "
+                         f"of {g.name}", v, {"class_name": g.name}))
+        return _BAD
+    out: dict[str, Any] = {}
+    for name, f in g.fields.items():
+        if name in v:
+            x = v[name]
+            if x is None and f.nullable:
+                out[name] = g.absent
+            else:
+                x = _check(f, x, (*loc, name), errs)
+                if x is not _BAD:
+                    out[name] = x
+        elif f.required:
+            errs.append(_err("missing", (*loc, name), "Field required", v))
+    if len(v) > len(out):
+        for k, x in v.items():
+            if not isinstance(k, str):
+                errs.append(_err("invalid_key", (*loc, _at(k)), "Keys should be strings", k))
+            elif k not in g.fields:
+                errs.append(_err("extra_forbidden", (*loc, k), "Extra inputs are not permitted",
+                                 x))
+    return out
+
+
+def _expected(members: tuple[str, ...]) -> str:
+    """`'a', 'b' or 'c'`, as pydantic lists the values of a Literal."""
+    shown = [repr(m) for m in members]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _field_check(t: I.YType, name: str, label: str | None) -> _Field:
+    nullable = t.base in ABSENT_OK
+    if t.constraint is None and t.base == "enum":
+        names = tuple(m.name for m in t.members)
+        return _Field("enum", members=names) if names else _Field("text")
+    if t.constraint is None and t.base == "list":
+        rec = {f.name: _field_check(f.type, f.name, f.label) for f in t.fields}
+        return _Field("records", group=_Group(f"{name}_record", rec))
+    if t.constraint is None and t.base == "bool":
+        return _Field("bool")
+    return _Field("value", read=reader_of(t, label), nullable=nullable)
+
+
+def facts_tree(book: Rulebook) -> dict[str, Any]:
+    """The vocabulary as nested mappings, by the parts of each fact's path: a leaf is the
+    fact's (type, label) — judgments marked in their label."""
+    tree: dict[str, Any] = {}
+    for f in book.facts.values():
+        node = tree
+        for p in f.path[:-1]:
+            node = node.setdefault(p, {})
+        label = f.label or ".".join(f.path)
+        if f.judgment and "判断" not in label:
+            label += "（判断）"
+        node[f.path[-1]] = (f.type, label)
+    return tree
+
+
+class FactsCheck:
+    """The checker of a case's `facts` for one document version, and the field names at
+    each path (for did-you-mean hints): built once per rulebook and kept with it."""
+
+    __slots__ = ("group", "known")
+
+    def __init__(self, group: _Group):
+        self.group = group
+        self.known: dict[tuple[str, ...], list[str]] = {}
+
+
+def facts_check(book: Rulebook) -> FactsCheck:
+    c = book.derived.facts_check
+    if not isinstance(c, FactsCheck):
+        c = book.derived.facts_check = _facts_check(book)
+    return c
+
+
+def _facts_check(book: Rulebook) -> FactsCheck:
+    def build(tree: dict[str, Any], name: str) -> _Group:
+        fields: dict[str, _Field] = {}
+        for k, v in tree.items():
+            if isinstance(v, dict):
+                fields[k] = _Field("group", group=build(v, f"{name}_{k}"))
+            else:
+                fields[k] = _field_check(v[0], k, v[1])
+        return _Group(name, fields)
+
+    out = FactsCheck(build(facts_tree(book), "Facts"))
+
+    def known(g: _Group, at: tuple[str, ...]) -> None:
+        out.known[at] = list(g.fields)
+        for name, f in g.fields.items():
+            if f.group is not None:
+                known(f.group, (*at, name) if f.form == "group" else (*at, name, "*"))
+    known(out.group, ())
+    return out
+
+
+class CaseErrors(Exception):
+    """What a check found, as pydantic's `ValidationError.errors()` lists it."""
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(f"{len(errors)} errors")
+        self._errors = errors
+
+    def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
+        return self._errors
+
+
+class CaseFile:
+    """A case as written: which document, when, what is known, what is expected."""
+
+    def __init__(self, document: str, as_of: dt.date | None = None, title: str | None = None,
+                 note: str | None = None, facts: dict[str, Any] | None = None,
+                 expect: dict[str, Any] | None = None):
+        self.document, self.as_of, self.title, self.note = document, as_of, title, note
+        self.facts: dict[str, Any] = {} if facts is None else facts
+        self.expect = expect
+
+
+_CASE_FILE = _Group("CaseFile", {
+    "document": _Field("value", read=_text, required=True),
+    "as_of": _Field("value", read=_date, nullable=True),
+    "title": _Field("value", read=_text, nullable=True),
+    "note": _Field("value", read=_text, nullable=True),
+    "facts": _Field("mapping"),
+    "expect": _Field("mapping", nullable=True),
+}, absent=None)
 
 
 def facts_model(book: Rulebook) -> type[BaseModel]:
-    """The pydantic model of a case's `facts` for this document version: built once per
-    rulebook (building a pydantic model costs milliseconds; validating with it, microseconds)
-    and kept with it."""
-    model = book.derived.facts_model
-    if model is None:
-        model = book.derived.facts_model = _facts_model(book)
-    return model
-
-
-def _facts_model(book: Rulebook) -> type[BaseModel]:
-    tree: dict[str, Any] = {}
-    labels: dict[str, str] = {}
-    for path, f in book.facts.items():
-        node = tree
-        parts = f.path
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        label = f.label or path
-        if f.judgment and "判断" not in label:
-            label += "（判断）"
-        node[parts[-1]] = (f.type, label)
-        labels[path] = label
-    return _build(tree, "Facts", labels)
-
-
-DateT = Annotated[dt.date, BeforeValidator(_date)]
-
-
-class CaseFile(BaseModel):
-    """A case as written: which document, when, what is known, what is expected."""
-
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-    document: Annotated[str, BeforeValidator(_text)]
-    as_of: DateT | None = None
-    title: Annotated[str, BeforeValidator(_text)] | None = None
-    note: Annotated[str, BeforeValidator(_text)] | None = None
-    facts: dict[str, Any] = {}
-    expect: dict[str, Any] | None = None
+    """The facts of a case as a pydantic model (`case_model.py`: batch reads rows with it)."""
+    from yakkan.engine.runtime.case_model import facts_model as build
+    return build(book)
 
 
 def case_model(book: Rulebook) -> type[BaseModel]:
-    """The pydantic model of a whole case file (for the JSON Schema), kept with the rulebook."""
-    model = book.derived.case_model
-    if model is None:
-        model = book.derived.case_model = _case_model(book)
-    return model
-
-
-def _case_model(book: Rulebook) -> type[BaseModel]:
-    facts = facts_model(book)
-    return create_model(
-        "Case", __base__=_Strict,
-        document=(str, Field(description="document id, e.g. " + book.doc.header.id)),
-        as_of=(DateT | None,
-               Field(default=None, description="evaluation date (2023-04-17 or 令和5年4月17日)")),
-        title=(str | None, None), note=(str | None, None),
-        facts=(facts, Field(default_factory=facts)),
-        expect=(dict[str, Any] | None, Field(default=None,
-                                             description="expected outcomes (for tests)")),
-    )
-
+    """A whole case file as a pydantic model (`case_model.py`: its JSON Schema)."""
+    from yakkan.engine.runtime.case_model import case_model as build
+    return build(book)
 
 # ---- reading YAML and JSON ----------------------------------------------------------------
 
@@ -836,10 +973,11 @@ def parse_case_text(text: str, path: str,
 def case_header(data: dict[str, Any], path: str, text: str) -> \
         tuple[CaseFile | None, list[Diagnostic]]:
     """The case's own fields (document, as_of, title, note, expect) and their errors."""
-    try:
-        return CaseFile.model_validate(data), []
-    except ValidationError as e:
-        return None, _diags(e, path, text, {(): list(CaseFile.model_fields)})
+    errs: list[dict[str, Any]] = []
+    fields = _check_group(_CASE_FILE, data, (), errs)
+    if errs:
+        return None, _diags(CaseErrors(errs), path, text, {(): list(_CASE_FILE.fields)})
+    return CaseFile(**fields), []
 
 
 def case_document(value: Any, case_path: str, text: str,
@@ -927,48 +1065,37 @@ def _clause_folder_problem(folder: Path) -> str | None:
 
 
 def facts_dict(m: Any) -> Any:
-    """A validated model as plain nested dicts, unknowns left out, `null` as
-    `values.ABSENT` (observed absence), and values kept as the
-    evaluator wants them (Duration, Decimal, date) — `model_dump` would turn a Duration into
-    a dict."""
-    if isinstance(m, BaseModel):  # `null` given for a field: observed absence
+    """Validated facts as plain nested dicts, unknowns left out, `null` as `values.ABSENT`
+    (observed absence), and values kept as the evaluator wants them (Duration, Decimal,
+    date): what `validate_facts` gives (returned as it is), or a model `facts_model`
+    validated (batch's rows) — `model_dump` would turn a Duration into a dict."""
+    fields_set = getattr(m, "model_fields_set", None)
+    if fields_set is not None:  # a pydantic model; `null` given for a field: observed absence
         return {k: ABSENT if v is None else facts_dict(v) for k, v in m
-                if v is not None or k in m.model_fields_set}
+                if v is not None or k in fields_set}
     if isinstance(m, list):
         return [facts_dict(x) for x in m]
     return m
 
 
 def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
-                   text: str = "") -> BaseModel:
-    """Validate raw facts against the document's vocabulary; all errors at once (exit 2)."""
-    model = facts_model(book)
-    try:
-        return model.model_validate(facts)
-    except ValidationError as e:
-        raise YakkanError(_diags(e, path, text, _known_fields(model), prefix=("facts",)),
-                          sources={path: text}) from None
+                   text: str = "") -> dict[str, Any]:
+    """Check raw facts against the document's vocabulary: the facts as the evaluator reads
+    them (`facts_dict`); all errors at once (exit 2)."""
+    check = facts_check(book)
+    errs: list[dict[str, Any]] = []
+    out = _check_group(check.group, facts, (), errs)
+    if errs:
+        raise YakkanError(_diags(CaseErrors(errs), path, text, check.known,
+                                 prefix=("facts",)), sources={path: text})
+    assert isinstance(out, dict)
+    return out
 
 
 def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
-    """Field names at each path of a (nested) model, for did-you-mean hints."""
-    out: dict[tuple[str, ...], list[str]] = {}
-
-    def visit(m: type[BaseModel], at: tuple[str, ...]) -> None:
-        out[at] = list(m.model_fields)
-        for name, f in m.model_fields.items():
-            models_in(f.annotation, (*at, name))
-
-    def models_in(ann: Any, at: tuple[str, ...]) -> None:
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            visit(ann, at)
-            return
-        inner = (*at, "*") if get_origin(ann) is list else at
-        for arg in get_args(ann):
-            models_in(arg, inner)
-
-    visit(model, ())
-    return out
+    """Field names at each path of a pydantic model (batch), for did-you-mean hints."""
+    from yakkan.engine.runtime.case_model import known_fields
+    return known_fields(model)
 
 
 # ---- bounded messages ---------------------------------------------------------------------
@@ -1033,7 +1160,7 @@ def position_of(path: str, text: str, loc: Loc) -> I.Span | None:
     return _where(path, text, loc)
 
 
-def _diags(e: ValidationError, path: str, text: str,
+def _diags(e: CaseErrors | Any, path: str, text: str,
            known: dict[tuple[str, ...], list[str]],
            prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
     out: list[Diagnostic] = []
@@ -1093,25 +1220,7 @@ def _diags(e: ValidationError, path: str, text: str,
     return out
 
 
-_DATE_TEXT = {"type": "string", "description": "a date: 2023-04-17, 2023年4月17日 or 令和5年4月17日"}
-
-
 def json_schema(book: Rulebook) -> dict[str, Any]:
-    """The JSON Schema of a case file. Dates are strings in any accepted form (a JSON-Schema
-    `format: date` would refuse 令和 dates that yakkan reads)."""
-    schema = case_model(book).model_json_schema()
-
-    def loosen(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("format") == "date":
-                node.pop("format")
-                node.update(_DATE_TEXT)
-            for v in node.values():
-                loosen(v)
-        elif isinstance(node, list):
-            for v in node:
-                loosen(v)
-    loosen(schema)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
-    schema["title"] = f"yakkan case for {book.doc.header.id} ({book.doc.header.title})"
-    return schema
+    """The JSON Schema of a case file (`case_model.py`)."""
+    from yakkan.engine.runtime.case_model import json_schema as schema
+    return schema(book)

@@ -6,9 +6,10 @@ each version's `Rulebook` with its resolved document, provisions, diagnostics an
 and one-key objects (a float, NaN or Infinity is refused); the key of an object says what
 it is:
 
-* a class name — ``{"Unit": [<every field, in declaration order>]}`` — one of the pydantic
-  models of `core/ir.py`, `syntax/ast.py` and `core/diagnostics.py` (`models()`), or of the
-  six dataclasses of a rulebook (`CLASSES`); a name is looked up in those tables only. A
+* a class name — ``{"Unit": [<every field, in declaration order>]}`` — one of the data
+  classes (`core/datamodel.py`) of `core/ir.py`, `syntax/ast.py` and `core/diagnostics.py`
+  (`models()`), or of the six dataclasses of a rulebook (`CLASSES`); a name is looked up in
+  those tables only. A
   `Span` holds its file as an index into the version's table of files (one path, written
   once, instead of one per node);
 * ``{"$t": […]}`` a tuple, ``{"$o": [[key, value], …]}`` a dict, ``{"$d": "1.10"}`` a
@@ -18,15 +19,14 @@ it is:
   written once and referred to after, so objects come back shared as they were built. Lists,
   tuples and dicts are values (a list two nodes share comes back as two equal lists).
 
-A dataclass is built by calling it with its fields. A node is built as pydantic builds a copy
-(`BaseModel.__copy__`): a new instance whose `__dict__` is its fields — exactly the class's
-fields, or the entry is refused — and no validator runs, so none need be built (the models
-defer building them) and reading an entry costs about what unpickling did. The types of the
-values are not checked: the digest keeps the bytes as they were written. Every field is
-written, including those dumps leave out and later passes fill (`span`, `nid`, `ty`, citation
-`targets`, `Ref.resolved`, `Holds.lowered`, …), so a loaded rulebook is the one the cold run
-built (its nodes count every field as set); `Rulebook.derived` (derived forms, rebuilt on
-demand) is not written.
+A dataclass is built by calling it with its fields. A node is built as `Data.__copy__` builds
+a copy: a new instance whose `__dict__` is its fields — exactly the class's fields, or the
+entry is refused — without calling its `__init__`, so reading an entry costs about what
+unpickling did. The types of the values are not checked: the digest keeps the bytes as they
+were written. Every field is written, including those dumps leave out and later passes fill
+(`span`, `nid`, `ty`, citation `targets`, `Ref.resolved`, `Holds.lowered`, …), so a loaded
+rulebook is the one the cold run built; `Rulebook.derived` (derived forms, rebuilt on demand)
+is not written.
 
 An entry file is one header line, JSON ``{"format", "key", "size", "sha256"}``, then the
 payload: an index line (each version's header without its span, the sha256 of the rule file
@@ -56,10 +56,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from yakkan.engine.core import diagnostics as D
 from yakkan.engine.core import ir as I
+from yakkan.engine.core.datamodel import Data
 from yakkan.engine.semantics import program as P
 from yakkan.engine.semantics import resolve as R
 from yakkan.engine.syntax import ast as A
@@ -81,12 +80,12 @@ _RECORD_FIELDS: dict[type, tuple[str, ...]] = {
 
 
 @functools.cache
-def models() -> dict[str, type[BaseModel]]:
-    """Every pydantic model an entry may hold, by class name: the nodes, spans, diagnostics."""
-    out: dict[str, type[BaseModel]] = {}
+def models() -> dict[str, type[Data]]:
+    """Every data class an entry may hold, by class name: the nodes, spans, diagnostics."""
+    out: dict[str, type[Data]] = {"Span": I.Span}
     for mod in (I, A, D):
         for name, c in vars(mod).items():
-            if isinstance(c, type) and issubclass(c, BaseModel) \
+            if isinstance(c, type) and issubclass(c, Data) \
                     and c.__module__ == mod.__name__ and c.__name__ == name:
                 if name in out:
                     raise TypeError(f"two models named {name}")
@@ -98,7 +97,7 @@ def models() -> dict[str, type[BaseModel]]:
 class _Shape:
     """A node class and its fields, in order."""
 
-    cls: type[BaseModel]
+    cls: type[Data]
     names: frozenset[str]
     order: tuple[str, ...]
     file_at: int | None  # a `Span`: where its file is, written as an index into a table
@@ -154,10 +153,10 @@ class _Encoder:
         self.ids[k] = len(self.ids)
         return {"$id": [self.ids[k], out]}
 
-    def node(self, m: BaseModel) -> dict[str, Any]:
+    def node(self, m: Data) -> dict[str, Any]:
         name = self.models[type(m)]
         shape = _shapes()[name]
-        if m.__dict__.keys() != shape.names or m.__pydantic_extra__ or m.__pydantic_private__:
+        if m.__dict__.keys() != shape.names:
             raise TypeError(f"{name} holds more than its fields")
         fields = [self.value(m.__dict__[n]) for n in shape.order]
         if shape.file_at is not None:
@@ -186,7 +185,7 @@ def _reach(root: object) -> tuple[set[int], set[int]]:
         elif isinstance(v, dict):
             stack.extend(v.keys())
             stack.extend(v.values())
-        elif isinstance(v, BaseModel) or dataclasses.is_dataclass(v):
+        elif isinstance(v, Data) or dataclasses.is_dataclass(v):
             if id(v) in seen:
                 shared.add(id(v))
                 continue
@@ -232,21 +231,17 @@ def _decode(text: bytes, files: Sequence[str] = ()) -> Any:
     table: dict[int, Any] = {}
     shapes = _shapes()
     new = object.__new__
-    put = object.__setattr__
 
-    def hook(d: dict[str, Any]) -> Any:
-        ((tag, v),) = d.items()  # one key: a class's name, or a tag of `$`
+    def hook(pairs: list[tuple[str, Any]]) -> Any:
+        ((tag, v),) = pairs  # one key: a class's name, or a tag of `$`
         s = shapes.get(tag)
         if s is not None:  # a node: its fields, all of them, in order
             if type(v) is not list or len(v) != len(s.order):
                 raise ValueError(f"not the fields of {tag}")
             if s.file_at is not None:
                 v[s.file_at] = files[v[s.file_at]]
-            o = new(s.cls)  # as `BaseModel.__copy__` builds one: the fields set, nothing run
-            put(o, "__dict__", dict(zip(s.order, v, strict=False)))  # its length is checked
-            put(o, "__pydantic_fields_set__", set(s.names))
-            put(o, "__pydantic_extra__", None)
-            put(o, "__pydantic_private__", None)
+            o = new(s.cls)  # as `Data.__copy__` builds one: the fields set, nothing run
+            o.__dict__.update(zip(s.order, v, strict=False))  # its length is checked
             return o
         if tag == "$r":
             return table[v]
@@ -273,7 +268,7 @@ def _decode(text: bytes, files: Sequence[str] = ()) -> Any:
     collecting = gc.isenabled()
     gc.disable()  # thousands of new containers, none garbage: no collections meanwhile
     try:
-        return json.loads(text.decode("utf-8"), object_hook=hook, parse_float=_refuse,
+        return json.loads(text.decode("utf-8"), object_pairs_hook=hook, parse_float=_refuse,
                           parse_constant=_refuse)
     finally:
         if collecting:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from yakkan.engine.core.lazyre import LazyPattern
 from yakkan.engine.core.numerals import normalize_width, to_int
 
 _NUM = r"[0-9]+|[一二三四五六七八九十百]+"
@@ -61,21 +62,21 @@ def _article_key(main: str, branches: str) -> str:
     return "_".join(parts)
 
 
-_TOKENS: list[tuple[str, re.Pattern[str]]] = [
-    ("article", re.compile(rf"第({_NUM})条((?:の(?:{_NUM}))*)")),
-    ("paragraph", re.compile(rf"第({_NUM})項")),
-    ("item", re.compile(rf"第({_NUM})号")),
-    ("table", re.compile(rf"第({_NUM})表")),
-    ("remarks", re.compile(rf"備考({_NUM})?")),
-    ("note", re.compile(rf"[（(]?注({_NUM})[）)]?")),
-    ("prev_paragraphs", re.compile(rf"前({_NUM}|各)項")),
-    ("prev_items", re.compile(r"前各号")),
-    ("fixed", re.compile(r"前条|次条|同条|本条|前項|次項|同項|本項|前号|同号|各号|各項|次表|本文|ただし書|本規約|本約款")),
-    ("general", re.compile(r"通則")),
-    ("section", re.compile(rf"第({_NUM})(?![0-9条項号表])")),
-    ("caption", re.compile(r"[（(]([^）)]*)[）)]")),
-    ("sep", re.compile(r"、|及び|並びに|又は|若しくは|乃至|から|～|〜|まで|の規定|に定める|に規定する")),
-    ("space", re.compile(r"\s+")),
+_TOKENS: list[tuple[str, LazyPattern]] = [
+    ("article", LazyPattern(rf"第({_NUM})条((?:の(?:{_NUM}))*)")),
+    ("paragraph", LazyPattern(rf"第({_NUM})項")),
+    ("item", LazyPattern(rf"第({_NUM})号")),
+    ("table", LazyPattern(rf"第({_NUM})表")),
+    ("remarks", LazyPattern(rf"備考({_NUM})?")),
+    ("note", LazyPattern(rf"[（(]?注({_NUM})[）)]?")),
+    ("prev_paragraphs", LazyPattern(rf"前({_NUM}|各)項")),
+    ("prev_items", LazyPattern(r"前各号")),
+    ("fixed", LazyPattern(r"前条|次条|同条|本条|前項|次項|同項|本項|前号|同号|各号|各項|次表|本文|ただし書|本規約|本約款")),
+    ("general", LazyPattern(r"通則")),
+    ("section", LazyPattern(rf"第({_NUM})(?![0-9条項号表])")),
+    ("caption", LazyPattern(r"[（(]([^）)]*)[）)]")),
+    ("sep", LazyPattern(r"、|及び|並びに|又は|若しくは|乃至|から|～|〜|まで|の規定|に定める|に規定する")),
+    ("space", LazyPattern(r"\s+")),
 ]
 
 _FIXED = {

@@ -79,8 +79,10 @@ class Derived:
     graph: nx.MultiDiGraph | None = None  # semantics/graph.py: build
     # runtime/compiled.py: compiled_of (a `Compiled`; typed there: a higher layer)
     compiled: object | None = None
-    facts_model: type[BaseModel] | None = None  # runtime/case.py: the facts' pydantic model
-    case_model: type[BaseModel] | None = None  # runtime/case.py: the case file's model
+    facts_check: object | None = None  # runtime/case.py: the facts' checker (a `FactsCheck`)
+    # runtime/case_model.py: the facts and the case file as pydantic models (batch, schema)
+    facts_model: type[BaseModel] | None = None
+    case_model: type[BaseModel] | None = None
     # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
     comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
     # runtime/evaluate.py: id(expression) → (it, its outermost quantifiers)
@@ -226,10 +228,11 @@ def build_index(doc: A.Document, book: Rulebook) -> None:
     for parents, u in doc.iter_units():
         pid = _pid(parents, u)
         if pid in seen:
+            first = seen[pid].span
             book.diagnostics.append(Diagnostic(
                 code="resolve.duplicate-unit", span=u.span,
                 message=f"{_citation_of(parents, u)} is encoded twice",
-                related=[(seen[pid].span, "first here")] if seen[pid].span else [],
+                related=[(first, "first here")] if first else [],
                 hint="give each unit its own key"))
             pid = f"{pid}#{len(book.order)}"
         seen[pid] = u

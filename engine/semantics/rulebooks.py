@@ -15,7 +15,6 @@ import functools
 import hashlib
 import os
 import re
-from importlib import resources
 from pathlib import Path
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
@@ -26,6 +25,7 @@ from yakkan.engine.syntax.load import (
     Source,
     ensure_clean,
     expand_paths,
+    package_dir,
     read_text,
     select_version,
     source_of,
@@ -73,12 +73,26 @@ def cache_limit() -> int:
 def _key(files: list[tuple[str, str]]) -> str:
     from yakkan import __version__
     h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0".encode())
-    h.update(resources.files("yakkan.grammar").joinpath("yakkan.lark").read_bytes())
-    for mod in sorted(Path(__file__).parents[1].rglob("*.py")):  # the engine's own code
+    h.update((package_dir("yakkan.grammar") / "yakkan.lark").read_bytes())
+    for mod in _engine_sources():  # the engine's own code
         h.update(mod.read_bytes())
     for path, text in files:
         h.update(path.encode() + b"\0" + text.encode() + b"\0")
     return h.hexdigest()
+
+
+def _engine_sources() -> list[Path]:
+    """Every `.py` file of the engine, in a fixed order (`os.scandir`: `Path.rglob` took a
+    few milliseconds of every run)."""
+    out: list[Path] = []
+    todo = [Path(__file__).parents[1]]
+    while todo:
+        for e in os.scandir(todo.pop()):
+            if e.is_dir(follow_symlinks=False):
+                todo.append(Path(e.path))
+            elif e.name.endswith(".py"):
+                out.append(Path(e.path))
+    return sorted(out)
 
 
 def entry_path(where: Path, files: list[tuple[str, str]]) -> Path:
@@ -199,6 +213,6 @@ def rulebook_for(doc: str, as_of: dt.date | None) -> Rulebook:
     order = sorted(range(len(v.headers)),
                    key=lambda i: v.headers[i].effective_from or dt.date.min)
     # `select_version` reads only the headers: it is given them without the rest
-    shown = [A.Document.model_construct(header=v.headers[i]) for i in order]
+    shown = [A.Document(header=v.headers[i]) for i in order]
     chosen = select_version(shown, as_of)
     return v.book(next(i for i, d in zip(order, shown, strict=True) if d is chosen))

@@ -1,4 +1,5 @@
-"""The AST of one encoded document version: pydantic models, every node with its span.
+"""The AST of one encoded document version: plain data classes (`core/datamodel.py`), every
+node with its span.
 
 Structure names follow the e-Gov law XML schema (Article / Paragraph / Item / Subitem /
 Remarks / SupplProvision / AppdxTable): `Unit.kind` is one of `UNIT_KINDS`, `Unit.key` is
@@ -9,22 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Literal
-
-from pydantic import Field
+from typing import Literal, get_args
 
 from yakkan.engine.core import kinds
 from yakkan.engine.core.ir import Citation, EnumMember, Expr, Lit, Node, Quant, YType
 from yakkan.engine.core.labels import FORCE_LABELS as FORCE_LABELS  # one table, re-exported
 
-UNIT_KINDS = (
-    "article", "paragraph", "item", "subitem", "remarks", "note",
-    "table", "section", "row", "suppl", "appendix", "chapter",
-)
 UnitKind = Literal[
     "article", "paragraph", "item", "subitem", "remarks", "note",
     "table", "section", "row", "suppl", "appendix", "chapter",
 ]
+UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
+UnitStatus = Literal["encoded", "deleted", "omitted"]
+UNIT_STATUSES: tuple[UnitStatus, ...] = get_args(UnitStatus)
+RefVerb = Literal["cites", "notwithstanding", "mutatis", "amends"]
+REF_VERBS: tuple[RefVerb, ...] = get_args(RefVerb)
 
 Force = kinds.Force  # the closed set of legal forces (engine/core/kinds.py)
 
@@ -125,7 +125,7 @@ class Rule(Node):
 
     outcome: str
     force: Force
-    source: EachItem | Mutatis | None = Field(default=None, discriminator="kind")
+    source: EachItem | Mutatis | None = None
     when: Expr | None = None
     requires: Expr | None = None
     unless: list[Expr] = []
@@ -149,7 +149,7 @@ class Charge(Node):
 
 
 class RefStmt(Node):
-    verb: Literal["cites", "notwithstanding", "mutatis", "amends"]
+    verb: RefVerb
     cites: list[Citation]
 
 
@@ -209,7 +209,7 @@ class Unit(Node):
     key: str | None = None
     range_end: str | None = None
     caption: str | None = None
-    status: Literal["encoded", "deleted", "omitted"] = "encoded"
+    status: UnitStatus = "encoded"
     text: str | None = None
     proviso: str | None = None
     label: str | None = None

@@ -38,6 +38,7 @@ from lxml import etree
 
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError
 from yakkan.engine.core.ir import Span
+from yakkan.engine.core.kinds import one_of
 from yakkan.engine.core.numerals import ERAS, article_label
 from yakkan.engine.syntax import ast as A
 
@@ -224,7 +225,7 @@ class _Reader:
     # -- identity: kind, key, range, status --------------------------------------------
 
     def _identity(self, el: Any, kind: str, key: str | None, index: int
-                  ) -> tuple[str, str | None, str | None, str | None]:
+                  ) -> tuple[A.UnitKind, str | None, str | None, str | None]:
         """(kind, key, range_end, status from the instruction or None)."""
         data = _pi(el)
         pid = data.get("id")
@@ -233,7 +234,8 @@ class _Reader:
             k, _, rest = seg.partition(":")
             start, _, end = rest.partition("..")
             status = data.get("status")
-            return k, start or None, end or None, status if isinstance(status, str) else None
+            return (one_of(k, A.UNIT_KINDS), start or None, end or None,
+                    status if isinstance(status, str) else None)
         rng: str | None = None
         if key is not None and ":" in key:
             key, _, rng = key.partition(":")
@@ -244,12 +246,13 @@ class _Reader:
                       f"yakkan can write; numbered {index} by its place",
                       "keys are numbers with 枝番 (14_65_2), (ア), or names")
             key, rng = str(index), None
-        return kind, key, rng, None
+        return one_of(kind, A.UNIT_KINDS), key, rng, None
 
     @staticmethod
-    def _status(el: Any, pi_status: str | None, text: str | None, has_children: bool) -> str:
-        if pi_status in ("encoded", "deleted", "omitted"):
-            return pi_status
+    def _status(el: Any, pi_status: str | None, text: str | None, has_children: bool
+                ) -> A.UnitStatus:
+        if pi_status in A.UNIT_STATUSES:
+            return one_of(pi_status, A.UNIT_STATUSES)
         if el.get("Delete") == "true":
             return "deleted"
         if el.get("Hide") == "true":

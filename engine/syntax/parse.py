@@ -28,7 +28,7 @@ from lark.exceptions import (
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.diagnostics import Diagnostic, did_you_mean
-from yakkan.engine.core.kinds import FORCES
+from yakkan.engine.core.kinds import FORCES, one_of
 from yakkan.engine.core.numerals import normalize_width, parse_date
 from yakkan.engine.core.textnorm import IDENTIFIERS
 from yakkan.engine.syntax import ast as A
@@ -410,7 +410,7 @@ def _next_line(text: str, pos: int) -> int:
 # ---- lowering --------------------------------------------------------------------
 
 _ESC = re.compile(r"\\(.)")
-_DUR_UNITS = {
+_DUR_UNITS: dict[str, I.DurationUnit] = {
     "秒": "second", "分": "minute", "時間": "hour", "日": "day", "ヶ月": "month", "か月": "month",
     "箇月": "month", "年": "year",
 }
@@ -585,7 +585,7 @@ class Lower(Transformer[Token, Any]):
     def t_named(self, meta: Any, ch: list[Any]) -> I.YType:
         name = str(ch[0])
         if name in I.SCALAR_TYPES:
-            return I.YType(base=name, span=self.sp(meta))
+            return I.YType(base=one_of(name, I.BASE_TYPES), span=self.sp(meta))
         if name in IDENTIFIERS:  # a typed identifier: a text with a pattern (duns)
             return I.YType(base="text", ident=name, span=self.sp(meta))
         return I.YType(base="enum", enum_name=name, span=self.sp(meta))
@@ -626,7 +626,7 @@ class Lower(Transformer[Token, Any]):
 
     # units
     def _new_unit(self, meta: Any, kind: Token, key: str | None, caption: Any) -> A.Unit:
-        return A.Unit(kind=str(kind), key=key,
+        return A.Unit(kind=one_of(kind, A.UNIT_KINDS), key=key,
                       caption=unescape(caption) if caption else None, span=self.sp(meta))
 
     def unit(self, meta: Any, ch: list[Any]) -> A.Unit:
@@ -745,7 +745,7 @@ class Lower(Transformer[Token, Any]):
 
     def rule(self, meta: Any, ch: list[Any]) -> Any:
         outcome, force, source, when, requires, *unless = ch
-        r = A.Rule(outcome=str(outcome), force=str(force), source=source,
+        r = A.Rule(outcome=str(outcome), force=one_of(force, FORCES), source=source,
                    when=when, requires=requires, unless=unless, span=self.sp(meta))
         return self._stmt_of(r, "rules")
 
@@ -826,7 +826,7 @@ class Lower(Transformer[Token, Any]):
     def ref_stmt(self, meta: Any, ch: list[Any]) -> Any:
         verb, *cites = ch
         return self._stmt_of(
-            A.RefStmt(verb=str(verb), cites=[self.cite(c) for c in cites],
+            A.RefStmt(verb=one_of(verb, A.REF_VERBS), cites=[self.cite(c) for c in cites],
                       span=self.sp(meta)), "refs")
 
     def reading(self, meta: Any, ch: list[Any]) -> Any:
@@ -867,20 +867,20 @@ class Lower(Transformer[Token, Any]):
                 operands.extend(c.operands)
             else:
                 operands.append(c)
-        return I.BoolOp(op=op, operands=operands, span=span)
+        return I.BoolOp(op=one_of(op, I.BOOL_OPS), operands=operands, span=span)
 
     def not_(self, meta: Any, ch: list[Any]) -> I.Not:
         return I.Not(operand=ch[0], span=self.sp(meta))
 
     def compare(self, meta: Any, ch: list[Any]) -> I.Compare:
-        return I.Compare(op=str(ch[1]), left=ch[0], right=ch[2],
+        return I.Compare(op=one_of(ch[1], I.COMPARE_OPS), left=ch[0], right=ch[2],
                          span=self.sp(meta))
 
     def member_of(self, meta: Any, ch: list[Any]) -> I.MemberOf:
         return I.MemberOf(operand=ch[0], options=ch[1:], span=self.sp(meta))
 
     def arith(self, meta: Any, ch: list[Any]) -> I.Arith:
-        return I.Arith(op=str(ch[1]), left=ch[0], right=ch[2],
+        return I.Arith(op=one_of(ch[1], I.ARITH_OPS), left=ch[0], right=ch[2],
                        span=self.sp(meta))
 
     def neg(self, meta: Any, ch: list[Any]) -> Any:
@@ -898,7 +898,7 @@ class Lower(Transformer[Token, Any]):
     def quant(self, meta: Any, ch: list[Any]) -> I.Quant:
         q, var, src, body, where = ch
         src_ref = I.Ref(path=src, span=self.sp(meta))
-        return I.Quant(q=str(q), var=str(var), source=src_ref, body=body,
+        return I.Quant(q=one_of(q, I.QUANTIFIERS), var=str(var), source=src_ref, body=body,
                        where=where, span=self.sp(meta))
 
     def call_q(self, meta: Any, ch: list[Any]) -> I.Call:
