@@ -38,10 +38,10 @@ from typing import Any
 import duckdb
 
 from yakkan.engine.features.batch import Layout, facts_of_row
-from yakkan.engine.features.batch_native import _duck_col, _validated
+from yakkan.engine.features.batch_native import _duck_col, _validated, program_query
 from yakkan.engine.runtime.compiled import compiled_of
 from yakkan.engine.runtime.evaluate import evaluate
-from yakkan.engine.runtime.sql import DUCKDB, compile_sql
+from yakkan.engine.runtime.sql import DUCKDB
 from yakkan.engine.semantics.rulebooks import rulebook_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +105,8 @@ def main() -> None:
             view = _validated(lay, have, f"read_parquet('{src}', file_row_number = true)",
                               AS_OF, DUCKDB)
             con.execute(f"CREATE VIEW v AS {view}").fetchall()
-            q = compile_sql(book, DUCKDB, [OUTCOME]).query(
-                "(SELECT * FROM v WHERE __error_code IS NULL)")
+            q = program_query(book, [OUTCOME], DUCKDB, have,
+                              "(SELECT * FROM v WHERE __error_code IS NULL)")
             agg = (f'SELECT count(*), sum(len("{OUTCOME}.grounds")), '
                    f'count(*) FILTER (WHERE "{OUTCOME}.value" = \'undetermined\') FROM ({q})')
             print(f"\n{n:,} rows")

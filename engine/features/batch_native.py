@@ -203,7 +203,7 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     have = {c.name: c for c in cols if c.name != "file_row_number"}
     _check_types(lay, have, input_path)
     con.execute(f"CREATE TEMP VIEW __v AS {_validated(lay, have, src, default_as_of, D)}")
-    con.execute(f"CREATE TEMP TABLE __out AS {_decided(lay, names, D)} ORDER BY row")
+    con.execute(f"CREATE TEMP TABLE __out AS {_decided(lay, names, D, have)} ORDER BY row")
     if output_path is not None:
         _copy(con, "__out", output_path, format_of(output_path), names)
     if errors_path is not None:
@@ -217,7 +217,18 @@ def _outcomes(book: Any) -> list[str]:
     return list(program_of(book).decisions)
 
 
-def _decided(lay: Any, names: list[str], D: Dialect, present: set[str] | None = None) -> str:
+def program_query(book: Any, names: list[str], D: Dialect, have: dict[str, _Col], rel: str,
+                  passthrough: tuple[str, ...] = ("__row", AS_OF)) -> str:
+    """The compiled program of `book` for the outcomes `names` over `rel` (the validated
+    canonical layout of a file with the columns `have`): a fact the file has no column for
+    (nor an `__absent` one) is unknown on every row and compiled as such."""
+    unknown = frozenset(p for p in book.facts
+                        if p not in have and p + ABSENT_SUFFIX not in have)
+    return compile_sql(book, D, names, unknown).query(rel, passthrough)
+
+
+def _decided(lay: Any, names: list[str], D: Dialect, have: dict[str, _Col],
+             present: set[str] | None = None) -> str:
     """SELECT of the output columns (unordered) over the validated view `__v`: each version's
     valid rows through its compiled program (only the versions in `present`, if given), the
     rejected rows with their error."""
@@ -227,9 +238,8 @@ def _decided(lay: Any, names: list[str], D: Dialect, present: set[str] | None = 
         if present is not None and v not in present:
             continue
         mine = [o for o in names if o in _outcomes(book)]
-        prog = compile_sql(book, D, mine)
         rel = f"(SELECT * FROM __v WHERE __version = {D.string(v)} AND __error_code IS NULL)"
-        q = prog.query(rel, ("__row", "id", "__version", AS_OF))
+        q = program_query(book, mine, D, have, rel, ("__row", "id", "__version", AS_OF))
         outs = []
         for o in names:
             for part in _PARTS:
@@ -304,7 +314,7 @@ def spark_native_batch(spark: Any, lay: Any, input_path: str, output_path: str |
     # Spark plans each version's program at some cost: only the versions rows fall under
     present = {r[0] for r in spark.sql("SELECT DISTINCT __version FROM __v WHERE "
                                        "__error_code IS NULL").collect()}
-    out = spark.sql(_decided(lay, names, D, present)).localCheckpoint()
+    out = spark.sql(_decided(lay, names, D, have, present)).localCheckpoint()
     try:
         out.createOrReplaceTempView("__out")
         if output_path is not None:
@@ -471,7 +481,11 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
                                        f"{path}[].{f.name}: no field of {path} in {lay.doc} "
                                        f"{v}"))
     msgs = ", ".join(f"CASE WHEN {cond} THEN {lit(m)} END" for cond, m in checks)
-    err_msg = f"NULLIF(concat_ws('; ', {msgs}), '')" if checks else f"CAST(NULL AS {D.text})"
+    # the message is put together only for a row that fails a check (a CASE evaluates its
+    # branch for the rows that take it): a valid row costs the conditions alone
+    any_bad = " OR ".join(cond for cond, _m in checks)
+    err_msg = f"CASE WHEN {any_bad} THEN NULLIF(concat_ws('; ', {msgs}), '') END" if checks \
+        else f"CAST(NULL AS {D.text})"
     l3 = f"SELECT {', '.join(sel)}, {err_msg} AS __fact_error FROM ({l2}) AS __l2"
     code = ("CASE WHEN __bad_date THEN 'batch.bad-date' "
             "WHEN __version IS NULL THEN 'eval.no-version-in-force' "
