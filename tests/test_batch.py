@@ -489,6 +489,46 @@ def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:
         assert r.exit_code == 2, (code, r.output)
         assert code in r.output and "Traceback" not in r.output, r.output
 
+@pytest.mark.parametrize("dates", ["one version", "two versions"])
+def test_a_large_parquet_table_is_written_in_input_order(dates: str, tmp_path: Path) -> None:
+    """The Parquet path streams its output (no table kept, no sort when the rows fall under
+    one version; a sort that spills when they fall under several): row k of every output
+    format is input row k, rejected rows in place, the errors in order, the counts adding
+    up to what the file holds — on a table of several row groups decided by two threads."""
+    import duckdb
+    n = 150_000
+    src = tmp_path / "in.parquet"
+    when = ("DATE '2023-05-01'" if dates == "one version" else
+            "CASE WHEN i % 3 = 0 THEN DATE '2023-04-05' ELSE DATE '2023-05-01' END")
+    duckdb.connect().execute(f"""COPY (SELECT 'r' || i AS id, {when} AS as_of,
+        CASE WHEN i % 1000 = 7 THEN 'type9' WHEN i % 7 = 0 THEN 'type1' ELSE 'type2' END
+          AS "service.kind",
+        (i % 3 = 0) AS "service.terminates_at_carrier",
+        CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 2 = 0) END AS "applicant.paying_late"
+        FROM range({n}) t(i)) TO '{src}' (FORMAT PARQUET, ROW_GROUP_SIZE 20000)""")
+    con = duckdb.connect()
+    for fmt in ("parquet", "csv", "jsonl"):
+        out, errs = tmp_path / f"out.{fmt}", tmp_path / f"errors.{fmt}"
+        res = _run("denwa", str(src), "-o", str(out), "--errors", str(errs),
+                   "--outcome", "application")
+        assert res.exit_code == 0, res.output
+        reader = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}[fmt]
+        got = con.sql(f"SELECT row, id, error_code, \"application.value\" FROM "
+                      f"{reader}('{out}')").fetchall()
+        assert [g[0] for g in got] == list(range(1, n + 1))
+        assert [g[1] for g in got] == [f"r{i}" for i in range(n)]
+        bad = [g for g in got if g[2] is not None]
+        assert [g[1] for g in bad] == [f"r{i}" for i in range(7, n, 1000)]
+        assert all(g[3] is None for g in bad) and all(g[3] is not None for g in got
+                                                      if g[2] is None)
+        assert [e[0] for e in con.sql(f"SELECT id FROM {reader}('{errs}')").fetchall()] == \
+            [g[1] for g in bad]
+        undetermined = sum(g[3] == "undetermined" for g in got)
+        assert res.output.startswith(f"{n} rows: {n - len(bad) - undetermined} decided, "
+                                     f"{undetermined} with an undetermined outcome, "
+                                     f"{len(bad)} rejected"), res.output
+
+
 
 def test_parquet_rows_fall_under_the_version_explain_would_choose(tmp_path: Path) -> None:
     """The SQL routing of rows to versions (batch_native) is `load.select_version`'s: the

@@ -203,13 +203,54 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     have = {c.name: c for c in cols if c.name != "file_row_number"}
     _check_types(lay, have, input_path)
     con.execute(f"CREATE TEMP VIEW __v AS {_validated(lay, have, src, default_as_of, D)}")
-    con.execute(f"CREATE TEMP TABLE __out AS {_decided(lay, names, D, have)} ORDER BY row")
-    if output_path is not None:
-        _copy(con, "__out", output_path, format_of(output_path), names)
-    if errors_path is not None:
-        _copy(con, "(SELECT row, id, error_code, error_message FROM __out WHERE error_code "
-                   "IS NOT NULL ORDER BY row)", errors_path, format_of(errors_path), [])
+    # the versions the rows fall under (a pass over the `as_of` column alone)
+    present = {r[0] for r in con.execute("SELECT DISTINCT __version FROM __v").fetchall()
+               if r[0] is not None}
+    if len(present) <= 1:  # one program: a single pipeline, rows stay in input order
+        decided = _decided_in_order(lay, names, have, present)
+        in_order = decided
+    else:  # a program per version, their rows put back in order (a sort that spills)
+        decided = _decided(lay, names, D, have, present)
+        in_order = f"{decided} ORDER BY row"
+    if output_path is not None:  # streamed to the file as it is decided
+        _copy(con, f"({in_order})", output_path, format_of(output_path), names)
+    if errors_path is not None:  # from the row checks alone, in input order
+        _copy(con, "(SELECT __row AS row, id, __error_code AS error_code, __error_message AS "
+                   "error_message FROM __v WHERE __error_code IS NOT NULL)", errors_path,
+              format_of(errors_path), [])
+    # the counts in one more pass over the decisions (the program again rather than the
+    # file read back: cheaper than parsing CSV or JSON, and no table is kept)
+    con.execute(f"CREATE TEMP VIEW __out AS {decided}")
     return _summary(lambda q: con.execute(q).fetchall(), names, D)
+
+
+def _decided_in_order(lay: Any, names: list[str], have: dict[str, _Col],
+                      present: set[str]) -> str:
+    """SELECT of the output columns over `__v` in one pipeline (DuckDB keeps the input order):
+    every row goes through the one version's program, and a rejected row's outputs are
+    NULL. Its facts that arithmetic could trip on (numbers, dates, lists) are NULL for the
+    program, so that no value a check rejected is ever computed with."""
+    D = DUCKDB
+    books = [b for b in lay.books if (b.doc.header.version or "") in present]
+    risky = [p for p, t in _types(lay).items() if t.base not in ("bool", "enum", "text")]
+    keep = ", ".join(f"CASE WHEN __error_code IS NULL THEN {D.ident(p)} END AS {D.ident(p)}"
+                     for p in risky)
+    rel = f"(SELECT * REPLACE ({keep}) FROM __v)" if keep else "__v"
+    passthrough = ("__row", "id", "__version", AS_OF, "__error_code", "__error_message")
+    outs = []
+    mine = [o for o in names if books and o in _outcomes(books[0])]
+    for o in names:
+        for part in _PARTS:
+            col = D.ident(f"{o}.{part}")
+            typ = D.text if part == "value" else D.text_list()
+            outs.append(f"CASE WHEN __error_code IS NULL THEN {col} END AS {col}" if o in mine
+                        else f"CAST(NULL AS {typ}) AS {col}")
+    head = (f"__row AS row, id, __version AS version, CAST({AS_OF} AS {D.text}) AS as_of, "
+            "__error_code AS error_code, __error_message AS error_message")
+    if not books:  # no row falls under a version: every row is rejected
+        return f"SELECT {', '.join([head, *outs])} FROM __v"
+    q = program_query(books[0], mine, D, have, rel, passthrough)
+    return f"SELECT {', '.join([head, *outs])} FROM ({q}) AS __d"
 
 
 def _outcomes(book: Any) -> list[str]:
@@ -355,24 +396,21 @@ def _spark_write(df: Any, path: str, fmt: str, names: list[str]) -> None:
 # ---- the counts, in either engine -----------------------------------------------------------
 
 def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
+    """The counts of `__out`, in one pass: each row unnested into (kind, outcome, list) items
+    — its error code ('' for none: every row once), whether an outcome is undetermined, each
+    outcome's value, the grounds of a value against the case, the missing facts — and the
+    items counted. The counts are sorted, so that ties in `most_common` come in the same
+    order from either engine."""
     s = Summary()
-    s.rows, s.rejected = run("SELECT count(*), count(error_code) FROM __out")[0]
+    against = ", ".join(D.string(x) for x in AGAINST)
+    items = [D.record([("k", D.string("n")), ("o", "''"),
+                       ("xs", D.list_of(["coalesce(error_code, '')"]))])]
     if names:
         undet = " OR ".join(f"{D.ident(f'{o}.value')} = {D.string(UNDETERMINED)}"
                             for o in names)
-        s.undetermined = run(
-            f"SELECT count(*) FROM __out WHERE error_code IS NULL AND ({undet})")[0][0]
-    s.decided = s.rows - s.rejected - s.undetermined
-    for code, n in sorted(run("SELECT error_code, count(*) FROM __out WHERE error_code IS "
-                              "NOT NULL GROUP BY error_code")):
-        s.errors[code] = n
-    if not names:
-        return s
-    # one pass over the output for every outcome's values, refusal grounds and missing facts
-    # (each row unnested into (kind, outcome, list)); the counts are sorted, so that ties in
-    # `most_common` come in the same order from either engine
-    against = ", ".join(D.string(x) for x in AGAINST)
-    items = []
+        items.append(D.record([("k", D.string("u")), ("o", "''"), (
+            "xs", f"CASE WHEN error_code IS NULL AND ({undet}) THEN {D.list_of([chr(39) * 2])} "
+                  "END")]))
     for o in names:
         val, name = D.ident(f"{o}.value"), D.string(o)
         for k, xs in (("v", f"CASE WHEN {val} IS NOT NULL THEN {D.list_of([val])} END"),
@@ -383,13 +421,22 @@ def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
     each = f"SELECT {D.unnest(D.list_of(items))} AS __s FROM __out"
     flat = f"SELECT __s.k AS k, __s.o AS o, {D.unnest('__s.xs')} AS x FROM ({each}) AS __e"
     rows = run(f"SELECT k, o, x, count(*) FROM ({flat}) AS __c GROUP BY k, o, x")
-    for k, o, x, n in sorted(rows, key=lambda r: (r[0], names.index(r[1]), r[2])):
-        if k == "v":
+    order = {o: i for i, o in enumerate(["", *names])}
+    for k, o, x, n in sorted(rows, key=lambda r: (r[0], order[r[1]], r[2])):
+        if k == "n":
+            s.rows += n
+            if x:
+                s.rejected += n
+                s.errors[x] = n
+        elif k == "u":
+            s.undetermined += n
+        elif k == "v":
             s.values[(o, x)] = n
         elif k == "g":
             s.grounds[(o, x)] = n
         else:
             s.missing[x] += n
+    s.decided = s.rows - s.rejected - s.undetermined
     return s
 
 
