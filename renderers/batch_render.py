@@ -14,7 +14,7 @@ from typing import Any
 
 from yakkan.engine.core.labels import APPROVAL_VALUE_LABELS, VALUE_LABELS
 from yakkan.engine.features.batch import Comparison, SummaryLabels
-from yakkan.engine.features.tables import Summary
+from yakkan.engine.features.tables import Summary, ranked
 from yakkan.renderers.env import RenderError, render
 
 ERROR_LABELS = {  # a rejected row's error code, in Japanese (the code is shown beside it)
@@ -88,11 +88,11 @@ def summary_html(summary: Summary, labels: SummaryLabels, *, source: str, top: i
                  "total": sum(x["n"] for x in vs)} for o, vs in by_outcome.items()]
     grounds = chart("grounds", f"承諾しない等の根拠（上位{top}件）", [
         Bar(f"{o}:{c}", f"{c}（{_outcome_ja(o, labels)}）", n)
-        for (o, c), n in summary.grounds.most_common(top)])
+        for (o, c), n in ranked(summary.grounds, top)])
     missing = chart("missing", f"不足している事実（上位{top}件）", [
-        Bar(m, _fact_ja(m, labels), n) for m, n in summary.missing.most_common(top)])
+        Bar(m, _fact_ja(m, labels), n) for m, n in ranked(summary.missing, top)])
     errors = [{"code": c, "ja": ERROR_LABELS.get(c, c), "n": n}
-              for c, n in summary.errors.most_common()]
+              for c, n in ranked(summary.errors)]
     return render("batch_summary.html.j2", mode="batch", labels=labels, source=source,
                   as_of=as_of, s=summary, outcomes=outcomes, charts=[grounds, missing],
                   errors=errors, top=top)
@@ -103,7 +103,7 @@ def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
     """The page of `--compare`: the rows whose outcome changes, per transition and per
     provision."""
     per_outcome: dict[str, list[dict[str, Any]]] = {}
-    for (o, a, b), n in cmp.transitions.most_common():
+    for (o, a, b), n in ranked(cmp.transitions):
         per_outcome.setdefault(o, []).append(
             {"before": a, "after": b, "n": n,
              "before_ja": value_ja(o, a, labels) if a != "None" else "（判断対象なし）",
@@ -115,6 +115,6 @@ def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
               sorted((Bar(t["name"], t["ja"], t["total"]) for t in transitions),
                      key=lambda b: -b.n)),
         chart("provisions", f"一方の版でのみ適用される条項（上位{top}件）",
-              [Bar(c, c, n) for c, n in cmp.provisions.most_common(top)])]
+              [Bar(c, c, n) for c, n in ranked(cmp.provisions, top)])]
     return render("batch_summary.html.j2", mode="compare", labels=labels, source=source,
                   as_of=None, c=cmp, transitions=transitions, charts=charts, top=top)

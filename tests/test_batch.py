@@ -374,6 +374,21 @@ def test_the_python_engine_agrees_with_duckdb(tmp_path: Path) -> None:
     assert outs[0] == outs[1]
 
 
+def test_a_csv_row_with_a_value_beyond_the_header_is_rejected(tmp_path: Path) -> None:
+    """A cell beyond the header is in no column: with a value it rejects its row (before, a
+    traceback); empty, it holds nothing and is no matter; a short row's missing cells are
+    unknown."""
+    src = tmp_path / "in.csv"
+    src.write_text("id,service.kind\nx,type2,surplus\ny,type1,,\nz\n", encoding="utf-8")
+    res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"), "--outcome", "application")
+    assert res.exit_code == 0, res.output
+    got = _read_jsonl(tmp_path / "o.jsonl")
+    assert [(g["id"], g["error_code"]) for g in got] == [
+        ("x", "batch.malformed-row"), ("y", None), ("z", None)]
+    assert got[0]["error_message"] == "a cell beyond the header's 2 columns holds a value " \
+                                      "('surplus')"
+
+
 def test_absence_in_csv_is_the_absent_column(tmp_path: Path) -> None:
     """`null` in JSON Lines (as in a case file) and `<path>__absent = true` in CSV both say
     the contract was not terminated; an empty cell says nothing (unknown)."""
@@ -451,20 +466,6 @@ def test_spark_decides_as_duckdb_on_a_sample(book: Rulebook) -> None:
     diffs = [(r.row, k, s[k], d[k]) for r, s, d in zip(rows, spark, duck, strict=True)
              for k in d if s[k] != d[k]]
     assert diffs == [], f"Spark ≠ DuckDB on {len(diffs)}, e.g. {diffs[:3]}"
-
-
-@pytest.mark.spark
-def test_spark_engine_from_the_command_line(tmp_path: Path) -> None:
-    rows = [r for _, r in example_rows("denwa")]
-    src = tmp_path / "in.jsonl"
-    _write_jsonl(src, rows)
-    outs = []
-    for eng in ("duckdb", "spark"):
-        out = tmp_path / f"{eng}.jsonl"
-        res = _run("denwa", str(src), "-o", str(out), "--engine", eng)
-        assert res.exit_code == 0, res.output
-        outs.append(_read_jsonl(out))
-    assert outs[0] == outs[1]
 
 
 def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:

@@ -49,7 +49,6 @@ from yakkan.engine.runtime.sql import (
     AS_OF,
     DECIMAL,
     DUCKDB,
-    SPARK,
     Dialect,
     compile_sql,
     sql_type,
@@ -97,22 +96,6 @@ def _duck_col(name: str, t: Any) -> _Col:
     if t.id == "list" and t.children[0][1].id == "struct":
         return _Col(name, str(t), {n: _duck_col(n, ft) for n, ft in t.children[0][1].children})
     return _Col(name, str(t))
-
-
-_SPARK_NAMES = {"boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT",
-                "int": "INTEGER", "bigint": "BIGINT", "date": "DATE", "string": "VARCHAR",
-                "double": "DOUBLE", "float": "FLOAT", "timestamp": "TIMESTAMP", "void": "NULL"}
-
-
-def _spark_col(name: str, t: Any) -> _Col:
-    from pyspark.sql.types import ArrayType, StructType
-    if isinstance(t, ArrayType) and isinstance(t.elementType, StructType):
-        return _Col(name, "STRUCT[]", {f.name: _spark_col(f.name, f.dataType)
-                                      for f in t.elementType.fields})
-    s = t.simpleString()
-    if s.startswith("decimal"):
-        return _Col(name, "DECIMAL" + s[len("decimal"):].upper())
-    return _Col(name, _SPARK_NAMES.get(s, s.upper()))
 
 
 def _types(lay: Any) -> dict[str, Any]:
@@ -326,81 +309,13 @@ def _copy(con: Any, rel: str, path: str, fmt: str, names: list[str]) -> None:
                                            "write there")]) from None
 
 
-# ---- Spark ----------------------------------------------------------------------------------
-
-def spark_native_batch(spark: Any, lay: Any, input_path: str, output_path: str | None,
-                       names: list[str], default_as_of: dt.date,
-                       errors_path: str | None) -> Summary:
-    """Decide a Parquet table in Spark SQL: the same checks and program as `native_batch`,
-    in the Spark dialect. The output (and the errors table) is a Spark output folder at the
-    path given, its part files in row order; only the summary's counts reach the driver."""
-    D = SPARK
-    try:
-        df = spark.read.parquet(input_path)
-        cols = [_spark_col(f.name, f.dataType) for f in df.schema.fields]
-    except Exception as err:  # AnalysisException, Py4J errors: not a readable Parquet file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise YakkanError([Diagnostic(code="batch.unreadable",
-                                      message=f"cannot read {input_path} as Parquet: "
-                                      f"{first[:300]}")]) from None
-    have = {c.name: c for c in cols}
-    _check_types(lay, have, input_path)
-    df.selectExpr("*", "_metadata.row_index AS file_row_number") \
-        .createOrReplaceTempView("__src")
-    # the validated rows, and then the decided ones, are checkpointed on the executors: the
-    # plan that follows starts from them (Spark would otherwise plan the checks, and the
-    # whole program, again inside every query that reads them — too large to plan at all)
-    valid = spark.sql(_validated(lay, have, "__src", default_as_of, D)).localCheckpoint()
-    valid.createOrReplaceTempView("__v")
-    # Spark plans each version's program at some cost: only the versions rows fall under
-    present = {r[0] for r in spark.sql("SELECT DISTINCT __version FROM __v WHERE "
-                                       "__error_code IS NULL").collect()}
-    out = spark.sql(_decided(lay, names, D, have, present)).localCheckpoint()
-    try:
-        out.createOrReplaceTempView("__out")
-        if output_path is not None:
-            _spark_write(out, output_path, format_of(output_path), names)
-        if errors_path is not None:
-            _spark_write(out.where("error_code IS NOT NULL")
-                         .select("row", "id", "error_code", "error_message"),
-                         errors_path, format_of(errors_path), [])
-        return _summary(lambda q: [tuple(r) for r in spark.sql(q).collect()], names, D)
-    finally:
-        out.unpersist()
-        valid.unpersist()  # checkpointed blocks are freed with them
-
-
-def _spark_write(df: Any, path: str, fmt: str, names: list[str]) -> None:
-    from pyspark.sql import functions as F
-    df = df.orderBy("row")
-    if fmt == "csv":  # lists as JSON arrays, as the other paths write them
-        lists = {f"{o}.{p}" for o in names for p in _PARTS[1:]}
-        df = df.select([F.to_json(F.col(SPARK.ident(c))).alias(c) if c in lists
-                        else F.col(SPARK.ident(c)) for c in df.columns])
-    w = df.write.mode("overwrite")
-    try:
-        if fmt == "csv":
-            w.option("header", True).csv(path)
-        elif fmt == "jsonl":
-            w.option("ignoreNullFields", False).json(path)
-        else:
-            w.parquet(path)
-    except Exception as err:  # Spark's IO errors
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise YakkanError([Diagnostic(code="io.unwritable",
-                                      message=f"cannot write `{path}`: {first[:200]}",
-                                      hint="check that the folder exists and that you may "
-                                           "write there")]) from None
-
-
 # ---- the counts, in either engine -----------------------------------------------------------
 
 def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
     """The counts of `__out`, in one pass: each row unnested into (kind, outcome, list) items
     — its error code ('' for none: every row once), whether an outcome is undetermined, each
     outcome's value, the grounds of a value against the case, the missing facts — and the
-    items counted. The counts are sorted, so that ties in `most_common` come in the same
-    order from either engine."""
+    items counted."""
     s = Summary()
     against = ", ".join(D.string(x) for x in AGAINST)
     items = [D.record([("k", D.string("n")), ("o", "''"),
