@@ -446,10 +446,10 @@ def validate(row: Row, lay: Layout, default_as_of: dt.date) -> tuple[Rulebook | 
 def cell_messages(err: Any, model: Any, book: Rulebook) -> str:
     """A row's validation errors, one per bad cell — `column: message (hint)` — with the
     message and hint a case file gets for the same value (`runtime/case.py` words them)."""
-    from yakkan.engine.runtime.case import _diags, _known_fields
+    from yakkan.engine.runtime.case import known_fields, validation_diagnostics
     out = []
-    for e, d in zip(err.errors(include_url=False), _diags(err, "<row>", "",
-                                                          _known_fields(model)), strict=False):
+    diags = validation_diagnostics(err, "<row>", "", known_fields(model))
+    for e, d in zip(err.errors(include_url=False), diags, strict=False):
         loc = [str(x) for x in e["loc"]]
         n = next((i for i in range(len(loc), 0, -1) if ".".join(loc[:i]) in book.facts),
                  len(loc))
@@ -495,7 +495,7 @@ class SummaryLabels:
 
 def summary_labels(doc: str) -> SummaryLabels:
     """The labels of `doc`'s outcomes and facts (newest version's label first)."""
-    from yakkan.engine.features.explain import _is_approval, vocabulary
+    from yakkan.engine.features.explain import is_approval, vocabulary
     books = versions(doc)
     out = SummaryLabels(doc, books[-1].doc.header.title if books else doc)
     for b in reversed(books):
@@ -504,7 +504,7 @@ def summary_labels(doc: str) -> SummaryLabels:
             label = b.outcome_labels.get(o)
             if label:
                 out.outcomes.setdefault(o, label)
-            if _is_approval(b, o):
+            if is_approval(b, o):
                 out.approval.add(o)
         for path, decl in b.facts.items():
             if decl.label:

@@ -71,7 +71,8 @@ _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
 def _bad(message: str, hint: str | None = None) -> PydanticCustomError:
-    """A validation error with its own message and a hint (read back by `_diags`)."""
+    """A validation error with its own message and a hint (read back by
+    `validation_diagnostics`)."""
     return PydanticCustomError("yakkan_value", "{message}", {"message": message, "hint": hint})
 
 
@@ -839,7 +840,7 @@ def case_header(data: dict[str, Any], path: str, text: str) -> \
     try:
         return CaseFile.model_validate(data), []
     except ValidationError as e:
-        return None, _diags(e, path, text, {(): list(CaseFile.model_fields)})
+        return None, validation_diagnostics(e, path, text, {(): list(CaseFile.model_fields)})
 
 
 def case_document(value: Any, case_path: str, text: str,
@@ -946,11 +947,12 @@ def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
     try:
         return model.model_validate(facts)
     except ValidationError as e:
-        raise YakkanError(_diags(e, path, text, _known_fields(model), prefix=("facts",)),
+        raise YakkanError(validation_diagnostics(e, path, text, known_fields(model),
+                                                 prefix=("facts",)),
                           sources={path: text}) from None
 
 
-def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
+def known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
     """Field names at each path of a (nested) model, for did-you-mean hints."""
     out: dict[tuple[str, ...], list[str]] = {}
 
@@ -1033,9 +1035,9 @@ def position_of(path: str, text: str, loc: Loc) -> I.Span | None:
     return _where(path, text, loc)
 
 
-def _diags(e: ValidationError, path: str, text: str,
-           known: dict[tuple[str, ...], list[str]],
-           prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
+def validation_diagnostics(e: ValidationError, path: str, text: str,
+                           known: dict[tuple[str, ...], list[str]],
+                           prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     errors = e.errors(include_url=False)
     for err in errors[:MAX_ERRORS]:
