@@ -105,7 +105,7 @@ def test_batch_gives_what_explain_gives_for_every_example_case(doc: str, tmp_pat
             compared += 1
     assert compared > 100
     summary = res.output.splitlines()[0]
-    assert summary.startswith(f"{len(rows)} rows: ")
+    assert summary.startswith(f"入力 {len(rows)}行：判断 ")
 
 
 # ---- DuckDB against the interpreter on random rows ------------------------------------------
@@ -281,7 +281,7 @@ def test_a_bad_value_is_reported_not_dropped(tmp_path: Path) -> None:
     assert got[1]["application.value"] is None  # never decided
     assert got[3]["error_code"] == "eval.no-version-in-force"
     assert got[0]["error_code"] is None and got[2]["error_code"] is None
-    assert "4 rows: " in res.output and "2 rejected" in res.output
+    assert res.output.startswith("入力 4行：") and "・不受理（入力誤り） 2\n" in res.output
     assert len(errs.read_text(encoding="utf-8").splitlines()) == 3  # header + 2
 
 
@@ -344,7 +344,7 @@ def test_the_template_lists_every_column_and_reads_back_as_no_rows(tmp_path: Pat
     assert "contract.terminated_on__absent  BOOLEAN" in res.output
     res = _run("denwa", str(t), "-o", str(tmp_path / "o.parquet"))
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("0 rows: 0 decided")
+    assert res.output.startswith("入力 0行：判断 0・未確定 0・不受理（入力誤り） 0")
 
 
 def test_compare_reports_the_rows_an_amendment_changes(tmp_path: Path) -> None:
@@ -359,7 +359,8 @@ def test_compare_reports_the_rows_an_amendment_changes(tmp_path: Path) -> None:
            and c["outcome"] == "application"]
     assert hit and hit[0]["before"] == "accept" and hit[0]["after"] == "may_refuse"
     assert "第14条の65第2項第5号" in hit[0]["after.grounds"]
-    assert "application: accept → may_refuse" in res.output
+    assert "利用契約の申込の承諾（application）: 承諾する（accept） → 承諾しないことがある" \
+        "（may_refuse）" in res.output
 
 
 def test_the_python_engine_agrees_with_duckdb(tmp_path: Path) -> None:
@@ -443,7 +444,7 @@ def test_parquet_goes_through_duckdb_with_every_check_in_sql(tmp_path: Path) -> 
     assert got[2]["error_code"] == "case.invalid-fact" and "__absent" in got[2]["error_message"]
     assert got[3]["error_code"] == "eval.no-version-in-force"
     assert all(g["application.value"] is None for g in got[1:])
-    assert res.output.startswith("4 rows: 1 decided, 0 with an undetermined outcome, 3 rejected")
+    assert res.output.startswith("入力 4行：判断 1・未確定 0・不受理（入力誤り） 3")
     # a column of the wrong kind is a diagnostic for the whole file
     pq.write_table(pa.table({"applicant.duns_issued": ["yes"]}), tmp_path / "bad.parquet")
     res = _run("denwa", str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "o.parquet"))
@@ -525,9 +526,9 @@ def test_a_large_parquet_table_is_written_in_input_order(dates: str, tmp_path: P
         assert [e[0] for e in con.sql(f"SELECT id FROM {reader}('{errs}')").fetchall()] == \
             [g[1] for g in bad]
         undetermined = sum(g[3] == "undetermined" for g in got)
-        assert res.output.startswith(f"{n} rows: {n - len(bad) - undetermined} decided, "
-                                     f"{undetermined} with an undetermined outcome, "
-                                     f"{len(bad)} rejected"), res.output
+        assert res.output.startswith(
+            f"入力 {n:,}行：判断 {n - len(bad) - undetermined:,}・未確定 {undetermined:,}・"
+            f"不受理（入力誤り） {len(bad):,}\n"), res.output
 
 
 

@@ -117,7 +117,8 @@ def test_spark_native_gives_what_duckdb_native_gives_on_random_rows(tmp_path: Pa
     assert {d["error_code"] for d in rejected} >= {"case.invalid-fact"}
     assert sum(d["error_code"] is None and any(
         d[k] == "undetermined" for k in d if k.endswith(".value")) for d in duck) > 0
-    assert "300 rows: " in summary and f"{len(rejected)} rejected" in summary
+    assert summary.startswith("入力 300行：") and \
+        f"・不受理（入力誤り） {len(rejected)}\n" in summary
 
 
 # ---- JSON Lines and CSV read by Spark, validated on the executors ------------------------------
@@ -151,7 +152,7 @@ def test_json_lines_read_by_spark_give_what_the_duckdb_path_gives(tmp_path: Path
     assert sorted(set(codes)) == ["batch.bad-date", "batch.malformed-row",
                                   "batch.not-in-version", "case.invalid-fact",
                                   "eval.no-version-in-force"]
-    assert f"{len(codes)} rejected" in summary
+    assert f"・不受理（入力誤り） {len(codes)}\n" in summary
 
 
 def _csv_text(rows: list[dict[str, Any]], cols: list[str], more: list[list[str]],

@@ -50,7 +50,7 @@ from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.numerals import parse_date
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
-from yakkan.engine.features.tables import Summary, format_of, ranked
+from yakkan.engine.features.tables import Summary, format_of
 from yakkan.engine.runtime.case import ABSENT_OK, facts_dict, facts_model
 from yakkan.engine.runtime.compiled import compiled_of
 from yakkan.engine.runtime.ops import fact_at
@@ -825,19 +825,6 @@ class Comparison:
     rejected: int = 0
     transitions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     provisions: Counter[str] = field(default_factory=Counter)
-
-    def text(self, top: int = 10) -> str:
-        out = [f"{self.rows} rows compared ({self.before} → {self.after}): {self.changed} "
-               f"change an outcome, {self.rows - self.changed - self.rejected} do not, "
-               f"{self.rejected} rejected"]
-        if self.transitions:
-            out.append("\ntransitions:")
-            out += [f"  {n:>8}  {o}: {a} → {b}"
-                    for (o, a, b), n in ranked(self.transitions)]
-        if self.provisions:
-            out.append(f"\nprovisions that apply on one side only (top {top}):")
-            out += [f"  {n:>8}  {c}" for c, n in ranked(self.provisions, top)]
-        return "\n".join(out)
 
 
 def compare_batch(doc: str, input_path: str, output_path: str | None, before: dt.date,

@@ -72,25 +72,3 @@ class Summary:
             self.undetermined += 1
         else:
             self.decided += 1
-
-    def line(self) -> str:
-        return (f"{self.rows} rows: {self.decided} decided, {self.undetermined} with an "
-                f"undetermined outcome, {self.rejected} rejected")
-
-    def text(self, top: int = 10) -> str:
-        out = [self.line()]
-        if self.values:
-            out.append("\noutcomes:")
-            for (o, v), n in sorted(self.values.items()):
-                out.append(f"  {o} = {v}: {n}")
-        if self.grounds:
-            out.append(f"\nmost frequent grounds of a refusal or an unmet requirement "
-                       f"(top {top}):")
-            out += [f"  {n:>8}  {o}: {c}" for (o, c), n in ranked(self.grounds, top)]
-        if self.missing:
-            out.append(f"\nmost often missing facts (top {top}):")
-            out += [f"  {n:>8}  {m}" for m, n in ranked(self.missing, top)]
-        if self.errors:
-            out.append("\nrejected rows by error:")
-            out += [f"  {n:>8}  {code}" for code, n in ranked(self.errors)]
-        return "\n".join(out)
