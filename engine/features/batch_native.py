@@ -3,12 +3,12 @@ by DuckDB (embedded) or by Spark (a cluster's session, or a local one), with no 
 through Python.
 
 This is the path `yakkan batch` takes for Parquet input with the DuckDB and the Spark
-engines. DuckDB reads the file in row groups and writes the output as it goes (a sort on the
-row number spills to disk when it must), so a table of tens of millions of rows never becomes
-Python objects; Spark reads it with `spark.read.parquet`, numbers the rows by their place in
-the file (`_metadata.row_index`), and writes the output ordered by that number as a Spark
-output folder (part files in row order) — nothing is collected to the driver but the
-summary's counts. Both dialects run the same SQL, written once here and in `runtime/sql.py`
+engines. DuckDB reads the file in row groups and writes the output as it goes, in input
+order, in one pipeline (no table, no sort: `_decided_in_order`), so a table of tens of
+millions of rows never becomes Python objects nor fills memory; Spark (`batch_spark.py`)
+numbers the rows by their place in the input and writes the output ordered by that number
+as a Spark output folder — nothing is collected to the driver but the summary's counts.
+Both dialects run the same SQL, written once here and in `runtime/sql.py`
 (`Dialect`): the row checks below, the routing of rows to versions, and the compiled
 decision program.
 
@@ -168,8 +168,9 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     D = DUCKDB
     con = duckdb.connect()
     con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}").fetchall()
-    # memory stays bounded: past this DuckDB spills to its temporary folder (the sort by row
-    # number and the output table), instead of growing to most of the machine's memory
+    # memory stays bounded: the output streams (no table, no sort), and past this limit
+    # DuckDB spills what it must keep to its temporary folder instead of growing to most of
+    # the machine's memory
     limit = os.environ.get("YAKKAN_BATCH_MEMORY", "1GB")
     con.execute(f"SET memory_limit = {D.string(limit)}").fetchall()
     con.execute(f"SET temp_directory = {D.string(tempfile.gettempdir() + '/yakkan-duckdb')}") \
@@ -189,14 +190,10 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     # the versions the rows fall under (a pass over the `as_of` column alone)
     present = {r[0] for r in con.execute("SELECT DISTINCT __version FROM __v").fetchall()
                if r[0] is not None}
-    if len(present) <= 1:  # one program: a single pipeline, rows stay in input order
-        decided = _decided_in_order(lay, names, have, present)
-        in_order = decided
-    else:  # a program per version, their rows put back in order (a sort that spills)
-        decided = _decided(lay, names, D, have, present)
-        in_order = f"{decided} ORDER BY row"
-    if output_path is not None:  # streamed to the file as it is decided
-        _copy(con, f"({in_order})", output_path, format_of(output_path), names)
+    columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM __v").fetchall()]
+    decided = _decided_in_order(lay, names, have, present, columns)
+    if output_path is not None:  # streamed to the file as it is decided, in input order
+        _copy(con, f"({decided})", output_path, format_of(output_path), names)
     if errors_path is not None:  # from the row checks alone, in input order
         _copy(con, "(SELECT __row AS row, id, __error_code AS error_code, __error_message AS "
                    "error_message FROM __v WHERE __error_code IS NOT NULL)", errors_path,
@@ -207,33 +204,46 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     return _summary(lambda q: con.execute(q).fetchall(), names, D)
 
 
-def _decided_in_order(lay: Any, names: list[str], have: dict[str, _Col],
-                      present: set[str]) -> str:
-    """SELECT of the output columns over `__v` in one pipeline (DuckDB keeps the input order):
-    every row goes through the one version's program, and a rejected row's outputs are
-    NULL. Its facts that arithmetic could trip on (numbers, dates, lists) are NULL for the
-    program, so that no value a check rejected is ever computed with."""
+def _decided_in_order(lay: Any, names: list[str], have: dict[str, _Col], present: set[str],
+                      columns: list[str]) -> str:
+    """SELECT of the output columns over `__v` (whose columns are `columns`) in one pipeline,
+    which DuckDB writes in input order — no sort, no table. Every row goes through the
+    program of each version rows fall under (`present`), one after the other, and takes the
+    outputs of its own version's; a rejected row's outputs are NULL, and its facts that
+    arithmetic could trip on (numbers, dates, lists) are NULL for the programs, so that no
+    value a check rejected is ever computed with. (A value valid in one version is within
+    the bounds every version checks, so another version's program cannot trip on it.)"""
     D = DUCKDB
     books = [b for b in lay.books if (b.doc.header.version or "") in present]
     risky = [p for p, t in _types(lay).items() if t.base not in ("bool", "enum", "text")]
     keep = ", ".join(f"CASE WHEN __error_code IS NULL THEN {D.ident(p)} END AS {D.ident(p)}"
                      for p in risky)
     rel = f"(SELECT * REPLACE ({keep}) FROM __v)" if keep else "__v"
-    passthrough = ("__row", "id", "__version", AS_OF, "__error_code", "__error_message")
+    carried = tuple(columns)
+    mine: dict[str, list[str]] = {}  # version → its outcomes (of `names`)
+    for i, book in enumerate(books):
+        v = book.doc.header.version or ""
+        mine[v] = [o for o in names if o in _outcomes(book)]
+        q = program_query(book, mine[v], D, have, rel, carried,
+                          f"__version = {D.string(v)}" if len(books) > 1 else None)
+        ours = [f"{o}.{p}" for o in mine[v] for p in _PARTS]
+        # this version's outputs under their own names, for the programs after it
+        rel = (f"(SELECT {', '.join(D.ident(c) for c in carried)}, "
+               + ", ".join(f"{D.ident(c)} AS {D.ident(f'{i}:{c}')}" for c in ours)
+               + f" FROM ({q}) AS __p{i})")
+        carried += tuple(f"{i}:{c}" for c in ours)
     outs = []
-    mine = [o for o in names if books and o in _outcomes(books[0])]
     for o in names:
         for part in _PARTS:
-            col = D.ident(f"{o}.{part}")
+            whens = " ".join(f"WHEN {D.string(v)} THEN {D.ident(f'{i}:{o}.{part}')}"
+                             for i, v in enumerate(mine) if o in mine[v])
             typ = D.text if part == "value" else D.text_list()
-            outs.append(f"CASE WHEN __error_code IS NULL THEN {col} END AS {col}" if o in mine
-                        else f"CAST(NULL AS {typ}) AS {col}")
+            outs.append(f"CASE WHEN __error_code IS NULL THEN CASE __version {whens} END END "
+                        f"AS {D.ident(f'{o}.{part}')}" if whens else
+                        f"CAST(NULL AS {typ}) AS {D.ident(f'{o}.{part}')}")
     head = (f"__row AS row, id, __version AS version, CAST({AS_OF} AS {D.text}) AS as_of, "
             "__error_code AS error_code, __error_message AS error_message")
-    if not books:  # no row falls under a version: every row is rejected
-        return f"SELECT {', '.join([head, *outs])} FROM __v"
-    q = program_query(books[0], mine, D, have, rel, passthrough)
-    return f"SELECT {', '.join([head, *outs])} FROM ({q}) AS __d"
+    return f"SELECT {', '.join([head, *outs])} FROM {rel} AS __d"
 
 
 def _outcomes(book: Any) -> list[str]:
@@ -242,13 +252,14 @@ def _outcomes(book: Any) -> list[str]:
 
 
 def program_query(book: Any, names: list[str], D: Dialect, have: dict[str, _Col], rel: str,
-                  passthrough: tuple[str, ...] = ("__row", AS_OF)) -> str:
+                  passthrough: tuple[str, ...] = ("__row", AS_OF),
+                  only: str | None = None) -> str:
     """The compiled program of `book` for the outcomes `names` over `rel` (the validated
     canonical layout of a file with the columns `have`): a fact the file has no column for
     (nor an `__absent` one) is unknown on every row and compiled as such."""
     unknown = frozenset(p for p in book.facts
                         if p not in have and p + ABSENT_SUFFIX not in have)
-    return compile_sql(book, D, names, unknown).query(rel, passthrough)
+    return compile_sql(book, D, names, unknown).query(rel, passthrough, only)
 
 
 def _decided(lay: Any, names: list[str], D: Dialect, have: dict[str, _Col],

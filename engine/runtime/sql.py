@@ -236,7 +236,10 @@ class SqlProgram:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
 
-    def query(self, relation: str, passthrough: tuple[str, ...] = ("__row", AS_OF)) -> str:
+    def query(self, relation: str, passthrough: tuple[str, ...] = ("__row", AS_OF),
+              only: str | None = None) -> str:
+        """`only`: a condition on the row; the lists are built only where it holds (NULL
+        elsewhere) — for a relation some of whose rows are another program's."""
         d = self.dialect
         ctes = []
         prev = relation
@@ -245,7 +248,13 @@ class SqlProgram:
             ctes.append(f"__l{i} AS (SELECT *, {cols} FROM {prev})")
             prev = f"__l{i}"
         keep = ", ".join(d.ident(c) for c in passthrough)
-        outs = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outputs)
+
+        def guarded(name: str, sql: str) -> str:
+            return sql if only is None or name.endswith(".value") else \
+                f"CASE WHEN {only} THEN {sql} END"
+
+        outs = ", ".join(f"{guarded(name, sql)} AS {d.ident(name)}"
+                         for name, sql in self.outputs)
         head = ("WITH " + ",\n".join(ctes) + "\n") if ctes else ""
         return f"{head}SELECT {keep}, {outs} FROM {prev}"
 
