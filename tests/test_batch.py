@@ -491,6 +491,55 @@ def test_unusable_files_are_diagnostics_with_exit_2(tmp_path: Path) -> None:
         assert r.exit_code == 2, (code, r.output)
         assert code in r.output and "Traceback" not in r.output, r.output
 
+def test_rows_of_every_version_in_one_parquet_file_decide_as_the_compiled_backend(
+        tmp_path: Path) -> None:
+    """Rows of both versions of denwa, interleaved in one file, go through both programs in
+    one pipeline and each takes its own version's outputs: as the compiled backend decides
+    each row under its version."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from yakkan.engine.features.batch import arrow_type, canonical_row, facts_of_row
+    from yakkan.engine.features.batch_native import _types
+    from yakkan.engine.runtime.sql import ABSENT_SUFFIX
+    doc = "denwa"
+    lay = Layout.of(doc)
+    assert len(lay.books) == 2
+    fields = [pa.field("id", pa.string()), pa.field("as_of", pa.date32())]
+    for path, t in _types(lay).items():  # every version's columns and record fields
+        fields.append(pa.field(path, arrow_type(t)))
+        if t.base in ABSENT_OK:
+            fields.append(pa.field(path + ABSENT_SUFFIX, pa.bool_()))
+    rng = random.Random(f"versions-{doc}")
+    recs, want = [], []
+    for i in range(2000):
+        book = lay.books[i % 3 == 0]  # a third under the newer version
+        day = book.doc.header.effective_from
+        assert day is not None
+        rec = canonical_row(random_facts(rng, book, day), book)
+        names = [o for o in all_outcomes(lay) if o in compiled_of(book).outcomes]
+        want.append(Engine("python", lay, names).decide(
+            book, [Row(i, f"r{i}", day, facts_of_row(rec, book))])[0])
+        recs.append({**rec, "id": f"r{i}", "as_of": day})
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(pa.Table.from_pylist(recs, schema=pa.schema(fields)), src)
+    res = _run(doc, str(src), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(out).to_pylist()
+    assert [g["id"] for g in got] == [r["id"] for r in recs]
+    valid = [(g, w) for g, w in zip(got, want, strict=True) if g["error_code"] is None]
+    assert all(g["error_message"].split(": ")[1].startswith("outside") for g in got
+               if g["error_code"] is not None)  # (random values ignore declared ranges)
+    assert len(valid) > 1500 and {g["version"] for g, _ in valid} == \
+        {b.doc.header.version for b in lay.books}
+    mismatches = [(g["id"], k, g[k], w[k]) for g, w in valid for k in w if g[k] != w[k]]
+    assert mismatches == [], f"{len(mismatches)} mismatches, e.g. {mismatches[:3]}"
+    # an outcome only the other version has is NULL in a row's output, never another's
+    for g, w in valid:
+        assert all(g[k] is None for k in g if k.endswith(".value")
+                   and k not in w), g["id"]
+
+
 @pytest.mark.parametrize("dates", ["one version", "two versions"])
 def test_a_large_parquet_table_is_written_in_input_order(dates: str, tmp_path: Path) -> None:
     """The Parquet path streams its output (no table kept, no sort when the rows fall under
