@@ -51,7 +51,7 @@ from yakkan.engine.features.batch_native import (
     _types,
     _validated,
 )
-from yakkan.engine.features.tables import FORMATS, Summary, format_of
+from yakkan.engine.features.tables import Summary, format_of
 from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.sql import ABSENT_SUFFIX, AS_OF, SPARK
 
@@ -218,11 +218,11 @@ def _text_validated(spark: Any, lay: Any, input_path: str, fmt: str,
                     hint="save it with \\n or \\r\\n line ends, or use --engine duckdb")])
             headers[r["__f"]] = header
             lay.check_columns(header, _shown(r["__f"]))
-        numbered = numbered.where("__line > 1")
+    rows = numbered.where("__line > 1") if fmt == "csv" else numbered
     schema = _arrow_schema(lay)
     fn = functools.partial(_validate_batches, lay.doc, fmt, default_as_of, headers, schema)
-    valid = numbered.mapInArrow(fn, from_arrow_schema(schema)).localCheckpoint()
-    numbered.unpersist()
+    valid = rows.mapInArrow(fn, from_arrow_schema(schema)).localCheckpoint()
+    numbered.unpersist()  # (the checkpointed lines are freed with it)
     problems = valid.where("__file_error IS NOT NULL").orderBy("__row") \
         .select("__file_error").limit(1).collect()
     if problems:
@@ -396,5 +396,3 @@ def _spark_write(df: Any, path: str, fmt: str, names: list[str]) -> None:
                                       hint="check that the folder exists and that you may "
                                            "write there")]) from None
 
-
-assert set(FORMATS) == {"parquet", "csv", "jsonl"}  # the formats spark_input tells apart
