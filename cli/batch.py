@@ -49,11 +49,12 @@ def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: d
                                      outcomes or None, progress=show)
         if show is not None:
             click.echo("", err=True)
-        click.echo(report.text(top))
+        from yakkan.renderers.batch_render import comparison_html, comparison_text
+        labels = batch.summary_labels(doc)
+        click.echo(comparison_text(report, labels, top))
         if summary_path is not None:
-            from yakkan.renderers.batch_render import comparison_html
-            write_output(summary_path, comparison_html(
-                report, batch.summary_labels(doc), source=input_path, top=top))
+            write_output(summary_path, comparison_html(report, labels, source=input_path,
+                                                       top=top))
         return 0
     if output is None:
         raise YakkanError([Diagnostic(code="usage", message="batch needs -o OUTPUT",
@@ -64,11 +65,12 @@ def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: d
                               progress=show)
     if show is not None:
         click.echo("", err=True)
-    click.echo(summary.text(top))
+    from yakkan.renderers.batch_render import summary_html, summary_text
+    labels = batch.summary_labels(doc)
+    click.echo(summary_text(summary, labels, top))
     if summary_path is not None:
-        from yakkan.renderers.batch_render import summary_html
         write_output(summary_path, summary_html(
-            summary, batch.summary_labels(doc), source=input_path, top=top,
+            summary, labels, source=input_path, top=top,
             as_of=(as_of or dt.date.today()).isoformat()))
     return 0
 

@@ -601,7 +601,7 @@ class Console:
                                     "parquet": "application/vnd.apache.parquet"}[fmt])
             while len(self.results) > MAX_RESULTS:
                 self.results.popitem(last=False)
-        return {"summary": summary, "token": token, "summary_text": summary.text(10)}
+        return {"summary": summary, "token": token}
 
     async def batch_result(self, request: Request) -> Response:
         with self.lock:

@@ -14,7 +14,7 @@ from typing import Any
 
 from yakkan.engine.core.labels import APPROVAL_VALUE_LABELS, VALUE_LABELS
 from yakkan.engine.features.batch import Comparison, SummaryLabels
-from yakkan.engine.features.tables import Summary
+from yakkan.engine.features.tables import Summary, ranked
 from yakkan.renderers.env import RenderError, render
 
 ERROR_LABELS = {  # a rejected row's error code, in Japanese (the code is shown beside it)
@@ -78,6 +78,73 @@ def _fact_ja(path: str, labels: SummaryLabels) -> str:
     return labels.facts.get(path, path)
 
 
+# ---- the terminal ------------------------------------------------------------------------------
+# The same figures as the pages, as lines: Japanese first, each code (an outcome's, a value's,
+# a fact's path, an error's) in （） after its name, as the output table's columns hold it.
+
+COUNT_W = 10  # the counts' column (right-aligned, with thousands separators)
+TEXT_LABEL_CHARS = 40  # a longer fact label is cut (with …); its path follows it in full
+
+
+def _cut(label: str, n: int = TEXT_LABEL_CHARS) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def summary_headline(s: Summary) -> str:
+    """「入力 1,000行：判断 990・未確定 5・不受理（入力誤り） 5」 — the three add up to the rows."""
+    return (f"入力 {s.rows:,}行：判断 {s.decided:,}・未確定 {s.undetermined:,}・"
+            f"不受理（入力誤り） {s.rejected:,}")
+
+
+def summary_text(s: Summary, labels: SummaryLabels, top: int = 10) -> str:
+    """The summary `yakkan batch` prints after a run."""
+    out = [summary_headline(s)]
+    if s.values:
+        out.append("\n判断対象ごとの結論:")
+        last = None
+        for (o, v), n in sorted(s.values.items()):
+            if o != last:
+                out.append(f"  {_outcome_ja(o, labels)}（{o}）")
+                last = o
+            out.append(f"  {n:>{COUNT_W},}  {value_ja(o, v, labels)}（{v}）")
+    if s.grounds:
+        out.append(f"\n承諾しない等の根拠（上位{top}件）:")
+        out += [f"  {n:>{COUNT_W},}  {c} — {_outcome_ja(o, labels)}（{o}）"
+                for (o, c), n in ranked(s.grounds, top)]
+    if s.missing:
+        out.append(f"\n不足している事実（上位{top}件）:")
+        out += [f"  {n:>{COUNT_W},}  {_cut(_fact_ja(m, labels))}（{m}）"
+                for m, n in ranked(s.missing, top)]
+    if s.errors:
+        out.append("\n不受理（入力誤り）の内訳:")
+        out += [f"  {n:>{COUNT_W},}  {ERROR_LABELS.get(c, c)}（{c}）"
+                for c, n in ranked(s.errors)]
+    return "\n".join(out)
+
+
+def comparison_text(c: Comparison, labels: SummaryLabels, top: int = 10) -> str:
+    """What `yakkan batch --compare` prints: the rows whose outcome changes (they, those that
+    do not and the rejected add up to the rows), per transition and per provision."""
+    same = c.rows - c.changed - c.rejected
+    out = [f"比較 {c.rows:,}行（{c.before}版 → {c.after}版）：結論が変わる {c.changed:,}・"
+           f"変わらない {same:,}・不受理（入力誤り） {c.rejected:,}"]
+    out.append("\n結論の変化:")
+    out += [f"  {n:>{COUNT_W},}  {_outcome_ja(o, labels)}（{o}）: "
+            f"{_side_ja(o, a, labels)}（{a}） → {_side_ja(o, b, labels)}（{b}）"
+            for (o, a, b), n in ranked(c.transitions)] or ["  結論が変わる行はありません。"]
+    if c.provisions:
+        out.append(f"\n一方の版でのみ適用される条項（上位{top}件）:")
+        out += [f"  {n:>{COUNT_W},}  {p}" for p, n in ranked(c.provisions, top)]
+    return "\n".join(out)
+
+
+def _side_ja(outcome: str, value: str, labels: SummaryLabels) -> str:
+    """A value on one side of a comparison (`None`: the version has no such outcome)."""
+    return "判断対象なし" if value == "None" else value_ja(outcome, value, labels)
+
+
+# ---- the pages ---------------------------------------------------------------------------------
+
 def summary_html(summary: Summary, labels: SummaryLabels, *, source: str, top: int = 10,
                  as_of: str | None = None) -> str:
     """The page of one batch run."""
@@ -88,11 +155,11 @@ def summary_html(summary: Summary, labels: SummaryLabels, *, source: str, top: i
                  "total": sum(x["n"] for x in vs)} for o, vs in by_outcome.items()]
     grounds = chart("grounds", f"承諾しない等の根拠（上位{top}件）", [
         Bar(f"{o}:{c}", f"{c}（{_outcome_ja(o, labels)}）", n)
-        for (o, c), n in summary.grounds.most_common(top)])
+        for (o, c), n in ranked(summary.grounds, top)])
     missing = chart("missing", f"不足している事実（上位{top}件）", [
-        Bar(m, _fact_ja(m, labels), n) for m, n in summary.missing.most_common(top)])
+        Bar(m, _fact_ja(m, labels), n) for m, n in ranked(summary.missing, top)])
     errors = [{"code": c, "ja": ERROR_LABELS.get(c, c), "n": n}
-              for c, n in summary.errors.most_common()]
+              for c, n in ranked(summary.errors)]
     return render("batch_summary.html.j2", mode="batch", labels=labels, source=source,
                   as_of=as_of, s=summary, outcomes=outcomes, charts=[grounds, missing],
                   errors=errors, top=top)
@@ -103,7 +170,7 @@ def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
     """The page of `--compare`: the rows whose outcome changes, per transition and per
     provision."""
     per_outcome: dict[str, list[dict[str, Any]]] = {}
-    for (o, a, b), n in cmp.transitions.most_common():
+    for (o, a, b), n in ranked(cmp.transitions):
         per_outcome.setdefault(o, []).append(
             {"before": a, "after": b, "n": n,
              "before_ja": value_ja(o, a, labels) if a != "None" else "（判断対象なし）",
@@ -115,6 +182,6 @@ def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
               sorted((Bar(t["name"], t["ja"], t["total"]) for t in transitions),
                      key=lambda b: -b.n)),
         chart("provisions", f"一方の版でのみ適用される条項（上位{top}件）",
-              [Bar(c, c, n) for c, n in cmp.provisions.most_common(top)])]
+              [Bar(c, c, n) for c, n in ranked(cmp.provisions, top)])]
     return render("batch_summary.html.j2", mode="compare", labels=labels, source=source,
                   as_of=None, c=cmp, transitions=transitions, charts=charts, top=top)

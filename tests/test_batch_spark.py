@@ -117,4 +117,158 @@ def test_spark_native_gives_what_duckdb_native_gives_on_random_rows(tmp_path: Pa
     assert {d["error_code"] for d in rejected} >= {"case.invalid-fact"}
     assert sum(d["error_code"] is None and any(
         d[k] == "undetermined" for k in d if k.endswith(".value")) for d in duck) > 0
-    assert "300 rows: " in summary and f"{len(rejected)} rejected" in summary
+    assert summary.startswith("入力 300行：") and \
+        f"・不受理（入力誤り） {len(rejected)}\n" in summary
+
+
+# ---- JSON Lines and CSV read by Spark, validated on the executors ------------------------------
+
+def _spoiled_rows() -> list[dict[str, Any]]:
+    """The example rows of denwa and, among them, rows each path must reject (never drop)."""
+    rows = [r for _, r in example_rows("denwa")]
+    rows[1] = {**rows[1], "service.kind": "type9"}  # an enum typo: the case model's hint
+    rows[3] = {**rows[3], "as_of": "2000-01-01"}  # no version in force
+    rows[5] = {**rows[5], "as_of": "the 5th"}  # not a date
+    rows[7] = {**rows[7], "applicant.duns_issued": "maybe"}  # not a yes/no
+    rows.append({"id": "old", "as_of": "2023-04-05",
+                 "service.docomo_corporate_contract": True})  # no fact of that version
+    return rows
+
+
+def test_json_lines_read_by_spark_give_what_the_duckdb_path_gives(tmp_path: Path) -> None:
+    """Every row in the output, in order, with the row path's codes and messages — a
+    malformed line, a line that is no object and a blank line (numbered, not a row) among
+    them; the same summary."""
+    rows = _spoiled_rows()
+    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rows]
+    lines[4:4] = ['{"id": "broken", ', "[1, 2]", ""]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    duck, spark, summary = _both("denwa", src, tmp_path, "--errors",
+                                 str(tmp_path / "errors.jsonl"))
+    assert len(spark) == len(rows) + 2  # the blank line is no row
+    assert spark == duck
+    codes = [g["error_code"] for g in spark if g["error_code"]]
+    assert sorted(set(codes)) == ["batch.bad-date", "batch.malformed-row",
+                                  "batch.not-in-version", "case.invalid-fact",
+                                  "eval.no-version-in-force"]
+    assert f"・不受理（入力誤り） {len(codes)}\n" in summary
+
+
+def _csv_text(rows: list[dict[str, Any]], cols: list[str], more: list[list[str]],
+              eol: str) -> str:
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=eol)
+    w.writerow(cols)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else
+                    json.dumps(r[c], ensure_ascii=False, default=str)
+                    if isinstance(r[c], list) else
+                    str(r[c]).lower() if isinstance(r[c], bool) else str(r[c]) for c in cols])
+    w.writerows(more)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "mixed"])
+def test_csv_read_by_spark_gives_what_the_duckdb_path_gives(eol: str, tmp_path: Path) -> None:
+    """CSV cells as the `csv` module reads them: quotes doubled, a quoted cell with a line
+    break (one record, numbered once), a JSON array in a cell, a short row, a cell beyond
+    the header with a value (rejected) or without (nothing to drop)."""
+    rows = _spoiled_rows()
+    cols = ["id", "as_of", *sorted({c for r in rows for c in r} - {"id", "as_of"})]
+    blank = [""] * (len(cols) - 2)
+    more = [['multi\nline "id"', "2023-05-01"],  # a short row whose id spans two lines
+            ["extra", "2023-05-01", *blank, "surplus"],
+            ["empty-extra", "2023-05-01", *blank, "", ""]]
+    src = tmp_path / "in.csv"
+    text = _csv_text(rows, cols, more, "\r\n" if eol == "mixed" else eol)
+    if eol == "mixed":  # every third line ends in \n alone (a quoted \r\n stays one)
+        lines = text.split("\r\n")
+        text = "".join(x + ("\n" if i % 3 == 2 else "\r\n") for i, x in enumerate(lines[:-1]))
+    src.write_bytes(text.encode("utf-8"))
+    duck, spark, _summary = _both("denwa", src, tmp_path)
+    assert len(spark) == len(rows) + 3
+    assert spark == duck
+    assert [g["row"] for g in spark] == list(range(2, len(rows) + 5))
+    assert spark[-3]["id"] == 'multi\nline "id"' and spark[-3]["error_code"] is None
+    assert spark[-2]["error_code"] == "batch.malformed-row"
+    assert spark[-1]["error_code"] is None
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_exit_2_under_spark(
+        tmp_path: Path) -> None:
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b"id,service.kind\rx,type2\ry,type1\r")
+    res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "spark")
+    assert res.exit_code == 2 and "batch.unreadable" in res.output, res.output
+
+
+def test_a_column_that_is_no_fact_or_text_that_is_not_utf8_is_exit_2_under_spark(
+        tmp_path: Path) -> None:
+    bad_key = tmp_path / "key.jsonl"
+    bad_key.write_text('{"id": 1}\n{"id": 2, "applicant.duns_isued": true}\n',
+                       encoding="utf-8")
+    bad_col = tmp_path / "col.csv"
+    bad_col.write_text("id,applicant.duns_isued\n1,true\n", encoding="utf-8")
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"id": "caf\xe9"}\n')
+    for src, code, where in ((bad_key, "batch.unknown-column", "key.jsonl:2"),
+                             (bad_col, "batch.unknown-column", "col.csv"),
+                             (latin, "io.not-utf8", "latin.jsonl")):
+        res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "spark")
+        assert res.exit_code == 2, res.output
+        assert code in res.output and where in res.output and "Traceback" not in res.output
+        assert not (tmp_path / "o.jsonl").exists()  # nothing written
+
+
+# ---- a folder of part files, a glob --------------------------------------------------------------
+
+def test_a_folder_of_parts_and_a_glob_are_one_table_in_name_order(tmp_path: Path) -> None:
+    """Spark users' tables: a folder of part files (with `_SUCCESS`), or a glob; rows are
+    numbered across the files in name order, and the answers are the single file's."""
+    import pyarrow.parquet as pq
+    table, _spoiled = _random_table("denwa", 240)
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(table, whole)
+    parts = tmp_path / "cases"
+    parts.mkdir()
+    (parts / "_SUCCESS").write_text("", encoding="utf-8")
+    for i, at in enumerate((0, 100, 130)):  # uneven sizes: Spark packs parts into tasks by size
+        n = (100, 30, 110)[i]
+        pq.write_table(table.slice(at, n), parts / f"part-{i:05d}.parquet",
+                       row_group_size=40)
+    want = _rows_of(_spark_out("denwa", whole, tmp_path / "w.jsonl"))
+    assert len(want) == 240
+    for src in (parts, f"{parts}/*.parquet"):
+        got = _rows_of(_spark_out("denwa", src, tmp_path / "p.jsonl"))
+        assert got == want, src
+    # JSON Lines in two parts: what the whole file gives (rows numbered by line across them)
+    lines = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in _spoiled_rows()]
+    one, folder = tmp_path / "one.jsonl", tmp_path / "lines"
+    one.write_text("".join(lines), encoding="utf-8")
+    folder.mkdir()
+    (folder / "part-00000.json").write_text("".join(lines[:25]), encoding="utf-8")
+    (folder / "part-00001.json").write_text("".join(lines[25:]), encoding="utf-8")
+    res = _run("denwa", str(one), "-o", str(tmp_path / "one-out.jsonl"))
+    assert res.exit_code == 0, res.output
+    got = _rows_of(_spark_out("denwa", folder, tmp_path / "j.jsonl"))
+    assert got == _rows_of(tmp_path / "one-out.jsonl") and len(got) == len(lines)
+
+
+def _spark_out(doc: str, src: Path | str, out: Path) -> Path:
+    res = _run(doc, str(src), "-o", str(out), "--engine", "spark")
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_a_folder_with_nothing_to_read_or_a_glob_with_no_match_is_exit_2(
+        tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "README.txt").write_text("x", encoding="utf-8")
+    for src, code in ((empty, "batch.format"), (f"{tmp_path}/none/*.parquet",
+                                                "io.missing-file")):
+        res = _run("denwa", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "spark")
+        assert res.exit_code == 2 and code in res.output, res.output

@@ -2,7 +2,8 @@
 summary's — rows in, decided, undetermined, rejected (adding up), each outcome's values, the
 most frequent refusal grounds and missing facts (drawn as inline SVG bars) — and, with
 `--compare`, the transitions per outcome and per provision. The page is Japanese, loads
-nothing and escapes what it shows."""
+nothing and escapes what it shows; the terminal summary is Japanese too (names first, each
+code in （） after its name)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,10 @@ def _section(out: str, head: str) -> list[str]:
     return rows
 
 
+def _int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
 def test_the_html_summary_shows_the_terminal_summary_figures(tmp_path: Path) -> None:
     rows = [r for _, r in example_rows("denwa")]
     rows[1] = {**rows[1], "service.kind": "type9"}  # rejected, never dropped
@@ -94,37 +99,48 @@ def test_the_html_summary_shows_the_terminal_summary_figures(tmp_path: Path) -> 
                                     "--summary", str(html), "--top", "5"])
     assert res.exit_code == 0, res.output
     term = res.output
-    head = re.match(
-        r"(\d+) rows: (\d+) decided, (\d+) with an undetermined outcome, (\d+) rejected", term)
+    head = re.match(r"入力 ([\d,]+)行：判断 ([\d,]+)・未確定 ([\d,]+)・不受理（入力誤り） ([\d,]+)\n",
+                    term)
     assert head
-    n, d, u, r = map(int, head.groups())
+    n, d, u, r = (_int(x) for x in head.groups())
     assert n == len(rows) and r == 1 and d + u + r == n
     page = _page(html)
     assert {k: int(page.rows[k]) for k in ("rows", "decided", "undetermined", "rejected")} \
         == {"rows": n, "decided": d, "undetermined": u, "rejected": r}
-    # each outcome's values: the terminal's `name = value: n`
-    values = {}
-    for line in _section(term, "outcomes:"):
-        m = re.fullmatch(r"(\S+) = (\S+): (\d+)", line)
-        assert m, line
-        values[f"{m[1]}:{m[2]}"] = int(m[3])
+    labels = summary_labels("denwa")
+    # each outcome's values: under `名前（code）`, lines `n  値（code）`
+    values: dict[str, int] = {}
+    outcome = None
+    for line in _section(term, "判断対象ごとの結論:"):
+        count = re.fullmatch(r"([\d,]+)\s+(.+)（(\S+)）", line)
+        if count is None:
+            head_ = re.fullmatch(r"(.+)（(\S+)）", line)
+            assert head_ and head_[1] == labels.outcomes[head_[2]], line
+            outcome = head_[2]
+            continue
+        assert outcome is not None
+        values[f"{outcome}:{count[3]}"] = _int(count[1])
     assert values and {k: int(v) for k, v in page.rows.items() if k.count(":") == 1
                        and not k.startswith("error:")} == values
     # the bars: the terminal's top grounds and missing facts, in the same order
-    grounds = [re.fullmatch(r"(\d+)\s+(\S+): (.+)", x) for x in
-               _section(term, "most frequent grounds")]
-    want_g = [(f"{m[2]}:{m[3]}", int(m[1])) for m in grounds if m]
+    grounds = [re.fullmatch(r"([\d,]+)\s+(\S+) — (.+)（(\S+)）", x) for x in
+               _section(term, "承諾しない等の根拠（上位5件）:")]
+    want_g = [(f"{m[4]}:{m[2]}", _int(m[1])) for m in grounds if m]
     assert len(want_g) == 5 and page.bars["grounds"]["bars"] == want_g
-    missing = [x.split(maxsplit=1) for x in _section(term, "most often missing facts")]
-    want_m = [(p, int(c)) for c, p in missing]
+    assert all(re.fullmatch(r"第[0-9]+条.*", g[2]) for g in grounds if g)  # citations
+    missing = [re.fullmatch(r"([\d,]+)\s+(.+)（(\S+)）", x) for x in
+               _section(term, "不足している事実（上位5件）:")]
+    want_m = [(m[3], _int(m[1])) for m in missing if m]
     assert len(want_m) == 5 and page.bars["missing"]["bars"] == want_m
-    # every bar shows its count, and a missing fact by its Japanese label
-    labels = summary_labels("denwa")
+    # a missing fact by its Japanese label, in the terminal and on the page's bars
+    for m in missing:
+        assert m and labels.facts[m[3]].startswith(m[2].rstrip("…")), m
     for key, count in want_m:
         texts = page.bar_text[key]
         assert str(count) in texts
         assert any(labels.facts[key].startswith(t.rstrip("…")) for t in texts if t), texts
     assert page.rows["error:case.invalid-fact"] == "1"
+    assert _section(term, "不受理（入力誤り）の内訳:") == ["1  事実の値が不正（case.invalid-fact）"]
     # Japanese, self-contained, escaped
     body = "".join(page.text)
     assert "一括判断の結果" in body and "承諾しないことがある" in body and "不足している事実" in body
@@ -140,23 +156,23 @@ def test_the_compare_summary_shows_the_transitions_per_outcome_and_provision(
     res = CliRunner().invoke(main, ["batch", "denwa", str(src), "--compare", "2023-04-10",
                                     "2023-04-20", "--summary", str(html)])
     assert res.exit_code == 0, res.output
-    m = re.match(r"(\d+) rows compared \(.*\): (\d+) change an outcome, (\d+) do not, "
-                 r"(\d+) rejected", res.output)
+    m = re.match(r"比較 ([\d,]+)行（2023-04-01版 → 2023-04-17版）：結論が変わる ([\d,]+)・"
+                 r"変わらない ([\d,]+)・不受理（入力誤り） ([\d,]+)\n", res.output)
     assert m
     page = _page(html)
     assert [int(page.rows[k]) for k in ("rows", "changed", "unchanged", "rejected")] == \
-        [int(x) for x in m.groups()]
+        [_int(x) for x in m.groups()]
     trans: dict[str, int] = {}
     per_outcome: dict[str, int] = {}
-    for line in _section(res.output, "transitions:"):
-        t = re.fullmatch(r"(\d+)\s+(\S+): (\S+) → (\S+)", line)
+    for line in _section(res.output, "結論の変化:"):
+        t = re.fullmatch(r"([\d,]+)\s+.+（(\S+)）: .+（(\S+)） → .+（(\S+)）", line)
         assert t, line
-        trans[f"{t[2]}:{t[3]}:{t[4]}"] = int(t[1])
-        per_outcome[t[2]] = per_outcome.get(t[2], 0) + int(t[1])
+        trans[f"{t[2]}:{t[3]}:{t[4]}"] = _int(t[1])
+        per_outcome[t[2]] = per_outcome.get(t[2], 0) + _int(t[1])
     assert trans and {k: int(v) for k, v in page.rows.items() if k.count(":") == 2} == trans
     assert dict(page.bars["transitions"]["bars"]) == per_outcome
-    prov = [x.split(maxsplit=1) for x in _section(res.output, "provisions that apply")]
-    assert prov and page.bars["provisions"]["bars"] == [(c, int(n)) for n, c in prov]
+    prov = [x.split(maxsplit=1) for x in _section(res.output, "一方の版でのみ適用される条項")]
+    assert prov and page.bars["provisions"]["bars"] == [(c, _int(n)) for n, c in prov]
     body = "".join(page.text)
     assert "改正の影響" in body and "承諾しないことがある" in body
 

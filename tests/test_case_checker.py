@@ -95,10 +95,13 @@ def agree(book: Rulebook, raw: Any) -> bool:
     (want, want_errs), (got, got_errs) = by_pydantic(book, raw), by_checker(book, raw)
     assert comparable(got_errs) == comparable(want_errs), raw
     if want_errs:
-        known = C._known_fields(facts_model(book))
+        known = C.known_fields(facts_model(book))
         assert known == C.facts_check(book).known
-        assert C._diags(C.CaseErrors(got_errs), "c.yaml", "", known, ("facts",)) == \
-            C._diags(C.CaseErrors(want_errs), "c.yaml", "", known, ("facts",))
+        got_d = C.validation_diagnostics(C.CaseErrors(got_errs), "c.yaml", "", known,
+                                         ("facts",))
+        want_d = C.validation_diagnostics(C.CaseErrors(want_errs), "c.yaml", "", known,
+                                          ("facts",))
+        assert got_d == want_d
         return False
     same_values(got, want)
     return True
@@ -222,7 +225,8 @@ def test_the_case_fields_read_as_the_pydantic_model(data: dict[Any, Any]) -> Non
         want_diags: list[Any] = []
     except ValidationError as e:
         want = None
-        want_diags = C._diags(e, "c.yaml", "", {(): list(_Reference.model_fields)})
+        want_diags = C.validation_diagnostics(e, "c.yaml", "",
+                                              {(): list(_Reference.model_fields)})
     got, got_diags = C.case_header(data, "c.yaml", "")
     assert got_diags == want_diags
     if want is not None:

@@ -37,6 +37,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,6 +82,9 @@ def spark_session() -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    # the local executors run this interpreter (yakkan validates JSON Lines and CSV rows
+    # there), not whichever `python3` comes first on the PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (SparkSession.builder.master("local[*]").appName("yakkan")
              .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
@@ -299,19 +304,24 @@ def _fold_absent(rec: Any) -> Any:
 def _jsonl(path: str, lay: Layout) -> Iterator[Row]:
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line, object_pairs_hook=_no_dups)
-            except ValueError as err:
-                yield Row(n, None, None, {}, ("batch.malformed-row", f"line {n}: {err}"))
-                continue
-            if not isinstance(data, dict):
-                yield Row(n, None, None, {}, ("batch.malformed-row",
-                                              f"line {n}: not a JSON object"))
-                continue
-            lay.check_columns([k for k in data if k != "facts"], f"{path}:{n}")
-            yield _row(n, data)
+            r = jsonl_row(n, line, lay, path)
+            if r is not None:
+                yield r
+
+
+def jsonl_row(n: int, line: str, lay: Layout, where: str) -> Row | None:
+    """Line `n` of a JSON Lines table as a row (None for a blank line); a key that is no
+    column of the layout is a diagnostic for the whole file (`where`: the file)."""
+    if not line.strip():
+        return None
+    try:
+        data = json.loads(line.rstrip("\r\n"), object_pairs_hook=_no_dups)
+    except ValueError as err:
+        return Row(n, None, None, {}, ("batch.malformed-row", f"line {n}: {err}"))
+    if not isinstance(data, dict):
+        return Row(n, None, None, {}, ("batch.malformed-row", f"line {n}: not a JSON object"))
+    lay.check_columns([k for k in data if k != "facts"], f"{where}:{n}")
+    return _row(n, data)
 
 
 def _no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -340,22 +350,31 @@ def _csv(path: str, lay: Layout) -> Iterator[Row]:
         reader = csv.DictReader(f)
         lay.check_columns([c for c in reader.fieldnames or []], path)
         for n, rec in enumerate(reader, 2):
-            data: dict[str, Any] = {}
-            for k, v in rec.items():
-                if v is None or v == "":
-                    continue  # an empty cell: unknown
-                t = lay.facts.get(k)
-                if t is not None and t.base == "list":
-                    try:
-                        v = json.loads(v)
-                    except ValueError as err:
-                        yield Row(n, rec.get("id"), None, {}, (
-                            "batch.malformed-row", f"{k}: not a JSON array ({err})"))
-                        break
-                data[k] = _csv_cell(v, t) if t is not None else \
-                    _csv_cell(v, None) if k.endswith(ABSENT_SUFFIX) else v
-            else:
-                yield _row(n, data)
+            yield csv_row(n, rec, lay)
+
+
+def csv_row(n: int, rec: dict[Any, Any], lay: Layout) -> Row:
+    """Record `n` of a CSV table (as `csv.DictReader` gives it: the cells beyond the
+    header under the key None, a missing cell None) as a row."""
+    extra = [c for c in rec.get(None) or [] if c]  # (an empty one holds no value to drop)
+    if extra:  # a value in a cell beyond the header: in no column
+        return Row(n, rec.get("id"), None, {}, (
+            "batch.malformed-row", f"a cell beyond the header's {len(rec) - 1} columns "
+            f"holds a value ({extra[0][:40]!r})"))
+    data: dict[str, Any] = {}
+    for k, v in rec.items():
+        if k is None or v is None or v == "":
+            continue  # an empty cell: unknown
+        t = lay.facts.get(k)
+        if t is not None and t.base == "list":
+            try:
+                v = json.loads(v)
+            except ValueError as err:
+                return Row(n, rec.get("id"), None, {}, (
+                    "batch.malformed-row", f"{k}: not a JSON array ({err})"))
+        data[k] = _csv_cell(v, t) if t is not None else \
+            _csv_cell(v, None) if k.endswith(ABSENT_SUFFIX) else v
+    return _row(n, data)
 
 
 def _csv_cell(v: str, t: Any) -> Any:
@@ -427,10 +446,10 @@ def validate(row: Row, lay: Layout, default_as_of: dt.date) -> tuple[Rulebook | 
 def cell_messages(err: Any, model: Any, book: Rulebook) -> str:
     """A row's validation errors, one per bad cell — `column: message (hint)` — with the
     message and hint a case file gets for the same value (`runtime/case.py` words them)."""
-    from yakkan.engine.runtime.case import _diags, _known_fields
+    from yakkan.engine.runtime.case import known_fields, validation_diagnostics
     out = []
-    for e, d in zip(err.errors(include_url=False), _diags(err, "<row>", "",
-                                                          _known_fields(model)), strict=False):
+    diags = validation_diagnostics(err, "<row>", "", known_fields(model))
+    for e, d in zip(err.errors(include_url=False), diags, strict=False):
         loc = [str(x) for x in e["loc"]]
         n = next((i for i in range(len(loc), 0, -1) if ".".join(loc[:i]) in book.facts),
                  len(loc))
@@ -476,7 +495,7 @@ class SummaryLabels:
 
 def summary_labels(doc: str) -> SummaryLabels:
     """The labels of `doc`'s outcomes and facts (newest version's label first)."""
-    from yakkan.engine.features.explain import _is_approval, vocabulary
+    from yakkan.engine.features.explain import is_approval, vocabulary
     books = versions(doc)
     out = SummaryLabels(doc, books[-1].doc.header.title if books else doc)
     for b in reversed(books):
@@ -485,7 +504,7 @@ def summary_labels(doc: str) -> SummaryLabels:
             label = b.outcome_labels.get(o)
             if label:
                 out.outcomes.setdefault(o, label)
-            if _is_approval(b, o):
+            if is_approval(b, o):
                 out.approval.add(o)
         for path, decl in b.facts.items():
             if decl.label:
@@ -584,7 +603,8 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
               engine: str = "duckdb", errors_path: str | None = None,
               progress: Callable[[int], None] | None = None) -> Summary:
     """Decide every row of `input_path`; write the output table; return the counts."""
-    check_input(input_path)
+    if engine != "spark":  # (Spark's input may be a folder or a glob: batch_spark checks it)
+        check_input(input_path)
     lay = Layout.of(doc)
     names = all_outcomes(lay)
     if outcomes:
@@ -595,17 +615,17 @@ def run_batch(doc: str, input_path: str, output_path: str | None, *,
                                           hint=did_you_mean(o, names)) for o in bad])
         names = [o for o in names if o in outcomes]
     default = as_of or dt.date.today()
-    if engine == "duckdb" and format_of(input_path) == "parquet":
-        from yakkan.engine.features.batch_native import native_batch
-        summary: Summary = native_batch(lay, input_path, output_path, names, default,
-                                        errors_path, progress=progress is not None)
+    if engine == "spark":  # a file, a folder of files or a glob, read by Spark
+        from yakkan.engine.features.batch_spark import spark_native_batch
+        summary: Summary = spark_native_batch(spark_session(), lay, input_path, output_path,
+                                              names, default, errors_path)
         if progress is not None:
             progress(summary.rows)
         return summary
-    if engine == "spark" and format_of(input_path) == "parquet":
-        from yakkan.engine.features.batch_native import spark_native_batch
-        summary = spark_native_batch(spark_session(), lay, input_path, output_path, names,
-                                     default, errors_path)
+    if engine == "duckdb" and format_of(input_path) == "parquet":
+        from yakkan.engine.features.batch_native import native_batch
+        summary = native_batch(lay, input_path, output_path, names, default, errors_path,
+                               progress=progress is not None)
         if progress is not None:
             progress(summary.rows)
         return summary
@@ -805,19 +825,6 @@ class Comparison:
     rejected: int = 0
     transitions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     provisions: Counter[str] = field(default_factory=Counter)
-
-    def text(self, top: int = 10) -> str:
-        out = [f"{self.rows} rows compared ({self.before} → {self.after}): {self.changed} "
-               f"change an outcome, {self.rows - self.changed - self.rejected} do not, "
-               f"{self.rejected} rejected"]
-        if self.transitions:
-            out.append("\ntransitions:")
-            out += [f"  {n:>8}  {o}: {a} → {b}"
-                    for (o, a, b), n in self.transitions.most_common()]
-        if self.provisions:
-            out.append(f"\nprovisions that apply on one side only (top {top}):")
-            out += [f"  {n:>8}  {c}" for c, n in self.provisions.most_common(top)]
-        return "\n".join(out)
 
 
 def compare_batch(doc: str, input_path: str, output_path: str | None, before: dt.date,

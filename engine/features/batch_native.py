@@ -3,12 +3,12 @@ by DuckDB (embedded) or by Spark (a cluster's session, or a local one), with no 
 through Python.
 
 This is the path `yakkan batch` takes for Parquet input with the DuckDB and the Spark
-engines. DuckDB reads the file in row groups and writes the output as it goes (a sort on the
-row number spills to disk when it must), so a table of tens of millions of rows never becomes
-Python objects; Spark reads it with `spark.read.parquet`, numbers the rows by their place in
-the file (`_metadata.row_index`), and writes the output ordered by that number as a Spark
-output folder (part files in row order) — nothing is collected to the driver but the
-summary's counts. Both dialects run the same SQL, written once here and in `runtime/sql.py`
+engines. DuckDB reads the file in row groups and writes the output as it goes, in input
+order, in one pipeline (no table, no sort: `_decided_in_order`), so a table of tens of
+millions of rows never becomes Python objects nor fills memory; Spark (`batch_spark.py`)
+numbers the rows by their place in the input and writes the output ordered by that number
+as a Spark output folder — nothing is collected to the driver but the summary's counts.
+Both dialects run the same SQL, written once here and in `runtime/sql.py`
 (`Dialect`): the row checks below, the routing of rows to versions, and the compiled
 decision program.
 
@@ -49,7 +49,6 @@ from yakkan.engine.runtime.sql import (
     AS_OF,
     DECIMAL,
     DUCKDB,
-    SPARK,
     Dialect,
     compile_sql,
     sql_type,
@@ -97,22 +96,6 @@ def _duck_col(name: str, t: Any) -> _Col:
     if t.id == "list" and t.children[0][1].id == "struct":
         return _Col(name, str(t), {n: _duck_col(n, ft) for n, ft in t.children[0][1].children})
     return _Col(name, str(t))
-
-
-_SPARK_NAMES = {"boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT",
-                "int": "INTEGER", "bigint": "BIGINT", "date": "DATE", "string": "VARCHAR",
-                "double": "DOUBLE", "float": "FLOAT", "timestamp": "TIMESTAMP", "void": "NULL"}
-
-
-def _spark_col(name: str, t: Any) -> _Col:
-    from pyspark.sql.types import ArrayType, StructType
-    if isinstance(t, ArrayType) and isinstance(t.elementType, StructType):
-        return _Col(name, "STRUCT[]", {f.name: _spark_col(f.name, f.dataType)
-                                      for f in t.elementType.fields})
-    s = t.simpleString()
-    if s.startswith("decimal"):
-        return _Col(name, "DECIMAL" + s[len("decimal"):].upper())
-    return _Col(name, _SPARK_NAMES.get(s, s.upper()))
 
 
 def _types(lay: Any) -> dict[str, Any]:
@@ -185,8 +168,9 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     D = DUCKDB
     con = duckdb.connect()
     con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}").fetchall()
-    # memory stays bounded: past this DuckDB spills to its temporary folder (the sort by row
-    # number and the output table), instead of growing to most of the machine's memory
+    # memory stays bounded: the output streams (no table, no sort), and past this limit
+    # DuckDB spills what it must keep to its temporary folder instead of growing to most of
+    # the machine's memory
     limit = os.environ.get("YAKKAN_BATCH_MEMORY", "1GB")
     con.execute(f"SET memory_limit = {D.string(limit)}").fetchall()
     con.execute(f"SET temp_directory = {D.string(tempfile.gettempdir() + '/yakkan-duckdb')}") \
@@ -203,13 +187,63 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
     have = {c.name: c for c in cols if c.name != "file_row_number"}
     _check_types(lay, have, input_path)
     con.execute(f"CREATE TEMP VIEW __v AS {_validated(lay, have, src, default_as_of, D)}")
-    con.execute(f"CREATE TEMP TABLE __out AS {_decided(lay, names, D)} ORDER BY row")
-    if output_path is not None:
-        _copy(con, "__out", output_path, format_of(output_path), names)
-    if errors_path is not None:
-        _copy(con, "(SELECT row, id, error_code, error_message FROM __out WHERE error_code "
-                   "IS NOT NULL ORDER BY row)", errors_path, format_of(errors_path), [])
+    # the versions the rows fall under (a pass over the `as_of` column alone)
+    present = {r[0] for r in con.execute("SELECT DISTINCT __version FROM __v").fetchall()
+               if r[0] is not None}
+    columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM __v").fetchall()]
+    decided = _decided_in_order(lay, names, have, present, columns)
+    if output_path is not None:  # streamed to the file as it is decided, in input order
+        _copy(con, f"({decided})", output_path, format_of(output_path), names)
+    if errors_path is not None:  # from the row checks alone, in input order
+        _copy(con, "(SELECT __row AS row, id, __error_code AS error_code, __error_message AS "
+                   "error_message FROM __v WHERE __error_code IS NOT NULL)", errors_path,
+              format_of(errors_path), [])
+    # the counts in one more pass over the decisions (the program again rather than the
+    # file read back: cheaper than parsing CSV or JSON, and no table is kept)
+    con.execute(f"CREATE TEMP VIEW __out AS {decided}")
     return _summary(lambda q: con.execute(q).fetchall(), names, D)
+
+
+def _decided_in_order(lay: Any, names: list[str], have: dict[str, _Col], present: set[str],
+                      columns: list[str]) -> str:
+    """SELECT of the output columns over `__v` (whose columns are `columns`) in one pipeline,
+    which DuckDB writes in input order — no sort, no table. Every row goes through the
+    program of each version rows fall under (`present`), one after the other, and takes the
+    outputs of its own version's; a rejected row's outputs are NULL, and its facts that
+    arithmetic could trip on (numbers, dates, lists) are NULL for the programs, so that no
+    value a check rejected is ever computed with. (A value valid in one version is within
+    the bounds every version checks, so another version's program cannot trip on it.)"""
+    D = DUCKDB
+    books = [b for b in lay.books if (b.doc.header.version or "") in present]
+    risky = [p for p, t in _types(lay).items() if t.base not in ("bool", "enum", "text")]
+    keep = ", ".join(f"CASE WHEN __error_code IS NULL THEN {D.ident(p)} END AS {D.ident(p)}"
+                     for p in risky)
+    rel = f"(SELECT * REPLACE ({keep}) FROM __v)" if keep else "__v"
+    carried = tuple(columns)
+    mine: dict[str, list[str]] = {}  # version → its outcomes (of `names`)
+    for i, book in enumerate(books):
+        v = book.doc.header.version or ""
+        mine[v] = [o for o in names if o in _outcomes(book)]
+        q = program_query(book, mine[v], D, have, rel, carried,
+                          f"__version = {D.string(v)}" if len(books) > 1 else None)
+        ours = [f"{o}.{p}" for o in mine[v] for p in _PARTS]
+        # this version's outputs under their own names, for the programs after it
+        rel = (f"(SELECT {', '.join(D.ident(c) for c in carried)}, "
+               + ", ".join(f"{D.ident(c)} AS {D.ident(f'{i}:{c}')}" for c in ours)
+               + f" FROM ({q}) AS __p{i})")
+        carried += tuple(f"{i}:{c}" for c in ours)
+    outs = []
+    for o in names:
+        for part in _PARTS:
+            whens = " ".join(f"WHEN {D.string(v)} THEN {D.ident(f'{i}:{o}.{part}')}"
+                             for i, v in enumerate(mine) if o in mine[v])
+            typ = D.text if part == "value" else D.text_list()
+            outs.append(f"CASE WHEN __error_code IS NULL THEN CASE __version {whens} END END "
+                        f"AS {D.ident(f'{o}.{part}')}" if whens else
+                        f"CAST(NULL AS {typ}) AS {D.ident(f'{o}.{part}')}")
+    head = (f"__row AS row, id, __version AS version, CAST({AS_OF} AS {D.text}) AS as_of, "
+            "__error_code AS error_code, __error_message AS error_message")
+    return f"SELECT {', '.join([head, *outs])} FROM {rel} AS __d"
 
 
 def _outcomes(book: Any) -> list[str]:
@@ -217,7 +251,19 @@ def _outcomes(book: Any) -> list[str]:
     return list(program_of(book).decisions)
 
 
-def _decided(lay: Any, names: list[str], D: Dialect, present: set[str] | None = None) -> str:
+def program_query(book: Any, names: list[str], D: Dialect, have: dict[str, _Col], rel: str,
+                  passthrough: tuple[str, ...] = ("__row", AS_OF),
+                  only: str | None = None) -> str:
+    """The compiled program of `book` for the outcomes `names` over `rel` (the validated
+    canonical layout of a file with the columns `have`): a fact the file has no column for
+    (nor an `__absent` one) is unknown on every row and compiled as such."""
+    unknown = frozenset(p for p in book.facts
+                        if p not in have and p + ABSENT_SUFFIX not in have)
+    return compile_sql(book, D, names, unknown).query(rel, passthrough, only)
+
+
+def _decided(lay: Any, names: list[str], D: Dialect, have: dict[str, _Col],
+             present: set[str] | None = None) -> str:
     """SELECT of the output columns (unordered) over the validated view `__v`: each version's
     valid rows through its compiled program (only the versions in `present`, if given), the
     rejected rows with their error."""
@@ -227,9 +273,8 @@ def _decided(lay: Any, names: list[str], D: Dialect, present: set[str] | None = 
         if present is not None and v not in present:
             continue
         mine = [o for o in names if o in _outcomes(book)]
-        prog = compile_sql(book, D, mine)
         rel = f"(SELECT * FROM __v WHERE __version = {D.string(v)} AND __error_code IS NULL)"
-        q = prog.query(rel, ("__row", "id", "__version", AS_OF))
+        q = program_query(book, mine, D, have, rel, ("__row", "id", "__version", AS_OF))
         outs = []
         for o in names:
             for part in _PARTS:
@@ -275,94 +320,23 @@ def _copy(con: Any, rel: str, path: str, fmt: str, names: list[str]) -> None:
                                            "write there")]) from None
 
 
-# ---- Spark ----------------------------------------------------------------------------------
-
-def spark_native_batch(spark: Any, lay: Any, input_path: str, output_path: str | None,
-                       names: list[str], default_as_of: dt.date,
-                       errors_path: str | None) -> Summary:
-    """Decide a Parquet table in Spark SQL: the same checks and program as `native_batch`,
-    in the Spark dialect. The output (and the errors table) is a Spark output folder at the
-    path given, its part files in row order; only the summary's counts reach the driver."""
-    D = SPARK
-    try:
-        df = spark.read.parquet(input_path)
-        cols = [_spark_col(f.name, f.dataType) for f in df.schema.fields]
-    except Exception as err:  # AnalysisException, Py4J errors: not a readable Parquet file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise YakkanError([Diagnostic(code="batch.unreadable",
-                                      message=f"cannot read {input_path} as Parquet: "
-                                      f"{first[:300]}")]) from None
-    have = {c.name: c for c in cols}
-    _check_types(lay, have, input_path)
-    df.selectExpr("*", "_metadata.row_index AS file_row_number") \
-        .createOrReplaceTempView("__src")
-    # the validated rows, and then the decided ones, are checkpointed on the executors: the
-    # plan that follows starts from them (Spark would otherwise plan the checks, and the
-    # whole program, again inside every query that reads them — too large to plan at all)
-    valid = spark.sql(_validated(lay, have, "__src", default_as_of, D)).localCheckpoint()
-    valid.createOrReplaceTempView("__v")
-    # Spark plans each version's program at some cost: only the versions rows fall under
-    present = {r[0] for r in spark.sql("SELECT DISTINCT __version FROM __v WHERE "
-                                       "__error_code IS NULL").collect()}
-    out = spark.sql(_decided(lay, names, D, present)).localCheckpoint()
-    try:
-        out.createOrReplaceTempView("__out")
-        if output_path is not None:
-            _spark_write(out, output_path, format_of(output_path), names)
-        if errors_path is not None:
-            _spark_write(out.where("error_code IS NOT NULL")
-                         .select("row", "id", "error_code", "error_message"),
-                         errors_path, format_of(errors_path), [])
-        return _summary(lambda q: [tuple(r) for r in spark.sql(q).collect()], names, D)
-    finally:
-        out.unpersist()
-        valid.unpersist()  # checkpointed blocks are freed with them
-
-
-def _spark_write(df: Any, path: str, fmt: str, names: list[str]) -> None:
-    from pyspark.sql import functions as F
-    df = df.orderBy("row")
-    if fmt == "csv":  # lists as JSON arrays, as the other paths write them
-        lists = {f"{o}.{p}" for o in names for p in _PARTS[1:]}
-        df = df.select([F.to_json(F.col(SPARK.ident(c))).alias(c) if c in lists
-                        else F.col(SPARK.ident(c)) for c in df.columns])
-    w = df.write.mode("overwrite")
-    try:
-        if fmt == "csv":
-            w.option("header", True).csv(path)
-        elif fmt == "jsonl":
-            w.option("ignoreNullFields", False).json(path)
-        else:
-            w.parquet(path)
-    except Exception as err:  # Spark's IO errors
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise YakkanError([Diagnostic(code="io.unwritable",
-                                      message=f"cannot write `{path}`: {first[:200]}",
-                                      hint="check that the folder exists and that you may "
-                                           "write there")]) from None
-
-
 # ---- the counts, in either engine -----------------------------------------------------------
 
 def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
+    """The counts of `__out`, in one pass: each row unnested into (kind, outcome, list) items
+    — its error code ('' for none: every row once), whether an outcome is undetermined, each
+    outcome's value, the grounds of a value against the case, the missing facts — and the
+    items counted."""
     s = Summary()
-    s.rows, s.rejected = run("SELECT count(*), count(error_code) FROM __out")[0]
+    against = ", ".join(D.string(x) for x in AGAINST)
+    items = [D.record([("k", D.string("n")), ("o", "''"),
+                       ("xs", D.list_of(["coalesce(error_code, '')"]))])]
     if names:
         undet = " OR ".join(f"{D.ident(f'{o}.value')} = {D.string(UNDETERMINED)}"
                             for o in names)
-        s.undetermined = run(
-            f"SELECT count(*) FROM __out WHERE error_code IS NULL AND ({undet})")[0][0]
-    s.decided = s.rows - s.rejected - s.undetermined
-    for code, n in sorted(run("SELECT error_code, count(*) FROM __out WHERE error_code IS "
-                              "NOT NULL GROUP BY error_code")):
-        s.errors[code] = n
-    if not names:
-        return s
-    # one pass over the output for every outcome's values, refusal grounds and missing facts
-    # (each row unnested into (kind, outcome, list)); the counts are sorted, so that ties in
-    # `most_common` come in the same order from either engine
-    against = ", ".join(D.string(x) for x in AGAINST)
-    items = []
+        items.append(D.record([("k", D.string("u")), ("o", "''"), (
+            "xs", f"CASE WHEN error_code IS NULL AND ({undet}) THEN {D.list_of([chr(39) * 2])} "
+                  "END")]))
     for o in names:
         val, name = D.ident(f"{o}.value"), D.string(o)
         for k, xs in (("v", f"CASE WHEN {val} IS NOT NULL THEN {D.list_of([val])} END"),
@@ -373,13 +347,22 @@ def _summary(run: Run, names: list[str], D: Dialect) -> Summary:
     each = f"SELECT {D.unnest(D.list_of(items))} AS __s FROM __out"
     flat = f"SELECT __s.k AS k, __s.o AS o, {D.unnest('__s.xs')} AS x FROM ({each}) AS __e"
     rows = run(f"SELECT k, o, x, count(*) FROM ({flat}) AS __c GROUP BY k, o, x")
-    for k, o, x, n in sorted(rows, key=lambda r: (r[0], names.index(r[1]), r[2])):
-        if k == "v":
+    order = {o: i for i, o in enumerate(["", *names])}
+    for k, o, x, n in sorted(rows, key=lambda r: (r[0], order[r[1]], r[2])):
+        if k == "n":
+            s.rows += n
+            if x:
+                s.rejected += n
+                s.errors[x] = n
+        elif k == "u":
+            s.undetermined += n
+        elif k == "v":
             s.values[(o, x)] = n
         elif k == "g":
             s.grounds[(o, x)] = n
         else:
             s.missing[x] += n
+    s.decided = s.rows - s.rejected - s.undetermined
     return s
 
 
@@ -471,7 +454,11 @@ def _validated(lay: Any, have: dict[str, _Col], src: str, default_as_of: dt.date
                                        f"{path}[].{f.name}: no field of {path} in {lay.doc} "
                                        f"{v}"))
     msgs = ", ".join(f"CASE WHEN {cond} THEN {lit(m)} END" for cond, m in checks)
-    err_msg = f"NULLIF(concat_ws('; ', {msgs}), '')" if checks else f"CAST(NULL AS {D.text})"
+    # the message is put together only for a row that fails a check (a CASE evaluates its
+    # branch for the rows that take it): a valid row costs the conditions alone
+    any_bad = " OR ".join(cond for cond, _m in checks)
+    err_msg = f"CASE WHEN {any_bad} THEN NULLIF(concat_ws('; ', {msgs}), '') END" if checks \
+        else f"CAST(NULL AS {D.text})"
     l3 = f"SELECT {', '.join(sel)}, {err_msg} AS __fact_error FROM ({l2}) AS __l2"
     code = ("CASE WHEN __bad_date THEN 'batch.bad-date' "
             "WHEN __version IS NULL THEN 'eval.no-version-in-force' "
@@ -522,7 +509,9 @@ def _value_checks(D: Dialect, path: str, x: str, t: Any, c: _Col) -> list[tuple[
     v = _read(D, x, t, c)
     what = "not a date (ISO text or a DATE column)" if b == "date" else \
         f"cannot be read as {sql_type(t)}"
-    out = [(f"({x} IS NOT NULL AND {v} IS NULL)", f"{path}: {what}")]
+    # (a column of the fact's own type is read as it is: nothing to fail)
+    same = c.type.upper().strip('"') == sql_type(t).upper()
+    out = [] if same else [(f"({x} IS NOT NULL AND {v} IS NULL)", f"{path}: {what}")]
     k = t.constraint
     if k is not None and k.pattern is not None:
         out.append((f"(NOT {D.full_match(v, k.pattern)})",

@@ -437,7 +437,7 @@ def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> li
     return out
 
 
-def _is_approval(book: Rulebook, outcome: str) -> bool:
+def is_approval(book: Rulebook, outcome: str) -> bool:
     """A decision the text makes as 承認 (an `approve` ground): its refusals read 承認しない."""
     prog = program_of(book)
     d = prog.decisions.get(outcome)
@@ -446,7 +446,7 @@ def _is_approval(book: Rulebook, outcome: str) -> bool:
 
 def _force_label(book: Rulebook, g: Any) -> str:
     """A ground's legal force in Japanese (a refusal of a 承認: 承認しない)."""
-    if g.force in ("refuse", "may_refuse") and _is_approval(book, g.outcome):
+    if g.force in ("refuse", "may_refuse") and is_approval(book, g.outcome):
         return "承認しない" if g.force == "refuse" else "承認しないことがある（裁量）"
     return FORCE_LABELS.get(g.force, g.force)
 
@@ -469,7 +469,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         "label": outcome_labels(book).get(o.name),
         "value": o.value,
         "kind": o.kind,
-        "approval": _is_approval(book, o.name),
+        "approval": is_approval(book, o.name),
         "requirement_state": state,
         "asked": False,
         "possible": o.possible,

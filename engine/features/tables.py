@@ -29,6 +29,12 @@ def format_of(path: str) -> str:
         hint="name it .parquet, .csv or .jsonl")])
 
 
+def ranked(counts: Counter[Any], top: int | None = None) -> list[tuple[Any, int]]:
+    """The most frequent first, ties in the order of their keys — the same list whichever
+    order the counts were made in (row by row, or by an engine's GROUP BY)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
 @dataclass
 class Summary:
     """The counts of a run — rows in = decided + undetermined + rejected — and what decided
@@ -66,25 +72,3 @@ class Summary:
             self.undetermined += 1
         else:
             self.decided += 1
-
-    def line(self) -> str:
-        return (f"{self.rows} rows: {self.decided} decided, {self.undetermined} with an "
-                f"undetermined outcome, {self.rejected} rejected")
-
-    def text(self, top: int = 10) -> str:
-        out = [self.line()]
-        if self.values:
-            out.append("\noutcomes:")
-            for (o, v), n in sorted(self.values.items()):
-                out.append(f"  {o} = {v}: {n}")
-        if self.grounds:
-            out.append(f"\nmost frequent grounds of a refusal or an unmet requirement "
-                       f"(top {top}):")
-            out += [f"  {n:>8}  {o}: {c}" for (o, c), n in self.grounds.most_common(top)]
-        if self.missing:
-            out.append(f"\nmost often missing facts (top {top}):")
-            out += [f"  {n:>8}  {m}" for m, n in self.missing.most_common(top)]
-        if self.errors:
-            out.append("\nrejected rows by error:")
-            out += [f"  {n:>8}  {code}" for code, n in self.errors.most_common()]
-        return "\n".join(out)

@@ -71,7 +71,7 @@ _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 class ValueProblem(ValueError):
     """A value a reader refuses, with its own message and a hint: the error `yakkan_value`
-    (read back by `_diags`; `case_model.py` raises it as pydantic's custom error)."""
+    (read back by `validation_diagnostics`; `case_model.py` raises it as pydantic's custom error)."""
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -345,7 +345,7 @@ def _ident_reader(kind: str) -> Callable[[Any], str]:
 # A case is checked as pydantic checks a model with extra keys forbidden (lax, but for the
 # strict yes/no): each declared field the mapping has, in declaration order, then every key
 # that is no field; every error is reported, each in pydantic's shape (`type`, `loc`, `msg`,
-# `input`, `ctx`) and words, which `_diags` turns into diagnostics.
+# `input`, `ctx`) and words, which `validation_diagnostics` turns into diagnostics.
 
 _BAD: Any = object()  # a value that did not check (its error is recorded)
 
@@ -976,7 +976,8 @@ def case_header(data: dict[str, Any], path: str, text: str) -> \
     errs: list[dict[str, Any]] = []
     fields = _check_group(_CASE_FILE, data, (), errs)
     if errs:
-        return None, _diags(CaseErrors(errs), path, text, {(): list(_CASE_FILE.fields)})
+        return None, validation_diagnostics(CaseErrors(errs), path, text,
+                                            {(): list(_CASE_FILE.fields)})
     return CaseFile(**fields), []
 
 
@@ -1086,16 +1087,16 @@ def validate_facts(book: Rulebook, facts: dict[str, Any], path: str = "<case>",
     errs: list[dict[str, Any]] = []
     out = _check_group(check.group, facts, (), errs)
     if errs:
-        raise YakkanError(_diags(CaseErrors(errs), path, text, check.known,
+        raise YakkanError(validation_diagnostics(CaseErrors(errs), path, text, check.known,
                                  prefix=("facts",)), sources={path: text})
     assert isinstance(out, dict)
     return out
 
 
-def _known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
+def known_fields(model: type[BaseModel]) -> dict[tuple[str, ...], list[str]]:
     """Field names at each path of a pydantic model (batch), for did-you-mean hints."""
-    from yakkan.engine.runtime.case_model import known_fields
-    return known_fields(model)
+    from yakkan.engine.runtime import case_model
+    return case_model.known_fields(model)
 
 
 # ---- bounded messages ---------------------------------------------------------------------
@@ -1160,9 +1161,9 @@ def position_of(path: str, text: str, loc: Loc) -> I.Span | None:
     return _where(path, text, loc)
 
 
-def _diags(e: CaseErrors | Any, path: str, text: str,
-           known: dict[tuple[str, ...], list[str]],
-           prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
+def validation_diagnostics(e: CaseErrors | Any, path: str, text: str,
+                           known: dict[tuple[str, ...], list[str]],
+                           prefix: tuple[str, ...] = ()) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     errors = e.errors(include_url=False)
     for err in errors[:MAX_ERRORS]:

@@ -47,7 +47,7 @@ _DATE_TEXT = {"type": "string", "description": "a date: 2023-04-17, 2023年4月1
 
 def _pydantic(read: Callable[[Any], Any]) -> Any:
     """A reader as a pydantic before-validator: its `ValueProblem` becomes the custom error
-    `yakkan_value` (message and hint in its context, read back by `case._diags`)."""
+    `yakkan_value` (message and hint in its context, read back by `case.validation_diagnostics`)."""
     def before(v: Any) -> Any:
         try:
             return read(v)

@@ -54,6 +54,7 @@ AS_OF = "__as_of"
 DECIMAL = "DECIMAL(38,10)"
 # fact types that may be stated as absent (as `runtime/case.ABSENT_OK`)
 _MAY_BE_ABSENT = frozenset({"int", "decimal", "money", "percent", "date", "duration", "text"})
+_CHUNK = 6  # conditions per lookup of `_selected` (a constant list of 2**6 subsets)
 
 
 class NotCompilable(Exception):
@@ -153,6 +154,14 @@ class Dialect:
     def unnest(self, xs: str) -> str:
         return f"explode({xs})" if self.name == "spark" else f"unnest({xs})"
 
+    def element_at(self, xs: str, i: str) -> str:
+        """The `i`-th element of the list `xs`, counting from 1."""
+        return f"element_at({xs}, {i})" if self.name == "spark" else f"{xs}[{i}]"
+
+    def concat_lists(self, xs: list[str]) -> str:
+        return f"concat({', '.join(xs)})" if self.name == "spark" else \
+            f"list_concat({', '.join(xs)})"
+
 
 DUCKDB = Dialect("duckdb", '"', False, "list_transform", "list_filter", "len", "list_sum",
                  "list_min", "list_max", False)
@@ -197,6 +206,7 @@ class SV:
     v: str
     absent: str | None = None
     duration: Duration | None = None
+    always_unknown: bool = False  # a fact the table has no column for (`compile_sql`)
 
     def unknown(self) -> str:
         if self.absent is None:
@@ -226,7 +236,10 @@ class SqlProgram:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
 
-    def query(self, relation: str, passthrough: tuple[str, ...] = ("__row", AS_OF)) -> str:
+    def query(self, relation: str, passthrough: tuple[str, ...] = ("__row", AS_OF),
+              only: str | None = None) -> str:
+        """`only`: a condition on the row; the lists are built only where it holds (NULL
+        elsewhere) — for a relation some of whose rows are another program's."""
         d = self.dialect
         ctes = []
         prev = relation
@@ -235,22 +248,35 @@ class SqlProgram:
             ctes.append(f"__l{i} AS (SELECT *, {cols} FROM {prev})")
             prev = f"__l{i}"
         keep = ", ".join(d.ident(c) for c in passthrough)
-        outs = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outputs)
+
+        def guarded(name: str, sql: str) -> str:
+            return sql if only is None or name.endswith(".value") else \
+                f"CASE WHEN {only} THEN {sql} END"
+
+        outs = ", ".join(f"{guarded(name, sql)} AS {d.ident(name)}"
+                         for name, sql in self.outputs)
         head = ("WITH " + ",\n".join(ctes) + "\n") if ctes else ""
         return f"{head}SELECT {keep}, {outs} FROM {prev}"
 
 
 def compile_sql(book: Rulebook, dialect: Dialect = DUCKDB,
-                outcomes: list[str] | None = None) -> SqlProgram:
-    """The rulebook's decision program as one SQL query (all outcomes, or the named ones)."""
-    return _Compiler(book, program_of(book), dialect).run(outcomes)
+                outcomes: list[str] | None = None,
+                unknown: frozenset[str] = frozenset()) -> SqlProgram:
+    """The rulebook's decision program as one SQL query (all outcomes, or the named ones).
+
+    `unknown`: facts the input has no column for (nor an `__absent` one) — unknown on every
+    row, so the program is compiled with them as such: a quantifier over such a list is
+    unknown outright (the relation still has the column, NULL, in the canonical layout)."""
+    return _Compiler(book, program_of(book), dialect, unknown).run(outcomes)
 
 
 class _Compiler:
-    def __init__(self, book: Rulebook, program: DecisionProgram, dialect: Dialect):
+    def __init__(self, book: Rulebook, program: DecisionProgram, dialect: Dialect,
+                 unknown: frozenset[str] = frozenset()):
         self.book = book
         self.p = program
         self.d = dialect
+        self.unknown = unknown
         self.def_absent: dict[str, bool] = {}
         self.depth = 0  # lambda nesting
         self.top = 0  # the first layer of the outcomes' helper columns
@@ -385,15 +411,14 @@ class _Compiler:
         if d.kind == "effect":
             for w, k in d.overrides:
                 aside.setdefault(k, []).append(col(f"g:{w}"))
-        applying = []
+        # (condition, citation): listed where the condition is TRUE (not FALSE, not NULL)
+        applying: list[tuple[str, str]] = []
         for k in rest:
-            cond = f"coalesce({col(f'g:{k}')}, FALSE)"
+            cond = col(f"g:{k}")
             for w in aside.get(k, []):
                 cond += f" AND NOT coalesce({w}, FALSE)"
-            applying.append(f"CASE WHEN {cond} THEN {self.d.string(self.p.grounds[k].citation)} "
-                            "END")
-        unknown = [f"CASE WHEN {col(f'g:{k}')} IS NULL THEN "
-                   f"{self.d.string(self.p.grounds[k].citation)} END" for k in rest]
+            applying.append((cond, self.p.grounds[k].citation))
+        unknown = [(f"{col(f'g:{k}')} IS NULL", self.p.grounds[k].citation) for k in rest]
         # missing facts: read by an unknown ground of an open branch, still unknown; in order
         cands: list[tuple[str, str]] = []  # (fact path, condition)
         for i, b in enumerate(rule.branches):
@@ -409,31 +434,57 @@ class _Compiler:
             earlier = [x for p2, x in cands[:j] if p2 == path]
             if earlier:
                 cond = f"{cond} AND NOT ({' OR '.join(earlier)})"
-            missing.append(f"CASE WHEN {undetermined} AND {cond} THEN {self.d.string(path)} END")
+            missing.append(f"CASE WHEN {cond} THEN {self.d.string(path)} END")
+        # only an undetermined outcome has missing facts: the list is built for those rows
+        # only (a CASE evaluates its branch for the rows that take it)
+        missing_col = (f"CASE WHEN {undetermined} THEN {self._present(missing)} "
+                       f"ELSE {self._empty()} END") if missing else self._empty()
         out.outputs += [
             (f"{name}.value", col(f"{name}.value")),
-            (f"{name}.grounds", self._present(applying)),
-            (f"{name}.undetermined", self._present(unknown)),
-            (f"{name}.missing", self._present(missing)),
+            (f"{name}.grounds", self._selected(applying)),
+            (f"{name}.undetermined", self._selected(unknown)),
+            (f"{name}.missing", missing_col),
         ]
+
+    def _empty(self) -> str:
+        return "CAST([] AS VARCHAR[])" if self.d.name != "spark" else \
+            "CAST(array() AS ARRAY<STRING>)"
 
     def _present(self, items: list[str]) -> str:
         """The non-null members of a list of CASE expressions, in order."""
         if not items:
-            return "CAST([] AS VARCHAR[])" if self.d.name != "spark" else \
-                "CAST(array() AS ARRAY<STRING>)"
+            return self._empty()
         v = f"__v{self.depth}"
         return (f"{self.d.filter}({self.d.list_of(items)}, "
                 f"{self.d.lam(v, f'{v} IS NOT NULL')})")
+
+    def _selected(self, items: list[tuple[str, str]]) -> str:
+        """The constant texts of `items` whose condition is TRUE, in order — as a lookup:
+        the conditions, up to `_CHUNK` at a time, make the bits of an index into a constant
+        list of every subset (no list is built and filtered row by row)."""
+        if not items:
+            return self._empty()
+        d = self.d
+        parts = []
+        for at in range(0, len(items), _CHUNK):
+            chunk = items[at:at + _CHUNK]
+            index = " + ".join(f"CASE WHEN {cond} THEN {1 << i} ELSE 0 END"
+                               for i, (cond, _text) in enumerate(chunk))
+            subsets = [d.list_of([d.string(t) for i, (_c, t) in enumerate(chunk) if m >> i & 1])
+                       if m else self._empty() for m in range(1 << len(chunk))]
+            parts.append(d.element_at(d.list_of(subsets), f"(1 + {index})"))
+        return parts[0] if len(parts) == 1 else d.concat_lists(parts)
 
     def _fact_unknown(self, path: str) -> str:
         decl = self.book.facts.get(path)
         if decl is None:
             return "TRUE"
         sv = self._fact(path, decl.type)
-        return sv.unknown()
+        return "TRUE" if sv.always_unknown else sv.unknown()
 
     def _fact(self, path: str, t: I.YType) -> SV:
+        if path in self.unknown:
+            return SV(f"CAST(NULL AS {sql_type(t, self.d)})", always_unknown=True)
         absent = (f"coalesce({self.col(path + ABSENT_SUFFIX)}, FALSE)"
                   if t.base in _MAY_BE_ABSENT else None)
         return SV(self.col(path), absent)
@@ -667,6 +718,8 @@ class _Compiler:
 
     def quant(self, e: I.Quant, env: dict[str, tuple[str, I.YType | None]]) -> SV:
         src = self.expr(e.source, env)
+        if src.always_unknown and e.q in ("any", "all", "count"):  # unknown on every row
+            return SV("CAST(NULL AS BOOLEAN)" if e.q != "count" else "CAST(NULL AS BIGINT)")
         decl = self.book.facts.get(".".join(e.source.path))
         t = decl.type if decl is not None else None
         self.depth += 1
@@ -696,14 +749,13 @@ class _Compiler:
             neutral = "FALSE" if q == "any" else "TRUE"
             item = (f"(CASE WHEN ({where}) IS NULL THEN NULL WHEN {where} THEN {b} "
                     f"ELSE {neutral} END)") if where is not None else b
-            vals = f"{d.transform}({lst}, {d.lam(x, item)})"
-            y = f"__y{self.depth}"
-            hit = (f"{d.length}({d.filter}({vals}, {d.lam(y, y)})) > 0" if q == "any" else
-                   f"{d.length}({d.filter}({vals}, {d.lam(y, f'NOT {y}')})) > 0")
-            nulls = f"{d.length}({d.filter}({vals}, {d.lam(y, f'{y} IS NULL')})) > 0"
-            win = "TRUE" if q == "any" else "FALSE"
-            return SV(f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {hit} THEN {win} "
-                      f"WHEN {nulls} THEN NULL ELSE {'FALSE' if q == 'any' else 'TRUE'} END)")
+            # one pass over the list, the body evaluated once per element: each element as
+            # 0 (false), 1 (unknown) or 2 (true); Kleene's OR of them is their maximum, AND
+            # their minimum (an empty list: false for any, true for all)
+            codes = f"{d.transform}({lst}, {d.lam(x, f'coalesce(CAST({item} AS INT) * 2, 1)')})"
+            agg, empty = (d.list_max, 0) if q == "any" else (d.list_min, 2)
+            return SV(f"(CASE WHEN {lst} IS NULL THEN NULL ELSE CASE coalesce({agg}({codes}), "
+                      f"{empty}) WHEN 2 THEN TRUE WHEN 0 THEN FALSE END END)")
         if q == "count":
             if body is None:
                 n = f"{d.length}({selected})"
