@@ -22,7 +22,7 @@ def _progress() -> Callable[[int], None] | None:
 
     def show(n: int) -> None:
         rate = n / max(time.perf_counter() - start, 1e-9)
-        click.echo(f"\r{n:,} rows · {rate:,.0f} rows/s", err=True, nl=False)
+        click.echo(f"\r{n:,}行 · {rate:,.0f}行/秒", err=True, nl=False)
     return show
 
 
@@ -35,7 +35,7 @@ def run_batch_cmd(doc: str, input_path: str | None, output: str | None, as_of: d
         _check_summary_path(summary_path)
     if template is not None:
         cols = batch.template(doc, template)
-        click.echo(f"wrote {template}: {len(cols)} columns")
+        click.echo(f"{template} を書き出しました（{len(cols)}列：列名と型）")
         for name, ty in batch.column_types(doc):
             click.echo(f"  {name}  {ty}")
         return 0
