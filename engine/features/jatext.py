@@ -25,6 +25,7 @@ from yakkan.engine.core import ir as I
 from yakkan.engine.core.labels import ARITH_LABELS, UNIT_LABELS, date_label, show, truth_label
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.semantics.resolve import Rulebook
+from yakkan.engine.syntax.exprtext import HOLE, fill_template
 
 _CMP = {"==": "＝", "!=": "≠", "<": "＜", "<=": "≦", ">": "＞", ">=": "≧"}
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6,
@@ -110,22 +111,10 @@ def ja_text(e: I.Expr | None, values: dict[str, Any] | None, vocab: Vocabulary) 
     hit = memo.get(id(e))
     if hit is None or hit[0] is not e:
         w = _Writer(vocab)
-        hit = memo[id(e)] = (e, w.t(e, 0, {}).split(_HOLE), w.holes)
+        hit = memo[id(e)] = (e, w.t(e, 0, {}).split(HOLE), w.holes)
     _e, parts, holes = hit
-    if len(parts) == 1:
-        return parts[0]
-    out: list[str] = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(part)
-            continue
-        key, name = holes[int(part)]
-        if values is not None and key in values:
-            out.append(f"［{vocab.value(values[key], name)}］")
-    return "".join(out)
-
-
-_HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
+    return fill_template(parts, lambda i: vocab.value(values[holes[i][0]], holes[i][1])
+                         if values is not None and holes[i][0] in values else None)
 
 
 class _Writer:
@@ -138,7 +127,7 @@ class _Writer:
         if key is None:
             return s
         self.holes.append((key, name))
-        return f"{s}{_HOLE}{len(self.holes) - 1}{_HOLE}"
+        return f"{s}{HOLE}{len(self.holes) - 1}{HOLE}"
 
     def name(self, path: str) -> str:
         label = self.vocab.label(path)

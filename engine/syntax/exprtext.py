@@ -19,7 +19,7 @@ _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5,
 def show_value(v: Any) -> str:
     """A value as a reviewer reads it: true/false/unknown, 1,500円, 2023-04-17, 61秒."""
     if isinstance(v, _Hole):
-        return f"{_HOLE}{int(v)}{_HOLE}"
+        return f"{HOLE}{int(v)}{HOLE}"
     if v is None:
         return "unknown"
     if v is ABSENT:
@@ -55,21 +55,31 @@ def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
             _TEMPLATES.clear()
         holes = _Holes()
         # a hole is written 「［…］」: its brackets go with it (shown only when filled)
-        text = _t(e, holes, None, 0).replace("［" + _HOLE, _HOLE).replace(_HOLE + "］", _HOLE)
-        hit = _TEMPLATES[id(e)] = (e, text.split(_HOLE), holes.keys_)
+        text = _t(e, holes, None, 0).replace("［" + HOLE, HOLE).replace(HOLE + "］", HOLE)
+        hit = _TEMPLATES[id(e)] = (e, text.split(HOLE), holes.keys_)
     _e, parts, keys = hit
+    return fill_template(parts, lambda i: show_value(values[keys[i]])
+                         if values is not None and keys[i] in values else None)
+
+
+HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
+
+
+
+def fill_template(parts: list[str], shown: Callable[[int], str | None]) -> str:
+    """A template (its words split around numbered holes: `text.split(HOLE)`) filled: each
+    hole the case gave a value (`shown(n)` is not None) is followed by it in ［］."""
     if len(parts) == 1:
         return parts[0]
     out: list[str] = []
     for i, part in enumerate(parts):
         if i % 2 == 0:
             out.append(part)
-        elif values is not None and keys[int(part)] in values:
-            out.append(f"［{show_value(values[keys[int(part)]])}］")
+        else:
+            v = shown(int(part))
+            if v is not None:
+                out.append(f"［{v}］")
     return "".join(out)
-
-
-_HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
 # id(expression) → (it, its text split around holes, each hole's key)
 _TEMPLATES: dict[int, tuple[I.Expr, list[str], list[str]]] = {}
 
