@@ -61,6 +61,7 @@ from typing import Any
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.kinds import LINE_STATUSES, LineStatus
+from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.money import (
     CONSUMPTION_TAX_RATE,
     MoneyError,
@@ -340,18 +341,10 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
 def _builtin_assumptions(book: Rulebook, ch: A.Charge) -> list[str]:
     """The conventions the builtins a charge line uses stand on (`_BUILTIN_ASSUMPTIONS`),
     in the order the line uses them; kept with the rulebook."""
-    memo = book.derived.charge_builtins
-    if memo is None:
-        memo = book.derived.charge_builtins = {}
-    hit = memo.get(id(ch))
-    if hit is None or hit[0] is not ch:
-        found: list[str] = []
-        for x in (ch.when, ch.quote_when, ch.amount):
-            for n in I.walk(x) if x is not None else ():
-                if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS:
-                    found.append(_BUILTIN_ASSUMPTIONS[n.fn])
-        hit = memo[id(ch)] = (ch, found)
-    return hit[1]
+    return per_object(book.derived.charge_builtins, ch, lambda: [
+        _BUILTIN_ASSUMPTIONS[n.fn] for x in (ch.when, ch.quote_when, ch.amount)
+        if x is not None for n in I.walk(x)
+        if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS])
 
 
 def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:

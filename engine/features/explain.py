@@ -30,6 +30,7 @@ from yakkan import __version__
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
 from yakkan.engine.core.labels import FORCE_LABELS, show
+from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
@@ -195,11 +196,7 @@ def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
     """What a ground's explanation says whatever the case: its provision, text and force;
     the expressions its records are shown from. Kept with the rulebook (an explanation
     shows every ground of every outcome)."""
-    memo = book.derived.ground_static
-    if memo is None:
-        memo = book.derived.ground_static = {}
-    hit = memo.get(g.key)
-    if hit is None or hit[0] is not g:
+    def make() -> tuple[dict[str, Any], list[Any]]:
         prov = book.provisions[g.id]
         rule_prov = book.provisions[g.rule_pid]
         head = {
@@ -212,9 +209,8 @@ def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
             "force": g.force,
             "force_label": _force_label(book, g),
         }
-        own = [*g.when, *([g.requires] if g.requires else []), *g.unless]
-        hit = memo[g.key] = (g, head, own)
-    return hit[1], hit[2]
+        return head, [*g.when, *([g.requires] if g.requires else []), *g.unless]
+    return per_object(book.derived.ground_static, g, make)
 
 
 def changed_requirement_state(book: Rulebook, facts: dict[str, Any], as_of: dt.date,

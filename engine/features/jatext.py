@@ -23,6 +23,7 @@ from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.labels import ARITH_LABELS, UNIT_LABELS, date_label, show, truth_label
+from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax.exprtext import HOLE, fill_template
@@ -41,7 +42,8 @@ class Vocabulary:
     def __init__(self, book: Rulebook):
         self.book = book
         # id(expression) → (it, its words split around holes, each hole's key and name)
-        self.templates: dict[int, tuple[I.Expr, list[str], list[tuple[str, str | None]]]] = {}
+        self.templates: dict[int, tuple[Any, tuple[list[str], list[tuple[str, str | None]]]]] \
+            = {}
         self.members: dict[str, str] = {}
         for e in book.enums.values():
             for m in e.members:
@@ -107,12 +109,10 @@ def ja_text(e: I.Expr | None, values: dict[str, Any] | None, vocab: Vocabulary) 
     as a template whose holes are the places a value may follow, and a case fills them."""
     if e is None:
         return "（無条件）"
-    memo = vocab.templates
-    hit = memo.get(id(e))
-    if hit is None or hit[0] is not e:
+    def make() -> tuple[list[str], list[tuple[str, str | None]]]:
         w = _Writer(vocab)
-        hit = memo[id(e)] = (e, w.t(e, 0, {}).split(HOLE), w.holes)
-    _e, parts, holes = hit
+        return w.t(e, 0, {}).split(HOLE), w.holes
+    parts, holes = per_object(vocab.templates, e, make)
     return fill_template(parts, lambda i: vocab.value(values[holes[i][0]], holes[i][1])
                          if values is not None and holes[i][0] in values else None)
 

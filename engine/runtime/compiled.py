@@ -560,21 +560,14 @@ class Compiled:
         """The raw values: every needed ground's applicability (in `entry.grounds` order)
         and each decision rule's branch conditions."""
         entry = self.function(outcome)
-        try:
-            gv, cv = entry.fn(facts, as_of, None)
-        except (TypeError, ArithmeticError, ValueError) as err:
-            raise EvalError(str(err)) from err
+        gv, cv = _run(entry.fn, facts, as_of, None)
         return entry, gv, cv
 
     def decide(self, facts: dict[str, Any], as_of: dt.date,
                outcomes: list[str] | None = None) -> dict[str, Decided]:
         """The outcomes (all, or the named ones) of one case, with their grounds."""
         one = outcomes[0] if outcomes is not None and len(outcomes) == 1 else None
-        entry = self._fns.get(one or "*") or self.function(one)
-        try:
-            gv, cv = entry.fn(facts, as_of, None)
-        except (TypeError, ArithmeticError, ValueError) as err:
-            raise EvalError(str(err)) from err
+        entry, gv, cv = self.run(facts, as_of, one)
         if one is not None:
             lay = entry.layouts[one]
             return {one: lay.decided(gv, cv[0], facts, self.program)}
@@ -661,10 +654,7 @@ class Compiled:
         keys, fn = self._parts[outcome]
         if fn is None:
             return []
-        try:
-            vals = fn(facts, as_of, None)
-        except (TypeError, ArithmeticError, ValueError) as err:
-            raise EvalError(str(err)) from err
+        vals = _run(fn, facts, as_of, None)
         return [(k, truth(vals[2 * i]), truth(vals[2 * i + 1])) for i, k in enumerate(keys)]
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
@@ -678,11 +668,18 @@ class Compiled:
         if self._assumptions is None:
             self._assumptions = self._load("assumptions", self._gen.function(
                 "assumptions", [], [], values=tuple(a.expr for a in self.book.doc.assumptions)))
-        try:
-            vals = self._assumptions(facts, as_of, None)
-        except (TypeError, ArithmeticError, ValueError) as err:
-            raise EvalError(str(err)) from err
+        vals = _run(self._assumptions, facts, as_of, None)
         return [n for n, v in zip(names, vals, strict=True) if v is False]
+
+
+def _run(fn: Any, facts: dict[str, Any], as_of: dt.date, g: dict[str, bool | None] | None
+         ) -> Any:
+    """A generated function run on a case: what the interpreter reports as `EvalError`
+    (a value of the wrong kind, arithmetic on it) is `EvalError` here too."""
+    try:
+        return fn(facts, as_of, g)
+    except (TypeError, ArithmeticError, ValueError) as err:
+        raise EvalError(str(err)) from err
 
 
 def broken_assumptions(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> list[str]:

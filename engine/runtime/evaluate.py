@@ -27,6 +27,7 @@ from typing import Any, assert_never
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
 from yakkan.engine.core.kinds import FORCES_AGAINST, Value
+from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.runtime.ops import (
     EvalError,
@@ -598,12 +599,10 @@ def outer_quantifiers(book: Rulebook, e: I.Expr) -> tuple[I.Quant, ...]:
     """The outermost quantifiers of an expression, looking through the definitions it uses
     (nested quantifiers are summarised by their outer one). Kept per expression with the
     rulebook: explanations ask for every ground of every outcome."""
-    memo = book.derived.quantifiers
-    if memo is None:
-        memo = book.derived.quantifiers = {}
-    hit = memo.get(id(e))
-    if hit is not None and hit[0] is e:
-        return hit[1]
+    return per_object(book.derived.quantifiers, e, lambda: _outer_quantifiers(book, e))
+
+
+def _outer_quantifiers(book: Rulebook, e: I.Expr) -> tuple[I.Quant, ...]:
     out: list[I.Quant] = []
     seen: set[str] = set()
     stack: list[Any] = [e]
@@ -619,7 +618,6 @@ def outer_quantifiers(book: Rulebook, e: I.Expr) -> tuple[I.Quant, ...]:
                 stack.append(book.definitions[name][0].expr)
             continue
         stack.extend(reversed(I.children(n)))
-    memo[id(e)] = (e, tuple(out))
     return tuple(out)
 
 

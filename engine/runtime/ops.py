@@ -43,7 +43,7 @@ def truth(v: Any) -> bool | None:
 
 
 def kleene_and(vals: list[bool | None]) -> bool | None:
-    if False in vals:  # `in` compares by identity first: only False itself equals False
+    if False in vals:  # truth values only (bool or None): nothing else equals False
         return False
     return None if None in vals else True
 

@@ -85,16 +85,17 @@ class Derived:
     case_model: type[BaseModel] | None = None
     # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
     comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
-    # runtime/evaluate.py: id(expression) → (it, its outermost quantifiers)
-    quantifiers: dict[int, tuple[Any, tuple[Any, ...]]] | None = None
+    # runtime/evaluate.py: id(expression) → (it, its outermost quantifiers); `core.memo`
+    quantifiers: dict[int, tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
     # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
     vocabulary: object | None = None
     definition_facts: set[str] | None = None  # features/explain.py: facts definitions read
     own_facts: dict[str, set[str]] | None = None  # features/explain.py: outcome → facts
     # features/charges.py: id(charge) → (it, the conventions its builtins stand on)
-    charge_builtins: dict[int, tuple[Any, list[str]]] | None = None
-    # features/explain.py: ground key → (the ground, its case-independent JSON, its parts)
-    ground_static: dict[str, tuple[Any, dict[str, Any], list[Any]]] | None = None
+    charge_builtins: dict[int, tuple[Any, list[str]]] = field(default_factory=dict)
+    # features/explain.py: id(ground) → (it, (its case-independent JSON, its parts))
+    ground_static: dict[int, tuple[Any, tuple[dict[str, Any], list[Any]]]] = field(
+        default_factory=dict)
 
 
 @dataclass

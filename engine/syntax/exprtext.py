@@ -10,6 +10,7 @@ from typing import Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.labels import UNIT_LABELS
+from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
 
@@ -49,15 +50,14 @@ def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
         return _t(e, values, labels, 0)
     # without labels the words do not depend on the values: the expression is written once
     # as a template whose holes are where a value may follow, and `values` fills them
-    hit = _TEMPLATES.get(id(e))
-    if hit is None or hit[0] is not e:
-        if len(_TEMPLATES) > 20_000:  # expressions of rulebooks no longer in use
-            _TEMPLATES.clear()
+    def make() -> tuple[list[str], list[str]]:
         holes = _Holes()
         # a hole is written 「［…］」: its brackets go with it (shown only when filled)
         text = _t(e, holes, None, 0).replace("［" + HOLE, HOLE).replace(HOLE + "］", HOLE)
-        hit = _TEMPLATES[id(e)] = (e, text.split(HOLE), holes.keys_)
-    _e, parts, keys = hit
+        return text.split(HOLE), holes.keys_
+    if len(_TEMPLATES) > 20_000:  # expressions of rulebooks no longer in use
+        _TEMPLATES.clear()
+    parts, keys = per_object(_TEMPLATES, e, make)
     return fill_template(parts, lambda i: show_value(values[keys[i]])
                          if values is not None and keys[i] in values else None)
 
@@ -81,7 +81,7 @@ def fill_template(parts: list[str], shown: Callable[[int], str | None]) -> str:
                 out.append(f"［{v}］")
     return "".join(out)
 # id(expression) → (it, its text split around holes, each hole's key)
-_TEMPLATES: dict[int, tuple[I.Expr, list[str], list[str]]] = {}
+_TEMPLATES: dict[int, tuple[Any, tuple[list[str], list[str]]]] = {}
 
 
 class _Holes(dict[str, Any]):
