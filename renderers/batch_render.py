@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from yakkan.engine.core.labels import APPROVAL_VALUE_LABELS, VALUE_LABELS
 from yakkan.engine.features.batch import Comparison, SummaryLabels
 from yakkan.engine.features.tables import Summary, ranked
-from yakkan.renderers.env import RenderError, render
+from yakkan.renderers.env import render
+from yakkan.renderers.explanation import shown_value
 
 ERROR_LABELS = {  # a rejected row's error code, in Japanese (the code is shown beside it)
     "case.invalid-fact": "事実の値が不正",
@@ -26,7 +26,7 @@ ERROR_LABELS = {  # a rejected row's error code, in Japanese (the code is shown 
 }
 
 # the bar chart's geometry (SVG user units)
-LABEL_W, BAR_W, ROW_H, COUNT_W = 420, 300, 26, 90
+LABEL_W, BAR_W, ROW_H, BAR_COUNT_W = 420, 300, 26, 90
 LABEL_CHARS = 30  # a longer label is cut (with …); the whole label is its <title>
 
 
@@ -45,7 +45,7 @@ class Chart:
     id: str
     title: str
     bars: list[Bar]
-    width: int = LABEL_W + BAR_W + COUNT_W
+    width: int = LABEL_W + BAR_W + BAR_COUNT_W
     height: int = 0
     label_w: int = LABEL_W
     row_h: int = ROW_H
@@ -57,17 +57,14 @@ def chart(id_: str, title: str, bars: list[Bar]) -> Chart:
     for i, b in enumerate(bars):
         b.y = i * ROW_H
         b.width = round(BAR_W * b.n / top, 2) if top else 0.0
-        b.short = b.label if len(b.label) <= LABEL_CHARS else b.label[: LABEL_CHARS - 1] + "…"
+        b.short = _cut(b.label, LABEL_CHARS)
     return Chart(id_, title, bars, height=max(len(bars), 1) * ROW_H)
 
 
 def value_ja(outcome: str, value: str, labels: SummaryLabels) -> str:
-    """An outcome's value in Japanese (a 承認 decision refuses as 承認しない)."""
-    if outcome in labels.approval and value in APPROVAL_VALUE_LABELS:
-        return APPROVAL_VALUE_LABELS[value][0]
-    if value not in VALUE_LABELS:
-        raise RenderError(f"the batch summary has no wording for the value `{value}`")
-    return VALUE_LABELS[value][0]
+    """An outcome's value in Japanese, as explanations show it (a 承認 decision refuses as
+    承認しない; a value with no wording is a `RenderError`)."""
+    return shown_value(value, None, outcome in labels.approval).ja
 
 
 def _outcome_ja(name: str, labels: SummaryLabels) -> str:
@@ -173,8 +170,7 @@ def comparison_html(cmp: Comparison, labels: SummaryLabels, *, source: str,
     for (o, a, b), n in ranked(cmp.transitions):
         per_outcome.setdefault(o, []).append(
             {"before": a, "after": b, "n": n,
-             "before_ja": value_ja(o, a, labels) if a != "None" else "（判断対象なし）",
-             "after_ja": value_ja(o, b, labels) if b != "None" else "（判断対象なし）"})
+             "before_ja": _side_ja(o, a, labels), "after_ja": _side_ja(o, b, labels)})
     transitions = [{"name": o, "ja": _outcome_ja(o, labels), "rows": rows,
                     "total": sum(r["n"] for r in rows)} for o, rows in per_outcome.items()]
     charts = [

@@ -198,9 +198,14 @@ def native_batch(lay: Any, input_path: str, output_path: str | None, names: list
         _copy(con, "(SELECT __row AS row, id, __error_code AS error_code, __error_message AS "
                    "error_message FROM __v WHERE __error_code IS NOT NULL)", errors_path,
               format_of(errors_path), [])
-    # the counts in one more pass over the decisions (the program again rather than the
-    # file read back: cheaper than parsing CSV or JSON, and no table is kept)
-    con.execute(f"CREATE TEMP VIEW __out AS {decided}")
+    # the counts in one more pass over the decisions: a Parquet output read back (its
+    # columns as written, without running the program twice); otherwise the program again
+    # (cheaper than parsing CSV or JSON, and no table is kept)
+    if output_path is not None and format_of(output_path) == "parquet":
+        con.execute(f"CREATE TEMP VIEW __out AS SELECT * FROM read_parquet("
+                    f"{D.string(output_path)})")
+    else:
+        con.execute(f"CREATE TEMP VIEW __out AS {decided}")
     return _summary(lambda q: con.execute(q).fetchall(), names, D)
 
 

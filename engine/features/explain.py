@@ -37,7 +37,6 @@ from yakkan.engine.features.counterfactual import Search, search, with_changes
 from yakkan.engine.features.jatext import ja_text, vocabulary
 from yakkan.engine.runtime.case import (
     case_header,
-    facts_dict,
     position_of,
     read_case_data,
     validate_facts,
@@ -112,7 +111,7 @@ def prepare_data(data: dict[str, Any], text: str, source: str, doc: str | None =
     when = when or DEFAULT_AS_OF()
     facts: dict[str, Any] = {}
     try:
-        facts = facts_dict(validate_facts(book, data.get("facts") or {}, source, text))
+        facts = validate_facts(book, data.get("facts") or {}, source, text)
     except YakkanError as e:
         diags += _version_hints(e.diagnostics, doc_id, book, when)
     if diags:

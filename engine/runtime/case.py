@@ -284,8 +284,6 @@ def reader_of(t: I.YType, label: str | None = None) -> Callable[[Any], Any] | No
         return _constrained(t, label)
     if t.base in ("bool", "enum", "list"):
         return None
-    if t.base == "duration":
-        return _duration
     if t.ident in IDENTIFIERS:
         return _ident_reader(t.ident)
     return READERS[t.base]
@@ -594,12 +592,6 @@ _CASE_FILE = _Group("CaseFile", {
 def facts_model(book: Rulebook) -> type[BaseModel]:
     """The facts of a case as a pydantic model (`case_model.py`: batch reads rows with it)."""
     from yakkan.engine.runtime.case_model import facts_model as build
-    return build(book)
-
-
-def case_model(book: Rulebook) -> type[BaseModel]:
-    """A whole case file as a pydantic model (`case_model.py`: its JSON Schema)."""
-    from yakkan.engine.runtime.case_model import case_model as build
     return build(book)
 
 # ---- reading YAML and JSON ----------------------------------------------------------------
