@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import keyword
 import re
 import tokenize
@@ -28,7 +29,13 @@ from hypothesis import strategies as st
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
-from yakkan.engine.features.counterfactual import get_path, with_changes
+from yakkan.engine.features.counterfactual import (
+    GOOD,
+    _decider,
+    _options,
+    get_path,
+    with_changes,
+)
 from yakkan.engine.features.explain import changed_requirement_state, requirement_state
 from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
@@ -222,6 +229,43 @@ def test_incremental_redecision_matches_a_fresh_one(book: Rulebook) -> None:
 
     check()
     assert checked["n"] > 0
+
+
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook) -> None:
+    """The counterfactual search decides a candidate without re-running what its changes
+    cannot change: a candidate whose affected grounds cannot give a wanted value is set
+    aside, and a pair takes each change's own ground values where only one change reaches a
+    ground. Every candidate of one or two changes is decided as the interpreter decides the
+    changed case afresh, both ways (turned, not turned) reached."""
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    seen: set[bool] = set()
+
+    @settings(max_examples=25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book))
+    def check(facts: dict[str, Any]) -> None:
+        r = evaluate(book, facts, as_of)
+        for name, o in r.outcomes.items():
+            if o.value in GOOD:
+                continue
+            paths = list(dict.fromkeys(p for g in (*o.grounds, *o.undetermined, *o.base)
+                                       for p in g.facts))
+            choices = [(p, v) for p in paths
+                       for v in _options(book, p, get_path(facts, p), facts)][:14]
+            turns, _confirm = _decider(book, facts, as_of, name, choices, GOOD)
+            for size in (1, 2):
+                for combo in itertools.combinations(range(len(choices)), size):
+                    changes = tuple(choices[i] for i in combo)
+                    if len({p for p, _ in changes}) < size:
+                        continue
+                    fresh = evaluate(book, with_changes(facts, changes), as_of,
+                                     outcomes=[name]).outcomes[name].value
+                    assert turns(combo) == (fresh in GOOD), (name, changes)
+                    seen.add(fresh in GOOD)
+
+    check()
+    assert seen == {True, False}
 
 
 def test_with_changes_leaves_the_case_alone() -> None:

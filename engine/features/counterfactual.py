@@ -28,7 +28,6 @@ from yakkan.engine.runtime.evaluate import (
     evaluate,
 )
 from yakkan.engine.runtime.ops import fact_at
-from yakkan.engine.semantics.program import UNDETERMINED
 from yakkan.engine.semantics.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -155,56 +154,124 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
-    decide, confirm = _decider(book, facts, as_of, result.name)
+    turns, confirm = _decider(book, facts, as_of, result.name, choices, want)
     # a change that makes the case break one of the document's assumptions (`assume`: two
     # records that contradict each other) describes no case that can arise: not offered
     broken_before = set(broken_assumptions(book, facts, as_of))
     found: list[Counterfactual] = []
     tried = 0
     for size in range(1, max_changes + 1):
-        for combo in itertools.combinations(choices, size):
-            if len({p for p, _ in combo}) < size:
+        for combo in itertools.combinations(range(len(choices)), size):
+            changes = tuple(choices[i] for i in combo)
+            if len({p for p, _ in changes}) < size:
                 continue
-            if any({(c.path, c.after) for c in f.changes} <= set(combo) for f in found):
+            if found and any({(c.path, c.after) for c in f.changes} <= set(changes)
+                             for f in found):
                 continue
             tried += 1
             if tried > budget:
                 return Search(found, "found" if found else "budget", tried - 1, max_changes,
                               budget, budget_reached=True)
-            changed = with_changes(facts, combo)
-            if decide(changed, combo) not in want:
+            if not turns(combo):
                 continue
+            changed = with_changes(facts, changes)
             value = confirm(changed)  # the changed case decided afresh, not incrementally
             if value in want and not set(broken_assumptions(book, changed, as_of)) \
                     - broken_before:
                 found.append(Counterfactual(
                     [Change(p, get_path(facts, p), v,
                             bool(p in book.facts and book.facts[p].judgment))
-                     for p, v in combo], value))
+                     for p, v in changes], value))
         if found:
             break
     return Search(found, "found" if found else "none", tried, max_changes, budget)
 
 
-def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str) -> \
-        tuple[Callable[[dict[str, Any], tuple[tuple[str, Any], ...]], Value],
-              Callable[[dict[str, Any]], Value]]:
-    """How a candidate is decided: incrementally by the compiled program, re-running only
-    the grounds that read a changed fact; and how a hit is confirmed: the changed case
-    decided from scratch (compiled; the interpreter where the program does not compile)."""
-    def interpreted(changed: dict[str, Any], *_: Any) -> Value:
+def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,
+             choices: list[tuple[str, Any]], want: tuple[str, ...]) -> \
+        tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value]]:
+    """Whether a candidate (indices into `choices`) decides the outcome to a wanted value,
+    and how a hit is confirmed (the changed case decided from scratch: compiled, or the
+    interpreter where the program does not compile).
+
+    A candidate is decided by the compiled program over the ground values of the unchanged
+    case, re-running only what its changes can change:
+
+    * the grounds a change affects are those reading the changed fact and those citing
+      them; no other ground's value can differ. If no values of the affected grounds
+      (true or false each) make the decision rule give one wanted value, the candidate
+      cannot turn the outcome, and nothing is re-run: the rule is Kleene-exact, so a
+      ground left unknown only widens what it may give. Kept per set of grounds;
+    * a single change re-runs the grounds it affects, and keeps the values it changed;
+    * a candidate of several changes re-runs only the grounds affected by more than one of
+      them: a ground affected by one change alone reads no other changed fact and cites no
+      ground another change affects, so it has the value that change alone gave it."""
+    def interpreted(changed: dict[str, Any]) -> Value:
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
     try:
         c = compiled_of(book)
         base = c.ground_values(facts, as_of, outcome)
     except NotCompilable:
-        return interpreted, interpreted
-    def decide(changed: dict[str, Any], combo: tuple[tuple[str, Any], ...]) -> Value:
-        values = c.redecide(outcome, base, changed, as_of, c.affected({p for p, _v in combo}))
-        return values[0] if len(values) == 1 else UNDETERMINED
+        return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
+                in want, interpreted)
+    order = c.index
+    affects = [[k for k in c.affected({p}) if k in base] for p, _v in choices]
+    sets = [frozenset(a) for a in affects]
+    deltas: dict[int, dict[str, bool | None]] = {}
+    rule_facts = c.rule_reads_facts(outcome)
+    reachable: dict[frozenset[str], bool] = {}
+
+    def wanted(g: dict[str, bool | None], changed: dict[str, Any] | None) -> bool:
+        v = c.rule_values(outcome, g, changed, as_of)
+        return len(v) == 1 and v[0] in want
+
+    def can_turn(grounds: frozenset[str]) -> bool:
+        """Whether some values of `grounds` give a wanted value (the rest as they are)."""
+        if grounds not in reachable:
+            keys = sorted(grounds, key=order.__getitem__)
+            g = dict(base)
+            ok = False
+            for vals in itertools.product((True, False), repeat=len(keys)):
+                g.update(zip(keys, vals, strict=True))
+                if wanted(g, None):
+                    ok = True
+                    break
+            reachable[grounds] = ok
+        return reachable[grounds]
+
+    def delta(i: int) -> dict[str, bool | None]:
+        """The ground values change `i` alone changes."""
+        if i not in deltas:
+            g = dict(base)
+            c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
+            deltas[i] = {k: g[k] for k in affects[i] if g[k] is not base[k]}
+        return deltas[i]
+
+    def turns(combo: tuple[int, ...]) -> bool:
+        if len(combo) > 1 and not rule_facts and len(sets[combo[0]]) < 12:
+            grounds = sets[combo[0]].union(*(sets[i] for i in combo[1:]))
+            if len(grounds) <= 12 and not can_turn(grounds):
+                return False
+        g = dict(base)
+        shared: set[str] = set()
+        if len(combo) > 1:
+            seen: set[str] = set()
+            for i in combo:
+                for k in affects[i]:
+                    (shared if k in seen else seen).add(k)
+        for i in combo:
+            for k, v in delta(i).items():
+                if k not in shared:
+                    g[k] = v
+        changed = with_changes(facts, tuple(choices[i] for i in combo)) \
+            if shared or rule_facts else None
+        if shared:
+            assert changed is not None
+            c.rerun(g, changed, as_of, sorted(shared, key=order.__getitem__))
+        return wanted(g, changed)
 
     def confirm(changed: dict[str, Any]) -> Value:
         return c.decide(changed, as_of, [outcome])[outcome].value
 
-    return decide, confirm
+    return turns, confirm

@@ -83,6 +83,13 @@ def _member(e: I.Expr, code: str) -> bool:
     return isinstance(e, I.Ref) and e.resolved == "enum" and code.startswith("K[")
 
 
+def _gives_truth(e: I.Expr) -> bool:
+    """Whether the code generated for `e` gives true, false or None whatever its type
+    annotation says (an assumption's expression is not annotated): `_truth` is not needed."""
+    return isinstance(e, I.BoolOp | I.Not | I.Compare | I.MemberOf | I.Applies) or (
+        isinstance(e, I.Call) and e.fn in ("known", "present"))
+
+
 def _tuple(items: list[str]) -> str:
     return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
@@ -264,7 +271,7 @@ class _Generator:
 
     def truth_of(self, e: I.Expr, env: dict[str, str]) -> str:
         v = self.expr(e, env)
-        return v if e.ty == "bool" else self.assign(f"_truth({v})")
+        return v if e.ty == "bool" or _gives_truth(e) else self.assign(f"_truth({v})")
 
     def expr(self, e: I.Expr, env: dict[str, str]) -> str:
         """A Python expression (a local or a constant) holding `e`'s value; the statements
@@ -475,6 +482,7 @@ class _Entry:
     fn: Any
     grounds: tuple[str, ...]
     layouts: dict[str, _Layout]
+    reads_facts: bool = True  # whether the function reads a fact (not only `G`)
 
 
 class Compiled:
@@ -607,15 +615,31 @@ class Compiled:
         """The possible values of `outcome` for changed `facts`, re-running only `grounds`
         (from `affected`) over the ground values `base` of the unchanged case."""
         g = dict(base)
+        self.rerun(g, facts, as_of, grounds)
+        return self.rule_values(outcome, g, facts, as_of)
+
+    def rerun(self, g: dict[str, bool | None], facts: dict[str, Any], as_of: dt.date,
+              grounds: list[str]) -> None:
+        """Re-run `grounds` (dependency order) over the ground values `g`, in place; a
+        ground `g` does not hold (outside the outcome's grounds) is left out."""
         try:
             for k in grounds:
                 if k in g:
                     self.ground_fn(k)(facts, as_of, g)
         except (TypeError, ArithmeticError, ValueError) as err:
             raise EvalError(str(err)) from err
+
+    def rule_values(self, outcome: str, g: dict[str, bool | None],
+                    facts: dict[str, Any] | None, as_of: dt.date) -> tuple[Value, ...]:
+        """The possible values of `outcome`'s decision rule over the ground values `g`.
+        `facts` may be None when the rule reads no fact (`rule_reads_facts`)."""
         entry = self.conds_fn(outcome)
         lay = entry.layouts[outcome]
-        return possible(entry.fn(facts, as_of, g)[1][0], lay.values, lay.default)
+        return possible(_run(entry.fn, facts, as_of, g)[1][0], lay.values, lay.default)
+
+    def rule_reads_facts(self, outcome: str) -> bool:
+        """Whether `outcome`'s decision rule reads a fact besides its grounds' values."""
+        return self.conds_fn(outcome).reads_facts
 
     def conds_fn(self, outcome: str) -> _Entry:
         """A function computing one decision rule's branch conditions over `G`."""
@@ -623,7 +647,8 @@ class Compiled:
             name = f"conds_{self.outcomes.index(outcome)}"
             fn = self._load(name, self._gen.function(name, [], [outcome]))
             self._conds[outcome] = _Entry(fn, (), {outcome: _Layout.of(
-                self.program, outcome, list(self.program.decisions[outcome].grounds), 0)})
+                self.program, outcome, list(self.program.decisions[outcome].grounds), 0)},
+                reads_facts=bool(self._gen.fn.prefixes))
         return self._conds[outcome]
 
     def citation(self, key: str) -> str:
@@ -672,7 +697,7 @@ class Compiled:
         return [n for n, v in zip(names, vals, strict=True) if v is False]
 
 
-def _run(fn: Any, facts: dict[str, Any], as_of: dt.date, g: dict[str, bool | None] | None
+def _run(fn: Any, facts: dict[str, Any] | None, as_of: dt.date, g: dict[str, bool | None] | None
          ) -> Any:
     """A generated function run on a case: what the interpreter reports as `EvalError`
     (a value of the wrong kind, arithmetic on it) is `EvalError` here too."""
