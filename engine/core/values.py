@@ -41,9 +41,14 @@ class Absent:
 ABSENT = Absent()
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def jsonable(v: Any) -> Any:
     """A runtime value (or nest of them) as JSON-ready data, losslessly for Decimals;
     unknown is `null`, observed absence `{"absent": true}` (see `case_jsonable`)."""
+    if type(v) in _PLAIN:  # most values: as they are
+        return v
     if v is ABSENT:
         return {"absent": True}  # unknown is null; observed absence is stated
     if isinstance(v, Decimal):

@@ -34,7 +34,7 @@ from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
-from yakkan.engine.features.jatext import ja_text, vocabulary
+from yakkan.engine.features.jatext import ja_template, vocabulary
 from yakkan.engine.runtime.case import (
     case_header,
     position_of,
@@ -47,7 +47,7 @@ from yakkan.engine.runtime.ops import EvalError
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
-from yakkan.engine.syntax.exprtext import to_text
+from yakkan.engine.syntax.exprtext import template, to_text
 
 DEFAULT_AS_OF = dt.date.today
 # the explanation JSON's shape; 2: `possible`, `open`, `counterfactual_search`, judgment marks,
@@ -191,14 +191,19 @@ def requirement_state(o: OutcomeResult) -> str | None:
     return "met" if any(requirement_of(r) == "met" for r in rs) else "not_concerned"
 
 
-def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
-    """What a ground's explanation says whatever the case: its provision, text and force;
-    the expressions its records are shown from. Kept with the rulebook (an explanation
-    shows every ground of every outcome)."""
-    def make() -> tuple[dict[str, Any], list[Any]]:
+class _GroundPlan:
+    """What a ground's explanation says whatever the case — its provision, text and force
+    (`head`); its conditions as templates a case fills (`exprtext.template`,
+    `jatext.template`); the expressions its records are shown from (`own`) — kept with the
+    rulebook: an explanation shows every ground of every outcome."""
+
+    __slots__ = ("head", "lists", "own", "requires", "requires_ja", "unless", "unless_ja",
+                 "when", "when_ja")
+
+    def __init__(self, book: Rulebook, g: Any):
         prov = book.provisions[g.id]
         rule_prov = book.provisions[g.rule_pid]
-        head = {
+        self.head: dict[str, Any] = {
             "id": g.id,
             "citation": g.citation,
             "caption": book.caption_of(g.id),
@@ -208,8 +213,46 @@ def _ground_static(book: Rulebook, g: Any) -> tuple[dict[str, Any], list[Any]]:
             "force": g.force,
             "force_label": _force_label(book, g),
         }
-        return head, [*g.when, *([g.requires] if g.requires else []), *g.unless]
-    return per_object(book.derived.ground_static, g, make)
+        vocab = vocabulary(book)
+        self.own: list[Any] = [*g.when, *([g.requires] if g.requires else []), *g.unless]
+        self.lists = _compares_lists(self.own)
+        self.when = [template(c) for c in g.when]
+        self.when_ja = [ja_template(c, vocab) for c in g.when
+                        if not (isinstance(c, Lit) and c.value is True)]
+        self.requires = template(g.requires) if g.requires is not None else None
+        self.requires_ja = ja_template(g.requires, vocab) if g.requires is not None else None
+        self.unless = [template(u) for u in g.unless]
+        self.unless_ja = [ja_template(u, vocab) for u in g.unless]
+
+
+def _ground_plan(book: Rulebook, g: Any) -> _GroundPlan:
+    return per_object(book.derived.ground_static, g, lambda: _GroundPlan(book, g))
+
+
+def _compares_lists(exprs: list[Any]) -> bool:
+    """Whether the expressions compare a list record by record (`all`/`any`: `records_json`)."""
+    return any(isinstance(n, Quant) and n.q in ("all", "any") for e in exprs for n in walk(e))
+
+
+class _Tables:
+    """A rulebook's names the explanation of a ground looks up: each declared fact's label
+    and whether it is 当社の判断; each definition's label, citation and whether it compares
+    a list record by record. Kept with the rulebook."""
+
+    def __init__(self, book: Rulebook):
+        self.labels = {p: f.label for p, f in book.facts.items()}
+        self.judgments = {p for p, f in book.facts.items() if f.judgment}
+        defs = program_of(book).definitions
+        self.definitions = {n: (d.label, book.cite(w) if w else None,
+                                n in defs and _compares_lists([defs[n]]))
+                            for n, (d, w) in book.definitions.items()}
+
+
+def _tables(book: Rulebook) -> _Tables:
+    t = book.derived.explain_tables
+    if not isinstance(t, _Tables):
+        t = book.derived.explain_tables = _Tables(book)
+    return t
 
 
 def changed_requirement_state(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
@@ -235,47 +278,55 @@ def changed_requirement_state(book: Rulebook, facts: dict[str, Any], as_of: dt.d
         else "not_concerned"
 
 
+_MET = {True: "met", False: "unmet", None: "unknown"}
+_HOLDS = {True: "holds", False: "does not hold", None: "unknown"}
+
+
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     g = r.ground
-    head, own = _ground_static(book, g)
-    out = dict(head)
-    conds = [*g.when]
-    cond_text = " and ".join(to_text(c, r.values) for c in conds) or "true"
-    if g.requires is not None:
-        met = {True: "met", False: "unmet", None: "unknown"}[r.requires_value]
-        cond_text += f" requires {to_text(g.requires, r.values)} ⇒ {met}"
-    for u, uv in zip(g.unless, r.unless_values, strict=True):
-        holds = {True: "holds", False: "does not hold", None: "unknown"}[uv]
-        cond_text += f" unless {to_text(u, r.values)} ⇒ {holds}"
-    vocab = vocabulary(book)
-    defs = program_of(book).definitions
+    plan = _ground_plan(book, g)
+    tables = _tables(book)
+    values = r.values
+    cond_text = " and ".join([t.fill(values) for t in plan.when]) or "true"
+    if plan.requires is not None:
+        cond_text += f" requires {plan.requires.fill(values)} ⇒ {_MET[r.requires_value]}"
+    for t, uv in zip(plan.unless, r.unless_values, strict=True):
+        cond_text += f" unless {t.fill(values)} ⇒ {_HOLDS[uv]}"
+    labels = tables.labels
+    definitions = []
+    lists = plan.lists
+    for n, w in r.definitions.items():
+        label, cited, compares = tables.definitions[n]
+        lists = lists or compares
+        definitions.append({"name": n, "label": label,
+                            "citation": cited if w else None, "value": jsonable(values.get(n))})
+    out = dict(plan.head)
     out.update({
         "applies": r.applies,
         "requirement": requirement_of(r),
         "condition": cond_text,
-        "condition_ja": " かつ ".join(ja_text(c, r.values, vocab) for c in conds
-                                     if not (isinstance(c, Lit) and c.value is True))
-        or "（無条件）",
+        "condition_ja": " かつ ".join([t.fill(values) for t in plan.when_ja]) or "（無条件）",
         "when_holds": r.when_value,
-        "requires_ja": ja_text(g.requires, r.values, vocab) if g.requires is not None
-        else None,
+        "requires_ja": plan.requires_ja.fill(values) if plan.requires_ja is not None else None,
         "requires_holds": r.requires_value if g.requires is not None else None,
-        "unless_ja": [{"text": ja_text(u, r.values, vocab), "holds": uv}
-                      for u, uv in zip(g.unless, r.unless_values, strict=True)],
+        "unless_ja": [{"text": t.fill(values), "holds": uv}
+                      for t, uv in zip(plan.unless_ja, r.unless_values, strict=True)],
         "facts": {p: jsonable(v) for p, v in r.facts.items()},
-        "fact_labels": {p: book.facts[p].label for p in r.facts if p in book.facts},
-        "judgments": [p for p in r.facts if p in book.facts and book.facts[p].judgment],
-        "definitions": [
-            {"name": n, "label": book.definitions[n][0].label,
-             "citation": book.cite(w) if w else None, "value": jsonable(r.values.get(n))}
-            for n, w in r.definitions.items()],
+        "fact_labels": {p: labels[p] for p in r.facts if p in labels},
+        "judgments": [p for p in r.facts if p in tables.judgments],
+        "definitions": definitions,
         "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
         + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
         "via": book.cite(g.via) if g.via else None,
-        "records": records_json(book, [*own, *(defs[n] for n in r.definitions if n in defs)],
-                                r.values),
+        "records": records_json(book, [*plan.own, *_used_definitions(book, r)], values)
+        if lists else [],
     })
     return out
+
+
+def _used_definitions(book: Rulebook, r: GroundResult) -> list[Any]:
+    defs = program_of(book).definitions
+    return [defs[n] for n in r.definitions if n in defs]
 
 
 MAX_RECORDS = 20  # records shown per quantifier (the rest are counted)
@@ -420,15 +471,18 @@ def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> li
     for want of a value (the interpreter, record by record)."""
     if o.value != "undetermined" or p is None:
         return []
-    from yakkan.engine.runtime.evaluate import Evaluator, missing_fields
+    from yakkan.engine.runtime.evaluate import Evaluator, missing_fields, outer_quantifiers
+    exprs = [e for r in o.undetermined for e in (*r.ground.when, r.ground.requires,
+                                                   *r.ground.unless)
+             if e is not None and outer_quantifiers(book, e)]
+    if not exprs:  # no list is compared record by record
+        return []
     ev = Evaluator(book, p.facts, p.as_of)
     out: list[str] = []
-    for r in o.undetermined:
-        g = r.ground
-        for e in (*g.when, g.requires, *g.unless):
-            for m in missing_fields(ev, e):
-                if m not in out:
-                    out.append(m)
+    for e in exprs:
+        for m in missing_fields(ev, e):
+            if m not in out:
+                out.append(m)
     return out
 
 
@@ -667,7 +721,16 @@ def _definition_facts(book: Rulebook) -> set[str]:
 
 def vocabulary_json(book: Rulebook) -> dict[str, Any]:
     """Every fact's label, judgment mark, type and enum members' labels (a list fact's
-    fields too), and every outcome's label: what a renderer needs to show names, not codes."""
+    fields too), and every outcome's label: what a renderer needs to show names, not codes.
+    Made once per rulebook: what it holds is shared by every explanation, to be read, not
+    changed."""
+    v = book.derived.vocabulary_json
+    if v is None:
+        v = book.derived.vocabulary_json = _vocabulary_json(book)
+    return dict(v)
+
+
+def _vocabulary_json(book: Rulebook) -> dict[str, Any]:
     def typ(t: Any, label: str | None, judgment: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"label": label, "judgment": judgment, "type": t.base}
         if t.members:
@@ -690,7 +753,9 @@ def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
     prog = program_of(book)
     for pid, names in prog.class_groups.items():
         true = [n for n in names if result.definitions.get(n) is True]
-        uses = {n: _defs_used(prog.definitions[n]) for n in names}
+        if len(true) < 2:
+            continue
+        uses = {n: _defs_used(prog.definitions[n]) for n in true}
         # a class defined from another that also holds (プラン4 from プラン2) is its part:
         # keep the wider one
         apart = [n for n in true if not any(o != n and o in uses[n] for o in true)]

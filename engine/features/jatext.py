@@ -18,6 +18,8 @@ shown as written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, assert_never
 
@@ -26,7 +28,7 @@ from yakkan.engine.core.labels import ARITH_LABELS, UNIT_LABELS, date_label, sho
 from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.money import format_jpy
 from yakkan.engine.semantics.resolve import Rulebook
-from yakkan.engine.syntax.exprtext import HOLE, fill_template
+from yakkan.engine.syntax.exprtext import HOLE, Template
 
 _CMP = {"==": "＝", "!=": "≠", "<": "＜", "<=": "≦", ">": "＞", ">=": "≧"}
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "member": 4, "+": 5, "-": 5, "*": 6,
@@ -41,9 +43,8 @@ class Vocabulary:
 
     def __init__(self, book: Rulebook):
         self.book = book
-        # id(expression) → (it, its words split around holes, each hole's key and name)
-        self.templates: dict[int, tuple[Any, tuple[list[str], list[tuple[str, str | None]]]]] \
-            = {}
+        self.templates: dict[int, tuple[Any, Template]] = {}  # id(expression) → it, its words
+        self._writers: dict[str | None, Callable[[Any], str]] = {}
         self.members: dict[str, str] = {}
         for e in book.enums.values():
             for m in e.members:
@@ -87,10 +88,21 @@ class Vocabulary:
 
     def value(self, v: Any, name: str | None = None) -> str:
         """A value of the fact (or definition) `name` as a reviewer reads it."""
-        t = self.type_of(name) if name else None
-        if t is None:
-            return show(v, None, self.members)
-        return show(v, t.base, {m.name: m.label for m in t.members if m.label} or None)
+        return self.writer(name)(v)
+
+    def writer(self, name: str | None) -> Callable[[Any], str]:
+        """How a value of the fact (or definition) `name` is written (`value`): its type and
+        its members' labels looked up once."""
+        w = self._writers.get(name)
+        if w is None:
+            t = self.type_of(name) if name else None
+            if t is None:
+                w = functools.partial(show, base=None, members=self.members)
+            else:
+                w = functools.partial(show, base=t.base, members={
+                    m.name: m.label for m in t.members if m.label} or None)
+            self._writers[name] = w
+        return w
 
 
 def vocabulary(book: Rulebook) -> Vocabulary:
@@ -109,12 +121,15 @@ def ja_text(e: I.Expr | None, values: dict[str, Any] | None, vocab: Vocabulary) 
     as a template whose holes are the places a value may follow, and a case fills them."""
     if e is None:
         return "（無条件）"
-    def make() -> tuple[list[str], list[tuple[str, str | None]]]:
+    return ja_template(e, vocab).fill(values)
+
+
+def ja_template(e: I.Expr, vocab: Vocabulary) -> Template:
+    """`e` in Japanese as a template (`ja_text`), made once per expression."""
+    def make() -> Template:
         w = _Writer(vocab)
-        return w.t(e, 0, {}).split(HOLE), w.holes
-    parts, holes = per_object(vocab.templates, e, make)
-    return fill_template(parts, lambda i: vocab.value(values[holes[i][0]], holes[i][1])
-                         if values is not None and holes[i][0] in values else None)
+        return Template(w.t(e, 0, {}), [(key, vocab.writer(name)) for key, name in w.holes])
+    return per_object(vocab.templates, e, make)
 
 
 class _Writer:

@@ -93,9 +93,11 @@ class Derived:
     own_facts: dict[str, set[str]] | None = None  # features/explain.py: outcome → facts
     # features/charges.py: id(charge) → (it, the conventions its builtins stand on)
     charge_builtins: dict[int, tuple[Any, list[str]]] = field(default_factory=dict)
-    # features/explain.py: id(ground) → (it, (its case-independent JSON, its parts))
-    ground_static: dict[int, tuple[Any, tuple[dict[str, Any], list[Any]]]] = field(
-        default_factory=dict)
+    # features/explain.py: id(ground) → (it, what its explanation says whatever the case: a
+    # `_GroundPlan`, typed there); the names a ground's explanation looks up (`_Tables`)
+    ground_static: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    explain_tables: object | None = None
+    vocabulary_json: dict[str, Any] | None = None  # features/explain.py: vocabulary_json
 
 
 @dataclass

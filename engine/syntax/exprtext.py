@@ -4,7 +4,7 @@ document's Japanese labels — for explanations, reports and diagnostics."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, assert_never
 
@@ -50,38 +50,54 @@ def to_text(e: I.Expr | None, values: dict[str, Any] | None = None,
         return _t(e, values, labels, 0)
     # without labels the words do not depend on the values: the expression is written once
     # as a template whose holes are where a value may follow, and `values` fills them
-    def make() -> tuple[list[str], list[str]]:
+    return template(e).fill(values)
+
+
+def template(e: I.Expr) -> Template:
+    """`e` in DSL form as a template (`to_text` without labels), made once per expression."""
+    def make() -> Template:
         holes = _Holes()
         # a hole is written 「［…］」: its brackets go with it (shown only when filled)
         text = _t(e, holes, None, 0).replace("［" + HOLE, HOLE).replace(HOLE + "］", HOLE)
-        return text.split(HOLE), holes.keys_
+        return Template(text, [(k, show_value) for k in holes.keys_])
     if len(_TEMPLATES) > 20_000:  # expressions of rulebooks no longer in use
         _TEMPLATES.clear()
-    parts, keys = per_object(_TEMPLATES, e, make)
-    return fill_template(parts, lambda i: show_value(values[keys[i]])
-                         if values is not None and keys[i] in values else None)
+    return per_object(_TEMPLATES, e, make)
 
 
 HOLE = "\x00"  # around a hole's number in a template (no rule text holds a NUL)
 
 
+class Template:
+    """Words with numbered holes where a case's value may follow (`HOLE`n`HOLE` in the
+    text it is made from), each hole with the key of the value (a fact path, a definition
+    name, a node id) and the function that writes it. Made once per expression; `fill`
+    writes it for one case."""
 
-def fill_template(parts: list[str], shown: Callable[[int], str | None]) -> str:
-    """A template (its words split around numbered holes: `text.split(HOLE)`) filled: each
-    hole the case gave a value (`shown(n)` is not None) is followed by it in ［］."""
-    if len(parts) == 1:
-        return parts[0]
-    out: list[str] = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(part)
-        else:
-            v = shown(int(part))
-            if v is not None:
-                out.append(f"［{v}］")
-    return "".join(out)
+    __slots__ = ("holes", "words")
+
+    def __init__(self, text: str, holes: list[tuple[str, Callable[[Any], str]]]):
+        parts = text.split(HOLE)
+        self.words: tuple[str, ...] = tuple(parts[0::2])  # the words around the holes
+        # the holes in the order the text shows them (not always the order they were made)
+        self.holes: tuple[tuple[str, Callable[[Any], str]], ...] = tuple(
+            holes[int(n)] for n in parts[1::2])
+
+    def fill(self, values: Mapping[str, Any] | None) -> str:
+        """The words, each hole the case gave a value followed by it in ［］."""
+        words = self.words
+        if not self.holes:
+            return words[0]
+        out = [words[0]]
+        for i, (key, write) in enumerate(self.holes, 1):
+            if values is not None and key in values:
+                out.append(f"［{write(values[key])}］")
+            out.append(words[i])
+        return "".join(out)
+
+
 # id(expression) → (it, its text split around holes, each hole's key)
-_TEMPLATES: dict[int, tuple[Any, tuple[list[str], list[str]]]] = {}
+_TEMPLATES: dict[int, tuple[Any, Template]] = {}
 
 
 class _Holes(dict[str, Any]):
