@@ -31,6 +31,7 @@ from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.counterfactual import (
     GOOD,
+    _breaker,
     _decider,
     _options,
     get_path,
@@ -266,6 +267,38 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
 
     check()
     assert seen == {True, False}
+
+
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_a_change_no_assumption_reads_breaks_none(book: Rulebook) -> None:
+    """The search checks the document's assumptions only for a change of a fact some
+    assumption reads (`Compiled.assumptions_read`); the answer is the interpreter's: the
+    changed case breaks an assumption the case does not. Changes no assumption reads are
+    reached, and changes that break one where the document has records that can contradict
+    each other."""
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    scalars = [(p, d.type) for p, d in book.facts.items() if d.type.base in ("bool", "enum")]
+    seen: set[tuple[bool, bool]] = set()
+
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book), st.data())
+    def check(facts: dict[str, Any], data: st.DataObject) -> None:
+        picks = data.draw(st.lists(st.sampled_from(scalars), min_size=1, max_size=2,
+                                   unique_by=lambda x: x[0]))
+        combo = tuple((p, data.draw(_near(book, p, t, as_of))) for p, t in picks)
+        changed = with_changes(facts, combo)
+        paths = {p for p, _ in combo}
+        want = bool(set(interpreted_assumptions(book, changed, as_of))
+                    - set(interpreted_assumptions(book, facts, as_of)))
+        assert _breaker(book, facts, as_of)(changed, paths) == want
+        seen.add((compiled_of(book).assumptions_read(paths), want))
+
+    check()
+    if book.doc.assumptions:
+        assert (False, False) in seen
+    if len(book.doc.assumptions) > 2:  # denwa from 2023-04-17: records that can contradict
+        assert (True, True) in seen
 
 
 def test_with_changes_leaves_the_case_alone() -> None:

@@ -155,18 +155,16 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
     turns, confirm = _decider(book, facts, as_of, result.name, choices, want)
-    # a change that makes the case break one of the document's assumptions (`assume`: two
-    # records that contradict each other) describes no case that can arise: not offered
-    broken_before = set(broken_assumptions(book, facts, as_of))
+    breaks = _breaker(book, facts, as_of)
     found: list[Counterfactual] = []
     tried = 0
+    path_of = [p for p, _v in choices]
     for size in range(1, max_changes + 1):
         for combo in itertools.combinations(range(len(choices)), size):
-            changes = tuple(choices[i] for i in combo)
-            if len({p for p, _ in changes}) < size:
+            if size > 1 and len({path_of[i] for i in combo}) < size:
                 continue
-            if found and any({(c.path, c.after) for c in f.changes} <= set(changes)
-                             for f in found):
+            if found and any({(c.path, c.after) for c in f.changes}
+                             <= {choices[i] for i in combo} for f in found):
                 continue
             tried += 1
             if tried > budget:
@@ -174,10 +172,10 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
                               budget, budget_reached=True)
             if not turns(combo):
                 continue
+            changes = tuple(choices[i] for i in combo)
             changed = with_changes(facts, changes)
             value = confirm(changed)  # the changed case decided afresh, not incrementally
-            if value in want and not set(broken_assumptions(book, changed, as_of)) \
-                    - broken_before:
+            if value in want and not breaks(changed, {path_of[i] for i in combo}):
                 found.append(Counterfactual(
                     [Change(p, get_path(facts, p), v,
                             bool(p in book.facts and book.facts[p].judgment))
@@ -185,6 +183,28 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
         if found:
             break
     return Search(found, "found" if found else "none", tried, max_changes, budget)
+
+
+def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
+        Callable[[dict[str, Any], set[str]], bool]:
+    """Whether a changed case breaks one of the document's assumptions (`assume`: two
+    records that contradict each other) that the case itself does not: such a change
+    describes no case that can arise, and is not offered. A change of facts no assumption
+    reads breaks nothing new (`Compiled.assumptions_read`)."""
+    before: set[str] | None = None
+
+    def breaks(changed: dict[str, Any], paths: set[str]) -> bool:
+        nonlocal before
+        try:
+            if not compiled_of(book).assumptions_read(paths):
+                return False
+        except NotCompilable:
+            pass
+        if before is None:
+            before = set(broken_assumptions(book, facts, as_of))
+        return bool(set(broken_assumptions(book, changed, as_of)) - before)
+
+    return breaks
 
 
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,

@@ -522,6 +522,7 @@ class Compiled:
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
         self._assumptions: Any = None
+        self._assumption_facts: set[str] | None = None
 
     # building
     def _load(self, name: str, source: str) -> Any:
@@ -682,6 +683,17 @@ class Compiled:
         vals = _run(fn, facts, as_of, None)
         return [(k, truth(vals[2 * i]), truth(vals[2 * i + 1])) for i, k in enumerate(keys)]
 
+    def assumptions_read(self, paths: set[str]) -> bool:
+        """Whether one of the document's assumptions reads a fact at one of `paths` (or a
+        fact holding one, or held by one), directly or through a definition: a change of
+        facts no assumption reads breaks none that the case did not break already."""
+        if self._assumption_facts is None:
+            facts, defs, _g = direct_reads(*(a.expr for a in self.book.doc.assumptions))
+            for d in self._gen.defs_for([], defs):
+                facts = facts | self._gen.def_deps[d][0]
+            self._assumption_facts = facts
+        return any(_related(p, f) for p in paths for f in self._assumption_facts)
+
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as
         `evaluate.broken_assumptions` finds them (a differential test holds the two equal);
@@ -695,6 +707,11 @@ class Compiled:
                 "assumptions", [], [], values=tuple(a.expr for a in self.book.doc.assumptions)))
         vals = _run(self._assumptions, facts, as_of, None)
         return [n for n, v in zip(names, vals, strict=True) if v is False]
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether two fact paths are the same fact or one holds the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
 def _run(fn: Any, facts: dict[str, Any] | None, as_of: dt.date, g: dict[str, bool | None] | None
