@@ -518,11 +518,13 @@ class Compiled:
         self._fns: dict[str, _Entry] = {}
         self._ground_fns: dict[str, Any] = {}
         self._conds: dict[str, _Entry] = {}
+        # outcome → its rule's function, values and default (`rule_values`)
+        self._rules: dict[str, tuple[Any, tuple[Value, ...], Value]] = {}
         self._affected: dict[frozenset[str], list[str]] = {}
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
         self._assumptions: Any = None
-        self._assumption_facts: set[str] | None = None
+        self._assumption_facts: tuple[set[str], set[str]] | None = None
 
     # building
     def _load(self, name: str, source: str) -> Any:
@@ -634,9 +636,17 @@ class Compiled:
                     facts: dict[str, Any] | None, as_of: dt.date) -> tuple[Value, ...]:
         """The possible values of `outcome`'s decision rule over the ground values `g`.
         `facts` may be None when the rule reads no fact (`rule_reads_facts`)."""
-        entry = self.conds_fn(outcome)
-        lay = entry.layouts[outcome]
-        return possible(_run(entry.fn, facts, as_of, g)[1][0], lay.values, lay.default)
+        rule = self._rules.get(outcome)
+        if rule is None:
+            entry = self.conds_fn(outcome)
+            lay = entry.layouts[outcome]
+            rule = self._rules[outcome] = (entry.fn, lay.values, lay.default)
+        fn, values, default = rule
+        try:
+            conds = fn(facts, as_of, g)[1][0]
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
+        return possible(conds, values, default)
 
     def rule_reads_facts(self, outcome: str) -> bool:
         """Whether `outcome`'s decision rule reads a fact besides its grounds' values."""
@@ -691,8 +701,12 @@ class Compiled:
             facts, defs, _g = direct_reads(*(a.expr for a in self.book.doc.assumptions))
             for d in self._gen.defs_for([], defs):
                 facts = facts | self._gen.def_deps[d][0]
-            self._assumption_facts = facts
-        return any(_related(p, f) for p in paths for f in self._assumption_facts)
+            self._assumption_facts = (facts, {".".join(f.split(".")[:i]) for f in facts
+                                              for i in range(1, f.count(".") + 1)})
+        read, holding = self._assumption_facts  # the facts, the paths holding one
+        return any(p in read or p in holding or any(
+            ".".join(p.split(".")[:i]) in read for i in range(1, p.count(".") + 1))
+            for p in paths)
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as
@@ -707,11 +721,6 @@ class Compiled:
                 "assumptions", [], [], values=tuple(a.expr for a in self.book.doc.assumptions)))
         vals = _run(self._assumptions, facts, as_of, None)
         return [n for n, v in zip(names, vals, strict=True) if v is False]
-
-
-def _related(a: str, b: str) -> bool:
-    """Whether two fact paths are the same fact or one holds the other."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
 def _run(fn: Any, facts: dict[str, Any] | None, as_of: dt.date, g: dict[str, bool | None] | None
