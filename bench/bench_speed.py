@@ -40,7 +40,15 @@ from typing import Any
 
 from bench_eval import cold, timeit  # the same timers as the evaluation bench
 
-from yakkan.engine.features.explain import explain_case, explain_result, outcome_json, prepare
+from yakkan.engine.features.charges import charges_json
+from yakkan.engine.features.counterfactual import search
+from yakkan.engine.features.explain import (
+    CF_EFFECTS,
+    explain_case,
+    explain_result,
+    outcome_json,
+    prepare,
+)
 from yakkan.engine.runtime.case import validate_facts
 from yakkan.engine.runtime.compiled import compiled_of
 from yakkan.engine.runtime.evaluate import evaluate
@@ -242,6 +250,19 @@ def main() -> None:
         ("warm explain of a case already read", timeit(result_only, rep, 20)),
         ("warm explain incl. reading + validating the file",
          timeit(lambda: explain_case(str(PLAN4)), rep, 20))], "ms")
+    # where a warm explanation's time goes (each part alone, on the same evaluation)
+    r0 = evaluate(book, p.facts, as_of)
+    asked = [o for o in r0.outcomes.values() if o.kind == "application" or o.value in CF_EFFECTS]
+    searched = {o.name: search(book, p.facts, as_of, o) for o in asked}
+    table("warm explain, part by part", [
+        ("interpreter: every outcome with its records", timeit(
+            lambda: evaluate(book, p.facts, as_of), rep, 20)),
+        (f"counterfactual searches ({len(asked)} outcomes)", timeit(
+            lambda: [search(book, p.facts, as_of, o) for o in asked], rep, 20)),
+        (f"outcome JSON ({len(r0.outcomes)} outcomes)", timeit(
+            lambda: [outcome_json(book, o, searched.get(o.name), p)
+                     for o in r0.outcomes.values()], rep, 20)),
+        ("charges JSON", timeit(lambda: charges_json(p, r0), rep, 20))], "ms")
     table(f"validation of the facts of {len(raws)} example cases (per case)", [
         ("validate_facts", [x / len(raws) for x in timeit(validate_raw, rep, 5)])], "µs")
 
