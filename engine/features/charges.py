@@ -55,6 +55,7 @@ values), `quote_condition`, `facts`, `judgments`, `definitions`,
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,7 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
+from yakkan.engine.core.values import jsonable
 from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
     EvalError,
@@ -78,6 +80,7 @@ from yakkan.engine.runtime.evaluate import (
     breakdown,
     missing_fields,
 )
+from yakkan.engine.semantics.program import DecisionProgram
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.syntax import ast as A
 from yakkan.engine.syntax.exprtext import show_value, to_text
@@ -214,48 +217,24 @@ class ChargeReport:
 
     @property
     def subtotals(self) -> dict[str, Decimal]:
-        out = {p: Decimal(0) for p in PERIODS}
-        for ln in self.charged:
-            out[ln.period] += ln.base
-        return out
+        return _subtotals(self.charged)
 
     @property
     def tax(self) -> dict[str, dict[str, Decimal]]:
         """Per tax category present: `base`, `tax`, `with_tax` (tax on the category's sum)."""
-        out: dict[str, dict[str, Decimal]] = {}
-        groups: dict[str, list[ChargeLine]] = {}
-        for ln in self.charged:
-            groups.setdefault(ln.tax.value if ln.tax else "不明", []).append(ln)
-        for cat in [*(c.value for c in TaxCategory), "不明"]:
-            lines = groups.get(cat)
-            if not lines:
-                continue
-            stated = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
-            if cat == TaxCategory.EXCLUDED.value:
-                # the tax itself is truncated to whole yen (1円未満切捨て); sen of the base
-                # (通話料 8.49円/3分) stay as the tariff states them
-                tax = tax_of(stated, TaxCategory.EXCLUDED)
-                with_tax = stated + tax
-                base = stated
-            elif cat == TaxCategory.INCLUDED.value:
-                tax = tax_of(stated, TaxCategory.INCLUDED)
-                base, with_tax = stated - tax, stated
-            else:
-                base, tax, with_tax = stated, Decimal(0), stated
-            out[cat] = {"base": base, "tax": tax, "with_tax": with_tax}
-        return out
+        return _tax(self.charged)
 
     @property
     def total(self) -> Decimal:
-        return sum((t["base"] for t in self.tax.values()), Decimal(0))
+        return _sum(self.tax, "base")
 
     @property
     def total_tax(self) -> Decimal:
-        return sum((t["tax"] for t in self.tax.values()), Decimal(0))
+        return _sum(self.tax, "tax")
 
     @property
     def total_with_tax(self) -> Decimal:
-        return sum((t["with_tax"] for t in self.tax.values()), Decimal(0))
+        return _sum(self.tax, "with_tax")
 
     @property
     def complete(self) -> bool:
@@ -276,38 +255,173 @@ class ChargeReport:
         """Records (a call, a line) that two or more charged lines both price: where the
         text's classes overlap (プラン4 is a kind of プラン2, so a プラン4 on コース1 is literally
         both 「プラン2のコース1」 and 「プラン4」), the total sums both."""
-        by_record: dict[str, list[str]] = {}
-        for ln in self.charged:
-            for b in ln.breakdown:
-                v = b["value"]
-                if b.get("q") == "sum" and b["included"] is True and v is not None \
-                        and v is not False and v != 0:
-                    names = by_record.setdefault(b["path"], [])
-                    if ln.name not in names:
-                        names.append(ln.name)
-        out = []
-        for path, names in by_record.items():
-            if len(names) > 1:
-                out.append({"kind": "overlap", "record": path, "lines": names,
-                            "message": f"{path} is priced by {len(names)} lines: "
-                            + ", ".join(names)})
-        return out
+        return _warnings(self.charged)
 
     @property
     def assumptions(self) -> list[str]:
-        out: list[str] = []
-        for ln in self.lines:
-            if ln.status in ("not_applicable",):
-                continue
-            for a in ln.assumptions:
-                if a not in out:
-                    out.append(a)
-        if self.charged and any(ln.tax is not TaxCategory.NOT_TAXABLE for ln in self.charged):
-            out.append(TOTAL_TAX_ASSUMPTION)
-        return out
+        return _assumptions(self.lines, self.charged)
+
+
+def _subtotals(charged: list[ChargeLine]) -> dict[str, Decimal]:
+    out = {p: Decimal(0) for p in PERIODS}
+    for ln in charged:
+        out[ln.period] += ln.base
+    return out
+
+
+# the tax categories in the order the report lists them ("不明": a line without one)
+_CATEGORIES = (*(c.value for c in TaxCategory), "不明")
+
+
+def _tax(charged: list[ChargeLine]) -> dict[str, dict[str, Decimal]]:
+    out: dict[str, dict[str, Decimal]] = {}
+    groups: dict[str, list[ChargeLine]] = {}
+    for ln in charged:
+        groups.setdefault(ln.tax.value if ln.tax else "不明", []).append(ln)
+    for cat in _CATEGORIES:
+        lines = groups.get(cat)
+        if not lines:
+            continue
+        stated = sum((ln.amount for ln in lines if ln.amount is not None), Decimal(0))
+        if cat == TaxCategory.EXCLUDED.value:
+            # the tax itself is truncated to whole yen (1円未満切捨て); sen of the base
+            # (通話料 8.49円/3分) stay as the tariff states them
+            tax = tax_of(stated, TaxCategory.EXCLUDED)
+            with_tax = stated + tax
+            base = stated
+        elif cat == TaxCategory.INCLUDED.value:
+            tax = tax_of(stated, TaxCategory.INCLUDED)
+            base, with_tax = stated - tax, stated
+        else:
+            base, tax, with_tax = stated, Decimal(0), stated
+        out[cat] = {"base": base, "tax": tax, "with_tax": with_tax}
+    return out
+
+
+def _sum(tax: dict[str, dict[str, Decimal]], key: str) -> Decimal:
+    """The total of `base`, `tax` or `with_tax` over the tax categories."""
+    return sum((t[key] for t in tax.values()), Decimal(0))
+
+
+def _warnings(charged: list[ChargeLine]) -> list[dict[str, Any]]:
+    by_record: dict[str, list[str]] = {}
+    for ln in charged:
+        for b in ln.breakdown:
+            v = b["value"]
+            if b.get("q") == "sum" and b["included"] is True and v is not None \
+                    and v is not False and v != 0:
+                names = by_record.setdefault(b["path"], [])
+                if ln.name not in names:
+                    names.append(ln.name)
+    out = []
+    for path, names in by_record.items():
+        if len(names) > 1:
+            out.append({"kind": "overlap", "record": path, "lines": names,
+                        "message": f"{path} is priced by {len(names)} lines: "
+                        + ", ".join(names)})
+    return out
+
+
+def _assumptions(lines: list[ChargeLine], charged: list[ChargeLine]) -> list[str]:
+    out: list[str] = []
+    for ln in lines:
+        if ln.status in ("not_applicable",):
+            continue
+        for a in ln.assumptions:
+            if a not in out:
+                out.append(a)
+    if charged and any(ln.tax is not TaxCategory.NOT_TAXABLE for ln in charged):
+        out.append(TOTAL_TAX_ASSUMPTION)
+    return out
 
 
 # ---- evaluation -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Static:
+    """What a charge line is whatever the case: where it stands, its tax category and period,
+    the conventions it states when it applies — worked out once per rulebook (`_statics`),
+    not on every pricing."""
+
+    pid: str
+    ch: A.Charge  # the program's copy (its nodes carry stable ids)
+    parent: str  # the trace's parent of its steps
+    label: str | None
+    citation: str
+    caption: str | None
+    text: str
+    row: str | None
+    row_id: str | None
+    row_text: str | None
+    period: str
+    tax: TaxCategory | None
+    # its own notes and the conventions of the builtins it uses (`_builtin_assumptions`),
+    # as an applying line states them
+    assumptions: tuple[str, ...]
+
+
+@dataclass
+class _BookStatic:
+    """A rulebook's charge lines in order (`_Static`), and what its definitions and facts
+    are called, for every case priced against it."""
+
+    program: DecisionProgram  # the program whose charges `lines` are
+    lines: tuple[_Static, ...]
+    judgment_facts: frozenset[str]
+    # (definition, where it is defined) → `_definition`; filled as used
+    definitions: dict[tuple[str, str | None], dict[str, Any]]
+
+
+# id(rulebook) → (a weak reference to it, its `_BookStatic`): kept beside the rulebook for as
+# long as it lives (the entry is dropped with it), as `book.derived` keeps what other modules
+# derive (its fields are declared in semantics/resolve.py)
+_STATICS: dict[int, tuple[weakref.ref[Rulebook], _BookStatic]] = {}
+
+
+def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
+    key = id(book)
+    hit = _STATICS.get(key)
+    if hit is not None and hit[0]() is book and hit[1].program is program:
+        return hit[1]
+    lines: list[_Static] = []
+    for pid in book.order:
+        prov = book.provisions[pid]
+        if prov.unit.status != "encoded":
+            continue
+        for c in prov.unit.charges:
+            ch = program.charges[(pid, c.name)]
+            tax = TaxCategory(ch.tax) if ch.tax else None
+            assumptions = list(ch.assumptions)
+            for a in _builtin_assumptions(book, ch):
+                _assume(assumptions, ch, a)
+            row, row_id, row_text = _row(book, ch)
+            lines.append(_Static(
+                pid=pid, ch=ch, parent=f"charge:{pid}:{ch.name}", label=ch.label,
+                citation=book.cite(pid), caption=book.caption_of(pid),
+                text=prov.text or _inherited_text(book, pid),
+                row=row, row_id=row_id, row_text=row_text,
+                period=PERIOD_OF.get(ch.per or "", "other"), tax=tax,
+                assumptions=tuple(assumptions)))
+    static = _BookStatic(
+        program=program,
+        lines=tuple(lines),
+        judgment_facts=frozenset(p for p, f in book.facts.items() if f.judgment),
+        definitions={})
+    _STATICS[key] = (weakref.ref(book, lambda _: _STATICS.pop(key, None)), static)
+    return static
+
+
+def _definition(book: Rulebook, static: _BookStatic, name: str, where: str | None
+                ) -> dict[str, Any]:
+    """A definition a line read as its JSON shows it, but for its value: `name`, `label`,
+    the `citation` of `where` it is defined (kept per rulebook; a line copies it)."""
+    hit = static.definitions.get((name, where))
+    if hit is None:
+        hit = static.definitions[(name, where)] = {
+            "name": name, "label": book.definitions[name][0].label,
+            "citation": book.cite(where) if where else None}
+    return hit
+
 
 def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
                     result: Result | None = None) -> ChargeReport:
@@ -319,20 +433,18 @@ def compute_charges(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
     if result is not None and (result.book is not book or result.as_of != as_of):
         raise ValueError("the result is of another rulebook or date than the charges")
     restored = restore_durations(facts)
-    if result is not None and result.evaluator is not None and restored == result.facts:
+    if result is not None and result.evaluator is not None and \
+            (restored is result.facts or restored == result.facts):
         ev = result.evaluator  # continue the case's evaluation: one trace, nothing twice
     else:
         ev = Evaluator(book, restored, as_of)
     report = ChargeReport(book, as_of)
+    static = _statics(book, ev.program)
     outer = ev.parent
     try:
-        for pid in book.order:
-            prov = book.provisions[pid]
-            if prov.unit.status != "encoded":
-                continue
-            for ch in prov.unit.charges:  # the program's copy: its nodes carry stable ids
-                ev.parent = f"charge:{pid}:{ch.name}"  # its steps, under the charge line
-                report.lines.append(_line(book, ev, pid, ev.program.charges[(pid, ch.name)]))
+        for s in static.lines:
+            ev.parent = s.parent  # its steps, under the charge line
+            report.lines.append(_line(book, static, ev, s))
     finally:
         ev.parent = outer
     return report
@@ -347,10 +459,23 @@ def _builtin_assumptions(book: Rulebook, ch: A.Charge) -> list[str]:
         if isinstance(n, I.Call) and n.fn in _BUILTIN_ASSUMPTIONS])
 
 
-def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
-    prov = book.provisions[pid]
+def _assume(assumptions: list[str], ch: A.Charge, a: str) -> None:
+    """Add the convention `a` to a line's `assumptions` — unless the line's own notes
+    (`assume "…"` in the clause file) already state it: then it is stated once, theirs."""
+    said = STATED_BY.get(a, ())
+    if a not in assumptions and not (said and any(all(w in own for w in said)
+                                                  for own in ch.assumptions)):
+        assumptions.append(a)
+
+
+_ERRORS = (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError)
+_PRICED = ("charged", "undetermined", "company_pays")  # lines that show an amount
+
+
+def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> ChargeLine:
+    ch = s.ch
     ev.fresh()
-    tax = TaxCategory(ch.tax) if ch.tax else None
+    tax = s.tax
     error: str | None = None
     when_v: bool | None = True
     quote_v: bool | None = False
@@ -362,7 +487,7 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
             quote_v = _truth(ev.ev(ch.quote_when, {}))
         if ch.amount is not None and when_v is not False and quote_v is not True:
             amount = _money(ev.ev(ch.amount, {}))
-    except (EvalError, MoneyError, PeriodError, ArithmeticError, TypeError, ValueError) as err:
+    except _ERRORS as err:
         error = f"{type(err).__name__}: {err}"
 
     flags: list[str] = []
@@ -406,64 +531,57 @@ def _line(book: Rulebook, ev: Evaluator, pid: str, ch: A.Charge) -> ChargeLine:
     elif amount is not None:
         flags.append("tax_unstated")
 
-    assumptions = list(ch.assumptions)
-
-    def assume(a: str) -> None:
-        # a convention the line's own notes already state (`assume "…"` in the clause file)
-        # is stated once: theirs
-        said = STATED_BY.get(a, ())
-        if a not in assumptions and not (said and any(all(w in own for w in said)
-                                                      for own in ch.assumptions)):
-            assumptions.append(a)
-
-    if status not in ("not_applicable",):
-        for a in _builtin_assumptions(book, ch):
-            assume(a)
+    if status == "not_applicable":
+        assumptions = list(ch.assumptions)
+    else:
+        assumptions = list(s.assumptions)
         if tax is TaxCategory.EXCLUDED and amount is not None:
-            assume(TAX_ASSUMPTION)
+            _assume(assumptions, ch, TAX_ASSUMPTION)
             if amount != amount.to_integral_value():
-                assume(SEN_ASSUMPTION)
+                _assume(assumptions, ch, SEN_ASSUMPTION)
         if tax is None and amount is not None:
-            assume(NO_TAX_ASSUMPTION)
+            _assume(assumptions, ch, NO_TAX_ASSUMPTION)
 
-    values = ev.rec.values
-    missing = [p for p, v in ev.rec.facts.items() if v is None]
-    for y in (ch.when, ch.quote_when, ch.amount):
-        for m in missing_fields(ev, y):
-            if m not in missing:
-                missing.append(m)
-    priced = ("charged", "undetermined", "company_pays")
-    per_record = breakdown(ev, ch.amount) if status in priced else []
-    row, row_id, row_text = _row(book, ch)
+    rec = ev.rec
+    values = rec.values
+    missing: list[str] = []
+    # only an undetermined (or failed) line lists the facts it still needs; with a trace,
+    # the search for them is run anyway, as its steps are part of the trace
+    if status in ("undetermined", "error") or ev.trace is not None:
+        missing = [p for p, v in rec.facts.items() if v is None]
+        for y in (ch.when, ch.quote_when, ch.amount):
+            for m in missing_fields(ev, y):
+                if m not in missing:
+                    missing.append(m)
+    priced = status in _PRICED
+    per_record = breakdown(ev, ch.amount) if priced else []
     shown = display_values(values)
-    conds = [ch.when] if ch.when is not None else []
+    conds = (ch.when,) if ch.when is not None else ()
     return ChargeLine(
         name=ch.name,
-        label=ch.label,
-        id=pid,
-        citation=book.cite(pid),
-        caption=book.caption_of(pid),
-        text=prov.text or _inherited_text(book, pid),
-        row=row,
-        row_id=row_id,
-        row_text=row_text,
+        label=s.label,
+        id=s.pid,
+        citation=s.citation,
+        caption=s.caption,
+        text=s.text,
+        row=s.row,
+        row_id=s.row_id,
+        row_text=s.row_text,
         per=ch.per,
-        period=PERIOD_OF.get(ch.per or "", "other"),
+        period=s.period,
         tax=tax,
         status=status,
-        amount=amount if status in priced else None,
-        tax_amount=tax_amount if status in priced else None,
-        amount_with_tax=with_tax if status in priced else None,
+        amount=amount if priced else None,
+        tax_amount=tax_amount if priced else None,
+        amount_with_tax=with_tax if priced else None,
         formula=to_text(ch.amount, shown) if ch.amount is not None else None,
-        condition=" and ".join(to_text(c, shown) for c in conds) or "true",
-        conds=tuple(conds), shown=shown, vocab=vocabulary(book),
+        condition=(to_text(ch.when, shown) if ch.when is not None else "") or "true",
+        conds=conds, shown=shown, vocab=vocabulary(book),
         quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
-        facts=dict(ev.rec.facts),
-        judgments=[p for p in ev.rec.facts if p in book.facts and book.facts[p].judgment],
-        definitions=[
-            {"name": n, "label": book.definitions[n][0].label,
-             "citation": book.cite(w) if w else None, "value": values.get(n)}
-            for n, w in ev.rec.definitions.items()],
+        facts=dict(rec.facts),
+        judgments=[p for p in rec.facts if p in static.judgment_facts],
+        definitions=[{**_definition(book, static, n, w), "value": values.get(n)}
+                     for n, w in rec.definitions.items()],
         missing_facts=missing if status in ("undetermined", "error") else [],
         assumptions=assumptions,
         memos=list(ch.memos),
@@ -489,21 +607,47 @@ def _money(v: Any) -> Decimal | None:
 
 def display_values(values: dict[str, Any]) -> dict[str, Any]:
     """Values for showing in a condition: whole-yen Decimals as integers (90, not 9E+1)."""
-    return {k: int(v) if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value()
-            else v for k, v in values.items()}
+    return {k: _display(v) for k, v in values.items()}
+
+
+def _display(v: Any) -> Any:
+    """A value for showing (`display_values`)."""
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+        return int(v)
+    return v
 
 
 def restore_durations(v: Any) -> Any:
     """Facts as pydantic dumps them, with durations put back: `model_dump` turns a
     `Duration` (a dataclass) into `{"seconds": …, "days": …, "months": …}`, which no builtin
-    can count. Anything else is returned as it is."""
+    can count. Anything else is returned as it is — a dict or list too, when nothing in it
+    is such a duration (facts read from a case file have none: they are not copied, and the
+    case's evaluation is recognised as of the same facts without comparing them)."""
     if isinstance(v, dict):
-        if set(v) == {"seconds", "days", "months"} and \
+        if len(v) == 3 and set(v) == {"seconds", "days", "months"} and \
                 all(type(x) is int for x in v.values()):
             return Duration(**v)
-        return {k: restore_durations(x) for k, x in v.items()}
+        out: dict[Any, Any] | None = None  # a copy, from the first thing put back
+        for k, x in v.items():
+            if not isinstance(x, dict | list):
+                continue  # a plain value (most facts): nothing to look into
+            y = restore_durations(x)
+            if y is not x:
+                if out is None:
+                    out = dict(v)
+                out[k] = y
+        return v if out is None else out
     if isinstance(v, list):
-        return [restore_durations(x) for x in v]
+        items: list[Any] | None = None
+        for i, x in enumerate(v):
+            if not isinstance(x, dict | list):
+                continue
+            y = restore_durations(x)
+            if y is not x:
+                if items is None:
+                    items = list(v)
+                items[i] = y
+        return v if items is None else items
     return v
 
 
@@ -529,9 +673,13 @@ def _inherited_text(book: Rulebook, pid: str) -> str:
 
 # ---- JSON -------------------------------------------------------------------------------------
 
+# values JSON takes as they are (`jsonable` returns them unchanged): the common case of a
+# fact, spared the call
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def _j(v: Any) -> Any:
-    from yakkan.engine.core.values import jsonable
-    return jsonable(v)
+    return v if type(v) in _PLAIN else jsonable(v)
 
 
 def _dec(v: Decimal | None) -> str | None:
@@ -543,7 +691,14 @@ def _dec(v: Decimal | None) -> str | None:
     return format(v.normalize(), "f")
 
 
+# a tax category → its `tax` and `tax_code` in JSON
+_TAX_JSON = {c: (c.value, c.name.lower()) for c in TaxCategory}
+_NO_TAX_JSON = (None, None)
+_TAX_RATE = str(CONSUMPTION_TAX_RATE)
+
+
 def line_json(ln: ChargeLine) -> dict[str, Any]:
+    tax, tax_code = _TAX_JSON[ln.tax] if ln.tax else _NO_TAX_JSON
     return {
         "name": ln.name,
         "label": ln.label,
@@ -556,8 +711,8 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "text": ln.text,
         "per": ln.per,
         "period": ln.period,
-        "tax": ln.tax.value if ln.tax else None,
-        "tax_code": ln.tax.name.lower() if ln.tax else None,
+        "tax": tax,
+        "tax_code": tax_code,
         "status": ln.status,
         "amount": _dec(ln.amount),
         "tax_amount": _dec(ln.tax_amount),
@@ -576,39 +731,55 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "flags": list(ln.flags),
         "error": ln.error,
         "breakdown": [
-            {"path": b["path"], "record": _j(b["record"]), "included": b["included"],
-             "value": _j(display_values({"v": b["value"]})["v"])}
+            {"path": b["path"], "record": jsonable(b["record"]), "included": b["included"],
+             "value": _j(_display(b["value"]))}
             for b in ln.breakdown],
     }
+
+
+# the list of the report JSON each status of line is shown in (see the module docstring)
+_LIST_OF: dict[str, str] = {"charged": "lines", "quote": "lines", "undetermined": "undetermined",
+                            "error": "undetermined", "company_pays": "company_pays",
+                            "not_applicable": "not_applicable"}
 
 
 def report_json(r: ChargeReport) -> dict[str, Any]:
     """The stable JSON of a charge report (see the module docstring)."""
     h = r.book.doc.header
+    # the lines sorted once into the lists they are shown in (the report's properties would
+    # each go over them again)
+    lists: dict[str, list[ChargeLine]] = {k: [] for k in _LIST_OF.values()}
+    for ln in r.lines:
+        k = _LIST_OF.get(ln.status)
+        if k is not None:
+            lists[k].append(ln)
+    charged = [ln for ln in lists["lines"] if ln.status == "charged"]
+    tax = _tax(charged)
+    complete = not lists["undetermined"]
     return {
         "document": h.id,
         "title": h.title,
         "version": h.version,
         "as_of": r.as_of.isoformat(),
         "as_of_wareki": to_wareki(r.as_of),
-        "tax_rate": str(CONSUMPTION_TAX_RATE),
-        "lines": [line_json(ln) for ln in r.lines if ln.status in ("charged", "quote")],
-        "undetermined": [line_json(ln) for ln in r.undetermined],
-        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
+        "tax_rate": _TAX_RATE,
+        "lines": [line_json(ln) for ln in lists["lines"]],
+        "undetermined": [line_json(ln) for ln in lists["undetermined"]],
+        "company_pays": [line_json(ln) for ln in lists["company_pays"]],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
              "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
-            for ln in r.not_applicable],
-        "subtotals": {k: _dec(v) for k, v in r.subtotals.items()},
-        "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in r.tax.items()},
-        "total": _dec(r.total),
-        "total_tax": _dec(r.total_tax),
-        "total_with_tax": _dec(r.total_with_tax),
-        "final": r.final,
-        "complete": r.complete,
-        "total_is_lower_bound": r.total_is_lower_bound,
-        "assumptions": r.assumptions,
-        "warnings": r.warnings,
+            for ln in lists["not_applicable"]],
+        "subtotals": {k: _dec(v) for k, v in _subtotals(charged).items()},
+        "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in tax.items()},
+        "total": _dec(_sum(tax, "base")),
+        "total_tax": _dec(_sum(tax, "tax")),
+        "total_with_tax": _dec(_sum(tax, "with_tax")),
+        "final": complete and not any(ln.status == "quote" for ln in lists["lines"]),
+        "complete": complete,
+        "total_is_lower_bound": any("lower_bound" in ln.flags for ln in charged),
+        "assumptions": _assumptions(r.lines, charged),
+        "warnings": _warnings(charged),
     }
 
 
