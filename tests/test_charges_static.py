@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 from pathlib import Path
 
 from yakkan.engine.features import charges
@@ -32,13 +31,13 @@ def test_a_case_priced_again_or_by_itself_gives_the_same_json() -> None:
         assert report_json(compute_charges(p.book, dumped, p.as_of)) == first
 
 
-def test_a_rulebooks_charge_lines_are_kept_as_long_as_it_lives() -> None:
+def test_a_rulebooks_charge_lines_are_worked_out_once_and_kept_with_it() -> None:
     p = prepare(str(CALLS))
     book = copy.deepcopy(p.book)
+    book.derived.charge_statics = None
     want = report_json(compute_charges(p.book, p.facts, p.as_of))
     assert report_json(compute_charges(book, p.facts, p.as_of)) == want
-    key = id(book)
-    assert charges._STATICS[key][0]() is book
-    del book
-    gc.collect()
-    assert key not in charges._STATICS
+    kept = book.derived.charge_statics
+    assert isinstance(kept, charges._BookStatic)
+    assert report_json(compute_charges(book, p.facts, p.as_of)) == want
+    assert book.derived.charge_statics is kept  # the second pricing used it

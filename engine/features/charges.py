@@ -55,7 +55,6 @@ values), `quote_condition`, `facts`, `judgments`, `definitions`,
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -372,17 +371,11 @@ class _BookStatic:
     definitions: dict[tuple[str, str | None], dict[str, Any]]
 
 
-# id(rulebook) → (a weak reference to it, its `_BookStatic`): kept beside the rulebook for as
-# long as it lives (the entry is dropped with it), as `book.derived` keeps what other modules
-# derive (its fields are declared in semantics/resolve.py)
-_STATICS: dict[int, tuple[weakref.ref[Rulebook], _BookStatic]] = {}
-
-
 def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
-    key = id(book)
-    hit = _STATICS.get(key)
-    if hit is not None and hit[0]() is book and hit[1].program is program:
-        return hit[1]
+    """The rulebook's `_BookStatic`, kept with it (`book.derived.charge_statics`)."""
+    hit = book.derived.charge_statics
+    if isinstance(hit, _BookStatic) and hit.program is program:
+        return hit
     lines: list[_Static] = []
     for pid in book.order:
         prov = book.provisions[pid]
@@ -407,7 +400,7 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
         lines=tuple(lines),
         judgment_facts=frozenset(p for p, f in book.facts.items() if f.judgment),
         definitions={})
-    _STATICS[key] = (weakref.ref(book, lambda _: _STATICS.pop(key, None)), static)
+    book.derived.charge_statics = static
     return static
 
 

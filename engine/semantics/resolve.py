@@ -93,6 +93,8 @@ class Derived:
     own_facts: dict[str, set[str]] | None = None  # features/explain.py: outcome → facts
     # features/charges.py: id(charge) → (it, the conventions its builtins stand on)
     charge_builtins: dict[int, tuple[Any, list[str]]] = field(default_factory=dict)
+    # features/charges.py: the charge lines as every case prices them (a `_BookStatic`)
+    charge_statics: object | None = None
     # features/explain.py: id(ground) → (it, what its explanation says whatever the case: a
     # `_GroundPlan`, typed there); the names a ground's explanation looks up (`_Tables`)
     ground_static: dict[int, tuple[Any, Any]] = field(default_factory=dict)
