@@ -219,6 +219,7 @@ class Evaluator:
         self.as_of = as_of
         self.trace = trace
         self.rec = Record()
+        self.unkept = _Unkept()  # what each decision rule reads (`decide`): one for all
         self.parent: str | None = None
         self.defs: dict[str, Any] = {}
         self.def_reads: dict[str, Record] = {}
@@ -498,7 +499,7 @@ class Evaluator:
         """An outcome: evaluate its decision rule, then sort its grounds for the reader."""
         d = self.program.decisions[name]
         rule = d.rule
-        outer, self.rec, self.parent = self.rec, _Unkept(), f"outcome:{name}"
+        outer, self.rec, self.parent = self.rec, self.unkept, f"outcome:{name}"
         try:
             for k in d.grounds:  # every ground is evaluated, for why and why-not
                 self.applies(k)
