@@ -21,6 +21,8 @@ of its nodes, the facts and definitions it read, the provisions it relied on).
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
@@ -96,7 +98,7 @@ class RecordResult:
     comparisons: list[Comparison]
 
 
-@dataclass
+@dataclass(slots=True)  # (slots: one is made per ground, definition and charge line)
 class Record:
     """What one ground (or one charge line) read: node values (by fact path, definition name
     and node id), facts, definitions (name → the provision defining it) and the provisions it
@@ -112,18 +114,27 @@ class Record:
         self.values.update(other.values)
         self.facts.update(other.facts)
         self.definitions.update(other.definitions)
-        self.relied.extend(r for r in other.relied if r not in self.relied)
+        _merge_relied(self.relied, other.relied)
+
+
+def _merge_relied(relied: list[str], more: Iterable[str]) -> None:
+    """Add to `relied` the provisions of `more` it does not list yet, in their order."""
+    for r in more:
+        if r not in relied:
+            relied.append(r)
 
 
 class _Unkept(Record):
     """The record of a decision rule's own evaluation, which nobody reads: what its grounds
     read is kept with each ground, so it is not copied here as well."""
 
+    __slots__ = ()
+
     def absorb(self, other: Record) -> None:
         pass
 
 
-@dataclass
+@dataclass(slots=True)
 class GroundResult:
     ground: Ground
     applies: bool | None
@@ -136,7 +147,7 @@ class GroundResult:
     relied_on: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class OutcomeResult:
     name: str
     value: Value
@@ -180,6 +191,22 @@ def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
 
 # ---- the interpreter ---------------------------------------------------------------------------
 
+# id(program) → a memo (`core.memo.per_object`) of what the interpreter finds once per compiled
+# program (the grounds each branch of a decision rule cites); an entry lives as long as its
+# program does
+_KEPT: dict[int, dict[int, tuple[Any, Any]]] = {}
+
+
+def _kept(program: DecisionProgram) -> dict[int, tuple[Any, Any]]:
+    """The memo kept for `program`: made on first use and dropped when the program is
+    collected (so a later program at the same address starts afresh)."""
+    memo = _KEPT.get(id(program))
+    if memo is None:
+        memo = _KEPT[id(program)] = {}
+        weakref.finalize(program, _KEPT.pop, id(program), None)
+    return memo
+
+
 class Evaluator:
     """Evaluates the program's expressions over one case."""
 
@@ -187,10 +214,12 @@ class Evaluator:
                  trace: Trace | None = None):
         self.book = book
         self.program: DecisionProgram = program_of(book)
+        self.kept = _kept(self.program)
         self.facts = facts
         self.as_of = as_of
         self.trace = trace
         self.rec = Record()
+        self.unkept = _Unkept()  # what each decision rule reads (`decide`): one for all
         self.parent: str | None = None
         self.defs: dict[str, Any] = {}
         self.def_reads: dict[str, Record] = {}
@@ -212,15 +241,22 @@ class Evaluator:
         return fact_at(self.facts, path)
 
     def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
+        # the cases are tried in order, so the kinds a program is mostly made of come first
+        # (names, connectives, grounds' applicability); the kinds are disjoint, so the order
+        # means nothing else
         match e:
             case I.Ref():
                 return self.ref(e, env)
             case I.BoolOp():
                 # every operand is evaluated (why and why-not show each), then Kleene's and/or
-                vals = [truth(self.ev(x, env)) for x in e.operands]
+                vals: list[bool | None] = []  # (a loop: a comprehension is a call each)
+                for x in e.operands:
+                    vals.append(truth(self.ev(x, env)))
                 return kleene_and(vals) if e.op == "and" else kleene_or(vals)
-            case I.Lit():
-                return literal(e)
+            case I.Applies():
+                v = self.applies(e.ground)
+                self.note(e, v)
+                return v
             case I.Not():
                 v = truth(self.ev(e.operand, env))
                 return None if v is None else not v
@@ -229,6 +265,28 @@ class Evaluator:
                 v = None if a is None or b is None else compare(e.op, a, b)
                 if self.sink is not None:
                     self.sink.append(Comparison(e, [a, b], v))
+                return v
+            case I.Lit():
+                return literal(e)
+            case I.IfThen():
+                c = truth(self.ev(e.cond, env))
+                if c is None:
+                    return None
+                return self.ev(e.then if c else e.orelse, env)
+            case I.Call():
+                args = [self.ev(a, env) for a in e.args]
+                v = call(e.fn, args)
+                if self.sink is not None and e.fn in COMPARING:
+                    self.sink.append(Comparison(e, args, v))
+                return v
+            case I.Quant():
+                v = self.quant(e, env)
+                self.note(e, v)
+                return v
+            case I.Holds():
+                _merge_relied(self.rec.relied, e.cite.targets)
+                v = truth(self.ev(e.lowered, env)) if e.lowered is not None else None
+                self.note(e, v)
                 return v
             case I.MemberOf():
                 a = self.ev(e.operand, env)
@@ -248,30 +306,6 @@ class Evaluator:
             case I.Neg():
                 v = self.ev(e.operand, env)
                 return v if v is None or v is ABSENT else -v
-            case I.Call():
-                args = [self.ev(a, env) for a in e.args]
-                v = call(e.fn, args)
-                if self.sink is not None and e.fn in COMPARING:
-                    self.sink.append(Comparison(e, args, v))
-                return v
-            case I.Quant():
-                v = self.quant(e, env)
-                self.note(e, v)
-                return v
-            case I.Holds():
-                self.rec.relied.extend(t for t in e.cite.targets if t not in self.rec.relied)
-                v = truth(self.ev(e.lowered, env)) if e.lowered is not None else None
-                self.note(e, v)
-                return v
-            case I.IfThen():
-                c = truth(self.ev(e.cond, env))
-                if c is None:
-                    return None
-                return self.ev(e.then if c else e.orelse, env)
-            case I.Applies():
-                v = self.applies(e.ground)
-                self.note(e, v)
-                return v
             case I.Priority():
                 return self.priority(e)
             case _:
@@ -285,58 +319,72 @@ class Evaluator:
 
     def ref(self, e: I.Ref, env: dict[str, Any]) -> Any:
         r = e.resolved
-        if r == "var" or (r is None and e.path[0] in env):
-            v = env.get(e.path[0])
-            for p in e.path[1:]:
-                v = v.get(p) if isinstance(v, dict) else None
-            return v
-        name = ".".join(e.path)
-        if r == "fact":
-            v = self.fact(e.path)
-            self.rec.facts[name] = v
-            self.rec.values[name] = v
+        if r == "fact":  # (the kinds are tested most frequent first)
+            name = ".".join(e.path)
+            v = fact_at(self.facts, e.path)
+            rec = self.rec
+            rec.facts[name] = v
+            rec.values[name] = v
             if self.trace is not None:
                 self.trace.emit(EventKind.FACT, e.nid or name, self.parent, v, name)
             return v
         if r == "definition":
+            name = ".".join(e.path)
             v = self.definition(name)
             self.rec.values[name] = v
             return v
         if r == "enum":
             return e.path[0]
-        if r == "builtin" and name == "as_of":
-            self.rec.values[name] = self.as_of
+        if r == "var" or (r is None and e.path[0] in env):
+            v = env.get(e.path[0])
+            for p in e.path[1:]:
+                v = v.get(p) if isinstance(v, dict) else None
+            return v
+        if r == "builtin" and ".".join(e.path) == "as_of":
+            self.rec.values["as_of"] = self.as_of
             return self.as_of
         return None
 
     def definition(self, name: str) -> Any:
         _d, where = self.book.definitions[name]
-        if name not in self.defs:
-            outer = self.rec
-            self.rec = Record()
-            self.defs[name] = None  # a cycle reads as unknown (and is a check error)
-            try:
-                self.defs[name] = self.ev(self.program.definitions[name], {})
-            finally:
-                self.def_reads[name] = self.rec
-                self.rec = outer
-            if self.trace is not None:
-                self.trace.emit(EventKind.DEFINITION, f"def:{name}", self.parent,
-                                self.defs[name], name)
-            # a list the definition compared record by record is shown with the ground
-            # using it
-            self.def_lists[name] = {k: v for k, v in self.def_reads[name].values.items()
-                                    if k.endswith(RECORDS)}
-        if isinstance(self.rec, _Unkept):
-            return self.defs[name]
+        defs = self.defs
+        if name not in defs:
+            self._define(name)
+        rec = self.rec
+        if isinstance(rec, _Unkept):
+            return defs[name]
+        # what the definition read is part of what the reader read
         reads = self.def_reads[name]
-        self.rec.facts.update(reads.facts)
-        self.rec.definitions.update(reads.definitions)
-        self.rec.values.update((n, self.defs.get(n)) for n in reads.definitions)
-        self.rec.values.update(self.def_lists[name])
-        self.rec.relied.extend(r for r in reads.relied if r not in self.rec.relied)
-        self.rec.definitions[name] = where
-        return self.defs[name]
+        rec.facts.update(reads.facts)
+        rec.definitions.update(reads.definitions)
+        values = rec.values
+        for n in reads.definitions:
+            values[n] = defs.get(n)
+        lists = self.def_lists[name]
+        if lists:
+            rec.values.update(lists)
+        if reads.relied:
+            _merge_relied(rec.relied, reads.relied)
+        rec.definitions[name] = where
+        return defs[name]
+
+    def _define(self, name: str) -> None:
+        """Evaluate a definition, once per case, with a record of its own."""
+        outer = self.rec
+        self.rec = Record()
+        self.defs[name] = None  # a cycle reads as unknown (and is a check error)
+        try:
+            self.defs[name] = self.ev(self.program.definitions[name], {})
+        finally:
+            self.def_reads[name] = self.rec
+            self.rec = outer
+        if self.trace is not None:
+            self.trace.emit(EventKind.DEFINITION, f"def:{name}", self.parent,
+                            self.defs[name], name)
+        # a list the definition compared record by record is shown with the ground
+        # using it
+        self.def_lists[name] = {k: v for k, v in self.def_reads[name].values.items()
+                                if k.endswith(RECORDS)}
 
     def quant(self, e: I.Quant, env: dict[str, Any]) -> Any:
         src = self.ev(e.source, env)
@@ -347,10 +395,10 @@ class Evaluator:
         results: list[Any] = []
         shown: list[RecordResult] | None = [] if e.q in ("all", "any") else None
         outer_sink = self.sink
+        var = e.var
         try:
             for i, rec in enumerate(src):
-                inner = dict(env)
-                inner[e.var] = rec
+                inner = {**env, var: rec}
                 self.sink = [] if shown is not None else outer_sink
                 r = self._record(e, inner)
                 if r is _STOP:
@@ -380,37 +428,44 @@ class Evaluator:
     # grounds and decisions
     def applies(self, key: str) -> bool | None:
         """Whether ground `key` applies; its record is kept and absorbed by the caller."""
-        if key in self.applies_memo:
-            v = self.applies_memo[key]
+        memo = self.applies_memo
+        if key in memo:
             rec = self.ground_recs.get(key)
             if rec is not None:
                 self.rec.absorb(rec)
-            return v
-        self.applies_memo[key] = None  # a cycle through `holds` reads as unknown
+            return memo[key]
+        memo[key] = None  # a cycle through `holds` reads as unknown
         g = self.program.grounds[key]
         outer, outer_parent = self.rec, self.parent
         self.rec, self.parent = Record(), key
         if self.trace is not None:
             self.trace.emit(EventKind.ENTER, key, outer_parent)
+        # each part is evaluated once, in the order the text states them (when, requires,
+        # unless); `connectives` then joins their values, by the part's identity
+        parts: dict[int, bool | None] = {}
+        whens: list[bool | None] = []
+        unl: list[bool | None] = []
         try:
-            whens = [truth(self.ev(w, {})) for w in g.when]
+            for w in g.when:
+                x = parts[id(w)] = truth(self.ev(w, {}))
+                whens.append(x)
             req = truth(self.ev(g.requires, {})) if g.requires is not None else None
-            unl = [truth(self.ev(u, {})) for u in g.unless]
-            parts: dict[int, bool | None] = {id(w): x for w, x in zip(g.when, whens, strict=True)}
-            parts.update((id(u), x) for u, x in zip(g.unless, unl, strict=True))
+            for u in g.unless:
+                x = parts[id(u)] = truth(self.ev(u, {}))
+                unl.append(x)
             if g.requires is not None:
                 parts[id(g.requires)] = req
             v = self.connectives(g.applies, parts)
         finally:
             rec = self.rec
             self.rec, self.parent = outer, outer_parent
-        self.applies_memo[key] = v
+        memo[key] = v
         self.ground_recs[key] = rec
         self.results[key] = GroundResult(g, v, kleene_and(whens), req, unl, rec.values, rec.facts,
                                          rec.definitions, rec.relied)
         if self.trace is not None:
             self.trace.emit(EventKind.GROUND, key, outer_parent, v)
-        self.rec.absorb(rec)
+        outer.absorb(rec)
         return v
 
     def connectives(self, e: I.Expr, parts: dict[int, bool | None]) -> bool | None:
@@ -420,7 +475,9 @@ class Evaluator:
         if id(e) in parts:
             return parts[id(e)]
         if isinstance(e, I.BoolOp):
-            vals = [self.connectives(x, parts) for x in e.operands]
+            vals: list[bool | None] = []
+            for part in e.operands:
+                vals.append(self.connectives(part, parts))
             return kleene_and(vals) if e.op == "and" else kleene_or(vals)
         if isinstance(e, I.Not):
             x = self.connectives(e.operand, parts)
@@ -429,21 +486,29 @@ class Evaluator:
 
     def priority(self, p: I.Priority) -> tuple[Value, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
-        conds = [truth(self.ev(b.cond, {})) for b in p.branches]
-        return possible(conds, [b.value for b in p.branches], p.default)
+        return possible(self.conditions(p), [b.value for b in p.branches], p.default)
+
+    def conditions(self, p: I.Priority) -> list[bool | None]:
+        """The values of a decision rule's branch conditions, in order."""
+        conds: list[bool | None] = []
+        for b in p.branches:
+            conds.append(truth(self.ev(b.cond, {})))
+        return conds
 
     def decide(self, name: str) -> OutcomeResult:
         """An outcome: evaluate its decision rule, then sort its grounds for the reader."""
         d = self.program.decisions[name]
-        outer, self.rec, self.parent = self.rec, _Unkept(), f"outcome:{name}"
+        rule = d.rule
+        outer, self.rec, self.parent = self.rec, self.unkept, f"outcome:{name}"
         try:
             for k in d.grounds:  # every ground is evaluated, for why and why-not
                 self.applies(k)
-            values = self.priority(d.rule)
+            conds = self.conditions(rule)
+            values = possible(conds, [b.value for b in rule.branches], rule.default)
         finally:
             self.rec, self.parent = outer, None
         value = values[0] if len(values) == 1 else UNDETERMINED
-        res = {k: self.results[k] for k in d.grounds}
+        res = self.results  # (every ground of d among them: base and overrides are of d.grounds)
         # 「…にかかわらず」 shown where both apply: an effect's overridden ground is set aside;
         # an application's refusal is shown over the provision it overrides (承諾する)
         set_aside: set[str] = set()
@@ -460,47 +525,54 @@ class Evaluator:
                          and res[k].applies is True and res[k].ground.force in FORCES_AGAINST
                          for o in res[k].ground.overrides]
         base = [res[k] for k in d.base]
-        rest = [res[k] for k in d.grounds if k not in d.base]
-        applying = [r for r in rest if r.applies is True and r.ground.key not in set_aside]
-        na = [r for r in rest if r.applies is False or r.ground.key in set_aside]
-        unknown = [r for r in rest if r.applies is None]
-        missing, open_ = ([], []) if value != UNDETERMINED else self._open(d.rule)
+        # the other grounds, in document order: applying (and not set aside), not applying
+        # (or set aside: only an applying ground is), unknown
+        applying: list[GroundResult] = []
+        na: list[GroundResult] = []
+        unknown: list[GroundResult] = []
+        for k in d.grounds:
+            if k in d.base:
+                continue
+            r = res[k]
+            if r.applies is None:
+                unknown.append(r)
+            elif r.applies is True and r.ground.key not in set_aside:
+                applying.append(r)
+            else:
+                na.append(r)
+        missing, open_ = ([], []) if value != UNDETERMINED else self._open(rule, conds)
         if self.trace is not None:
             self.trace.emit(EventKind.DECIDE, f"outcome:{name}", None, values, value)
         return OutcomeResult(name, value, d.kind, applying, na, unknown, base, missing,
                              sorted(set(overrides)), list(values), open_)
 
-    def _open(self, rule: I.Priority) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    def _open(self, rule: I.Priority, conds: list[bool | None]) -> \
+            tuple[list[str], list[tuple[str, list[str]]]]:
         """For an undetermined outcome: the unknown facts that can change it (those the
         unknown grounds of the branches still open, before the first that holds, read —
         `DecisionProgram.reads`), and
-        each value it may take with the unknown grounds that would give it."""
+        each value it may take with the unknown grounds that would give it. `conds`: the
+        values of the branch conditions, as `decide` found them (every ground they read
+        memoised by then, so evaluating them again gives the same)."""
         missing: list[str] = []
         open_: list[tuple[str, list[str]]] = []
-        for b in rule.branches:
-            c = self.rec_value(b.cond)
+        cited = per_object(self.kept, rule, lambda: [
+            tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
+            for b in rule.branches])  # each branch's grounds, in the order of its condition
+        for b, c, grounds in zip(rule.branches, conds, cited, strict=True):
             if c is False:
                 continue
             keys = [] if c is True else [
-                n.ground for n in I.walk(b.cond)
-                if isinstance(n, I.Applies) and self.applies_memo.get(n.ground) is None]
+                k for k in grounds if self.applies_memo.get(k) is None]
             open_.append((b.value, keys))
             for k in keys:
                 for path in self.program.reads[k]:
-                    if path not in missing and self.fact(path.split(".")) is None:
+                    if path not in missing and fact_at(self.facts, path.split(".")) is None:
                         missing.append(path)
             if c is True:
                 return missing, open_
         open_.append((rule.default, []))
         return missing, open_
-
-    def rec_value(self, e: I.Expr) -> bool | None:
-        """A branch condition's value, from the memoised grounds (nothing new traced)."""
-        saved, self.rec, tr, self.trace = self.rec, _Unkept(), self.trace, None
-        try:
-            return truth(self.ev(e, {}))
-        finally:
-            self.rec, self.trace = saved, tr
 
 
 # ---- entry point -------------------------------------------------------------------------------
