@@ -120,24 +120,17 @@ def _book() -> Rulebook:
     return _CACHE["b"]
 
 
-def test_the_interpreters_per_program_memo_lives_as_long_as_its_program() -> None:
-    """What the interpreter keeps per compiled program (`evaluate._kept`) is found again by
-    the next evaluation of the same program and dropped with the program: a rulebook read
-    anew (a console, a server) does not leave its predecessor's memo behind."""
-    import gc
-
-    from yakkan.engine.runtime import evaluate as E
-
+def test_the_grounds_a_decision_rules_branches_cite_are_found_once() -> None:
+    """What the interpreter finds once per rulebook (the grounds each branch of a decision
+    rule cites, for an undetermined outcome's open values) is kept with it and found again
+    by the next evaluation."""
     src = load_file(FIXTURE)
     assert src.doc is not None
     fresh = resolve(src.doc)
     first = evaluate(fresh, {"a": False, "b": False}, DAY)  # undetermined: `_open` runs
     assert first.outcomes["application"].value == "undetermined"
-    ev = first.evaluator
-    assert ev is not None
-    key = id(ev.program)
-    assert E._KEPT.get(key)  # the grounds the decision rules' branches cite
-    assert E._kept(ev.program) is E._KEPT[key]
-    del first, fresh, ev
-    gc.collect()
-    assert key not in E._KEPT
+    kept = dict(fresh.derived.branch_grounds)
+    assert kept
+    again = evaluate(fresh, {"a": False, "b": False}, DAY)
+    assert again.outcomes["application"].open == first.outcomes["application"].open
+    assert all(fresh.derived.branch_grounds[k][1] is v[1] for k, v in kept.items())

@@ -21,7 +21,6 @@ of its nodes, the facts and definitions it read, the provisions it relied on).
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, assert_never
@@ -191,22 +190,6 @@ def grounds_of(book: Rulebook) -> dict[str, list[Ground]]:
 
 # ---- the interpreter ---------------------------------------------------------------------------
 
-# id(program) → a memo (`core.memo.per_object`) of what the interpreter finds once per compiled
-# program (the grounds each branch of a decision rule cites); an entry lives as long as its
-# program does
-_KEPT: dict[int, dict[int, tuple[Any, Any]]] = {}
-
-
-def _kept(program: DecisionProgram) -> dict[int, tuple[Any, Any]]:
-    """The memo kept for `program`: made on first use and dropped when the program is
-    collected (so a later program at the same address starts afresh)."""
-    memo = _KEPT.get(id(program))
-    if memo is None:
-        memo = _KEPT[id(program)] = {}
-        weakref.finalize(program, _KEPT.pop, id(program), None)
-    return memo
-
-
 class Evaluator:
     """Evaluates the program's expressions over one case."""
 
@@ -214,7 +197,6 @@ class Evaluator:
                  trace: Trace | None = None):
         self.book = book
         self.program: DecisionProgram = program_of(book)
-        self.kept = _kept(self.program)
         self.facts = facts
         self.as_of = as_of
         self.trace = trace
@@ -556,7 +538,7 @@ class Evaluator:
         memoised by then, so evaluating them again gives the same)."""
         missing: list[str] = []
         open_: list[tuple[str, list[str]]] = []
-        cited = per_object(self.kept, rule, lambda: [
+        cited = per_object(self.book.derived.branch_grounds, rule, lambda: [
             tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
             for b in rule.branches])  # each branch's grounds, in the order of its condition
         for b, c, grounds in zip(rule.branches, conds, cited, strict=True):

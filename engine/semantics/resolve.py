@@ -85,6 +85,8 @@ class Derived:
     case_model: type[BaseModel] | None = None
     # runtime/evaluate.py: fact path → (literals, facts) the grounds compare it with
     comparisons: dict[str, tuple[list[Any], list[str]]] | None = None
+    # runtime/evaluate.py: id(decision rule) → (it, the grounds each branch cites, in order)
+    branch_grounds: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     # runtime/evaluate.py: id(expression) → (it, its outermost quantifiers); `core.memo`
     quantifiers: dict[int, tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
     # features/explain.py: the Japanese names (a `jatext.Vocabulary`; typed there)
