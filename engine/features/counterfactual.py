@@ -161,7 +161,10 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     path_of = [p for p, _v in choices]
     for size in range(1, max_changes + 1):
         for combo in itertools.combinations(range(len(choices)), size):
-            if size > 1 and len({path_of[i] for i in combo}) < size:
+            if size == 2:
+                if path_of[combo[0]] == path_of[combo[1]]:
+                    continue
+            elif size > 2 and len({path_of[i] for i in combo}) < size:
                 continue
             if found and any({(c.path, c.after) for c in f.changes}
                              <= {choices[i] for i in combo} for f in found):
@@ -218,14 +221,15 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     case, re-running only what its changes can change:
 
     * the grounds a change affects are those reading the changed fact and those citing
-      them; no other ground's value can differ. If no values of the affected grounds
-      (true or false each) make the decision rule give one wanted value, the candidate
-      cannot turn the outcome, and nothing is re-run: the rule is Kleene-exact, so a
-      ground left unknown only widens what it may give. Kept per set of grounds;
+      them; no other ground's value can differ;
     * a single change re-runs the grounds it affects, and keeps the values it changed;
     * a candidate of several changes re-runs only the grounds affected by more than one of
       them: a ground affected by one change alone reads no other changed fact and cites no
-      ground another change affects, so it has the value that change alone gave it."""
+      ground another change affects, so it has the value that change alone gave it;
+    * before re-running any: if no values of the grounds the changes affect (true or false
+      each) make the decision rule give one wanted value, the candidate cannot turn the
+      outcome, and nothing is re-run — the rule is Kleene-exact, so a ground left unknown
+      only widens what it may give. Kept per set of changed facts."""
     def interpreted(changed: dict[str, Any]) -> Value:
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
@@ -236,11 +240,18 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
                 in want, interpreted)
     order = c.index
-    affects = [[k for k in c.affected({p}) if k in base] for p, _v in choices]
-    sets = [frozenset(a) for a in affects]
+    # the changes are grouped by the fact they change (`search`'s choices): what a change
+    # affects depends on its fact alone
+    paths = list(dict.fromkeys(p for p, _v in choices))
+    at = {p: n for n, p in enumerate(paths)}
+    pidx = [at[p] for p, _v in choices]
+    by_path = [[k for k in c.affected({p}) if k in base] for p in paths]
+    affects = [by_path[n] for n in pidx]
+    sets = [frozenset(a) for a in by_path]
     deltas: dict[int, dict[str, bool | None]] = {}
     rule_facts = c.rule_reads_facts(outcome)
     reachable: dict[frozenset[str], bool] = {}
+    by_paths: dict[tuple[int, ...], bool] = {}  # facts changed together → `can_turn`
 
     def wanted(g: dict[str, bool | None], changed: dict[str, Any] | None) -> bool:
         v = c.rule_values(outcome, g, changed, as_of)
@@ -269,17 +280,22 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return deltas[i]
 
     def turns(combo: tuple[int, ...]) -> bool:
-        if len(combo) > 1 and not rule_facts and len(sets[combo[0]]) < 12:
-            grounds = sets[combo[0]].union(*(sets[i] for i in combo[1:]))
-            if len(grounds) <= 12 and not can_turn(grounds):
-                return False
-        g = dict(base)
         shared: set[str] = set()
         if len(combo) > 1:
             seen: set[str] = set()
             for i in combo:
                 for k in affects[i]:
                     (shared if k in seen else seen).add(k)
+        if shared and not rule_facts:  # grounds to re-run: first, can they turn it at all
+            key = tuple([pidx[i] for i in combo])
+            ok = by_paths.get(key)
+            if ok is None:
+                grounds = frozenset().union(*(sets[n] for n in key))
+                # past 12 grounds the 2^n values cost more than deciding the candidate
+                ok = by_paths[key] = len(grounds) > 12 or can_turn(grounds)
+            if not ok:
+                return False
+        g = dict(base)
         for i in combo:
             for k, v in delta(i).items():
                 if k not in shared:
