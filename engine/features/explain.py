@@ -198,7 +198,7 @@ class _GroundPlan:
     rulebook: an explanation shows every ground of every outcome."""
 
     __slots__ = ("head", "lists", "own", "requires", "requires_ja", "unless", "unless_ja",
-                 "when", "when_ja")
+                 "via", "when", "when_ja")
 
     def __init__(self, book: Rulebook, g: Any):
         prov = book.provisions[g.id]
@@ -223,6 +223,9 @@ class _GroundPlan:
         self.requires_ja = ja_template(g.requires, vocab) if g.requires is not None else None
         self.unless = [template(u) for u in g.unless]
         self.unless_ja = [ja_template(u, vocab) for u in g.unless]
+        # the provision it is applied from (準用: `mutatis`), shown among those relied on
+        self.via: dict[str, Any] | None = {
+            "id": g.via, "citation": book.cite(g.via), "relation": "mutatis"} if g.via else None
 
 
 def _ground_plan(book: Rulebook, g: Any) -> _GroundPlan:
@@ -292,7 +295,6 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         cond_text += f" requires {plan.requires.fill(values)} ⇒ {_MET[r.requires_value]}"
     for t, uv in zip(plan.unless, r.unless_values, strict=True):
         cond_text += f" unless {t.fill(values)} ⇒ {_HOLDS[uv]}"
-    labels = tables.labels
     definitions = []
     lists = plan.lists
     for n, w in r.definitions.items():
@@ -300,8 +302,22 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         lists = lists or compares
         definitions.append({"name": n, "label": label,
                             "citation": cited if w else None, "value": jsonable(values.get(n))})
-    out = dict(plan.head)
-    out.update({
+    # the facts it read, with the labels of the declared ones and which are 当社の判断
+    facts: dict[str, Any] = {}
+    fact_labels: dict[str, str | None] = {}
+    judgments: list[str] = []
+    labels, judged = tables.labels, tables.judgments
+    for p, v in r.facts.items():
+        facts[p] = jsonable(v)
+        if p in labels:
+            fact_labels[p] = labels[p]
+            if p in judged:
+                judgments.append(p)
+    relied = [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
+    if plan.via is not None:
+        relied.append(dict(plan.via))
+    return {
+        **plan.head,
         "applies": r.applies,
         "requirement": requirement_of(r),
         "condition": cond_text,
@@ -311,17 +327,15 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
         "requires_holds": r.requires_value if g.requires is not None else None,
         "unless_ja": [{"text": t.fill(values), "holds": uv}
                       for t, uv in zip(plan.unless_ja, r.unless_values, strict=True)],
-        "facts": {p: jsonable(v) for p, v in r.facts.items()},
-        "fact_labels": {p: labels[p] for p in r.facts if p in labels},
-        "judgments": [p for p in r.facts if p in tables.judgments],
+        "facts": facts,
+        "fact_labels": fact_labels,
+        "judgments": judgments,
         "definitions": definitions,
-        "relied_on": [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
-        + ([{"id": g.via, "citation": book.cite(g.via), "relation": "mutatis"}] if g.via else []),
-        "via": book.cite(g.via) if g.via else None,
+        "relied_on": relied,
+        "via": plan.via["citation"] if plan.via is not None else None,
         "records": records_json(book, [*plan.own, *_used_definitions(book, r)], values)
         if lists else [],
-    })
-    return out
+    }
 
 
 def _used_definitions(book: Rulebook, r: GroundResult) -> list[Any]:
