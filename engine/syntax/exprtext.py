@@ -74,7 +74,7 @@ class Template:
     name, a node id) and the function that writes it. Made once per expression; `fill`
     writes it for one case."""
 
-    __slots__ = ("holes", "words")
+    __slots__ = ("holes", "rest", "words")
 
     def __init__(self, text: str, holes: list[tuple[str, Callable[[Any], str]]]):
         parts = text.split(HOLE)
@@ -82,17 +82,23 @@ class Template:
         # the holes in the order the text shows them (not always the order they were made)
         self.holes: tuple[tuple[str, Callable[[Any], str]], ...] = tuple(
             holes[int(n)] for n in parts[1::2])
+        # each hole with the words after it: what `fill` walks
+        self.rest = tuple((key, write, word) for (key, write), word
+                          in zip(self.holes, self.words[1:], strict=True))
 
     def fill(self, values: Mapping[str, Any] | None) -> str:
         """The words, each hole the case gave a value followed by it in ［］."""
         words = self.words
-        if not self.holes:
+        if not self.rest:
             return words[0]
+        if not values:
+            return "".join(words)
         out = [words[0]]
-        for i, (key, write) in enumerate(self.holes, 1):
-            if values is not None and key in values:
-                out.append(f"［{write(values[key])}］")
-            out.append(words[i])
+        for key, write, word in self.rest:
+            if key in values:
+                out.append(f"［{write(values[key])}］{word}")
+            else:
+                out.append(word)
         return "".join(out)
 
 
