@@ -342,3 +342,33 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
                 assert _OUR_NAMES.match(tok.string), (name, tok.string)
             if tok.type == tokenize.ERRORTOKEN:
                 raise AssertionError((name, tok))
+
+
+def test_the_search_starts_from_the_evaluations_ground_values() -> None:
+    """`explain` hands the search the ground values its evaluation found (`known`) instead of
+    deciding the case again: on every example case that decides, each search ends as it
+    does from the compiled program's own values (found, status, candidates tried)."""
+    from pathlib import Path
+
+    from yakkan.engine.core.diagnostics import YakkanError
+    from yakkan.engine.features.counterfactual import search
+    from yakkan.engine.features.explain import CF_EFFECTS, prepare
+
+    searched = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "examples" / "cases")
+                       .glob("*.yaml")):
+        try:
+            p = prepare(str(path))
+        except YakkanError:
+            continue  # the examples that are input errors by design
+        r = evaluate(p.book, p.facts, p.as_of)
+        assert r.evaluator is not None
+        known = r.evaluator.applies_memo
+        for o in r.outcomes.values():
+            if o.kind != "application" and o.value not in CF_EFFECTS:
+                continue
+            a = search(p.book, p.facts, p.as_of, o, known=known)
+            b = search(p.book, p.facts, p.as_of, o)
+            assert (a.found, a.status, a.tried) == (b.found, b.status, b.tried), path.name
+            searched += a.tried > 0
+    assert searched > 100

@@ -142,8 +142,11 @@ def counterfactuals(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
 
 
 def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: OutcomeResult,
-           want: tuple[str, ...] = GOOD, max_changes: int = 2, budget: int = 300) -> Search:
-    """The bounded search for minimal changes, with how it ended."""
+           want: tuple[str, ...] = GOOD, max_changes: int = 2, budget: int = 300,
+           known: dict[str, bool | None] | None = None) -> Search:
+    """The bounded search for minimal changes, with how it ended. `known`: the case's ground
+    values as an evaluation of it found them (`Evaluator.applies_memo`), if at hand: the
+    search starts from them instead of deciding the case again."""
     if result.value in want:
         return Search([], "not_asked", 0, max_changes, budget)
     paths: list[str] = []
@@ -154,7 +157,7 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
-    turns, confirm = _decider(book, facts, as_of, result.name, choices, want)
+    turns, confirm = _decider(book, facts, as_of, result.name, choices, want, known)
     breaks = _breaker(book, facts, as_of)
     found: list[Counterfactual] = []
     tried = 0
@@ -211,7 +214,8 @@ def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
 
 
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,
-             choices: list[tuple[str, Any]], want: tuple[str, ...]) -> \
+             choices: list[tuple[str, Any]], want: tuple[str, ...],
+             known: dict[str, bool | None] | None = None) -> \
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value]]:
     """Whether a candidate (indices into `choices`) decides the outcome to a wanted value,
     and how a hit is confirmed (the changed case decided from scratch: compiled, or the
@@ -235,7 +239,11 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
 
     try:
         c = compiled_of(book)
-        base = c.ground_values(facts, as_of, outcome)
+        # the unchanged case's ground values: those an evaluation of it found (the
+        # interpreter's and the compiled program's are held equal), else decided here
+        needed = c.closure(outcome)
+        base = {k: known[k] for k in needed} if known is not None and \
+            all(k in known for k in needed) else c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
                 in want, interpreted)

@@ -573,10 +573,12 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     h = book.doc.header
     outs: list[dict[str, Any]] = []
     ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
+    # the ground values the evaluation found: where the searches start from
+    known = result.evaluator.applies_memo if result.evaluator is not None else None
     for o in ordered:
         wanted = o.kind == "application" or o.value in CF_EFFECTS
-        cfs = search(book, p.facts, p.as_of, o) if with_counterfactuals and wanted \
-            else None
+        cfs = search(book, p.facts, p.as_of, o, known=known) \
+            if with_counterfactuals and wanted else None
         outs.append(outcome_json(book, o, cfs, p))
     from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
     charges = charges_json(p, result)

@@ -545,6 +545,11 @@ class Compiled:
                 stack.extend(self.deps[k])
         return sorted(need, key=self.index.__getitem__)
 
+    def closure(self, outcome: str) -> list[str]:
+        """The grounds deciding `outcome` needs (its own and those they cite), in dependency
+        order: the keys of `ground_values(…, outcome)`."""
+        return self._closure(list(self.program.decisions[outcome].grounds))
+
     def function(self, outcome: str | None) -> _Entry:
         """The straight-line function for one outcome (None: all of them)."""
         key = outcome or "*"
