@@ -666,15 +666,6 @@ def _inherited_text(book: Rulebook, pid: str) -> str:
 
 # ---- JSON -------------------------------------------------------------------------------------
 
-# values JSON takes as they are (`jsonable` returns them unchanged): the common case of a
-# fact, spared the call
-_PLAIN = frozenset({str, bool, int, float, type(None)})
-
-
-def _j(v: Any) -> Any:
-    return v if type(v) in _PLAIN else jsonable(v)
-
-
 def _dec(v: Decimal | None) -> str | None:
     """A Decimal as a plain string: 1500, 16.98 (no exponent, no trailing zeros)."""
     if v is None:
@@ -715,9 +706,9 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "condition": ln.condition,
         "condition_ja": ln.condition_ja,
         "quote_condition": ln.quote_condition,
-        "facts": {p: _j(v) for p, v in ln.facts.items()},
+        "facts": {p: jsonable(v) for p, v in ln.facts.items()},
         "judgments": list(ln.judgments),
-        "definitions": [{**d, "value": _j(d["value"])} for d in ln.definitions],
+        "definitions": [{**d, "value": jsonable(d["value"])} for d in ln.definitions],
         "missing_facts": list(ln.missing_facts),
         "assumptions": list(ln.assumptions),
         "memos": list(ln.memos),
@@ -725,30 +716,18 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "error": ln.error,
         "breakdown": [
             {"path": b["path"], "record": jsonable(b["record"]), "included": b["included"],
-             "value": _j(_display(b["value"]))}
+             "value": jsonable(_display(b["value"]))}
             for b in ln.breakdown],
     }
-
-
-# the list of the report JSON each status of line is shown in (see the module docstring)
-_LIST_OF: dict[str, str] = {"charged": "lines", "quote": "lines", "undetermined": "undetermined",
-                            "error": "undetermined", "company_pays": "company_pays",
-                            "not_applicable": "not_applicable"}
 
 
 def report_json(r: ChargeReport) -> dict[str, Any]:
     """The stable JSON of a charge report (see the module docstring)."""
     h = r.book.doc.header
-    # the lines sorted once into the lists they are shown in (the report's properties would
-    # each go over them again)
-    lists: dict[str, list[ChargeLine]] = {k: [] for k in _LIST_OF.values()}
-    for ln in r.lines:
-        k = _LIST_OF.get(ln.status)
-        if k is not None:
-            lists[k].append(ln)
-    charged = [ln for ln in lists["lines"] if ln.status == "charged"]
+    # the charged lines and their tax, found once (each of the report's properties that
+    # reads them would find them again)
+    charged = r.charged
     tax = _tax(charged)
-    complete = not lists["undetermined"]
     return {
         "document": h.id,
         "title": h.title,
@@ -756,21 +735,21 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "as_of": r.as_of.isoformat(),
         "as_of_wareki": to_wareki(r.as_of),
         "tax_rate": _TAX_RATE,
-        "lines": [line_json(ln) for ln in lists["lines"]],
-        "undetermined": [line_json(ln) for ln in lists["undetermined"]],
-        "company_pays": [line_json(ln) for ln in lists["company_pays"]],
+        "lines": [line_json(ln) for ln in r.by_status("charged", "quote")],
+        "undetermined": [line_json(ln) for ln in r.undetermined],
+        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
-             "condition": ln.condition, "facts": {p: _j(v) for p, v in ln.facts.items()}}
-            for ln in lists["not_applicable"]],
+             "condition": ln.condition, "facts": {p: jsonable(v) for p, v in ln.facts.items()}}
+            for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in _subtotals(charged).items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in tax.items()},
         "total": _dec(_sum(tax, "base")),
         "total_tax": _dec(_sum(tax, "tax")),
         "total_with_tax": _dec(_sum(tax, "with_tax")),
-        "final": complete and not any(ln.status == "quote" for ln in lists["lines"]),
-        "complete": complete,
-        "total_is_lower_bound": any("lower_bound" in ln.flags for ln in charged),
+        "final": r.final,
+        "complete": r.complete,
+        "total_is_lower_bound": r.total_is_lower_bound,
         "assumptions": _assumptions(r.lines, charged),
         "warnings": _warnings(charged),
     }

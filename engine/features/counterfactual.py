@@ -164,10 +164,7 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     path_of = [p for p, _v in choices]
     for size in range(1, max_changes + 1):
         for combo in itertools.combinations(range(len(choices)), size):
-            if size == 2:
-                if path_of[combo[0]] == path_of[combo[1]]:
-                    continue
-            elif size > 2 and len({path_of[i] for i in combo}) < size:
+            if size > 1 and len({path_of[i] for i in combo}) < size:
                 continue
             if found and any({(c.path, c.after) for c in f.changes}
                              <= {choices[i] for i in combo} for f in found):
@@ -258,25 +255,25 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     sets = [frozenset(a) for a in by_path]
     deltas: dict[int, dict[str, bool | None]] = {}
     rule_facts = c.rule_reads_facts(outcome)
-    reachable: dict[frozenset[str], bool] = {}
     by_paths: dict[tuple[int, ...], bool] = {}  # facts changed together → `can_turn`
+    reachable: dict[frozenset[str], bool] = {}  # grounds → `can_turn`
 
     def wanted(g: dict[str, bool | None], changed: dict[str, Any] | None) -> bool:
         v = c.rule_values(outcome, g, changed, as_of)
         return len(v) == 1 and v[0] in want
 
     def can_turn(grounds: frozenset[str]) -> bool:
-        """Whether some values of `grounds` give a wanted value (the rest as they are)."""
+        """Whether some values of `grounds` give a wanted value (the rest as they are).
+        Kept per set of grounds: changes of different facts often affect the same ones."""
         if grounds not in reachable:
             keys = sorted(grounds, key=order.__getitem__)
             g = dict(base)
-            ok = False
+            reachable[grounds] = False
             for vals in itertools.product((True, False), repeat=len(keys)):
                 g.update(zip(keys, vals, strict=True))
                 if wanted(g, None):
-                    ok = True
+                    reachable[grounds] = True
                     break
-            reachable[grounds] = ok
         return reachable[grounds]
 
     def delta(i: int) -> dict[str, bool | None]:

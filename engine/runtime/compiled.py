@@ -518,8 +518,6 @@ class Compiled:
         self._fns: dict[str, _Entry] = {}
         self._ground_fns: dict[str, Any] = {}
         self._conds: dict[str, _Entry] = {}
-        # outcome → its rule's function, values and default (`rule_values`)
-        self._rules: dict[str, tuple[Any, tuple[Value, ...], Value]] = {}
         self._affected: dict[frozenset[str], list[str]] = {}
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
@@ -618,18 +616,11 @@ class Compiled:
         done = self._affected[key] = sorted(hit, key=self.index.__getitem__)
         return done
 
-    def redecide(self, outcome: str, base: dict[str, bool | None], facts: dict[str, Any],
-                 as_of: dt.date, grounds: list[str]) -> tuple[Value, ...]:
-        """The possible values of `outcome` for changed `facts`, re-running only `grounds`
-        (from `affected`) over the ground values `base` of the unchanged case."""
-        g = dict(base)
-        self.rerun(g, facts, as_of, grounds)
-        return self.rule_values(outcome, g, facts, as_of)
-
     def rerun(self, g: dict[str, bool | None], facts: dict[str, Any], as_of: dt.date,
               grounds: list[str]) -> None:
-        """Re-run `grounds` (dependency order) over the ground values `g`, in place; a
-        ground `g` does not hold (outside the outcome's grounds) is left out."""
+        """Re-run `grounds` (from `affected`, dependency order) for changed `facts` over the
+        ground values `g` of the unchanged case (`ground_values`), in place; a ground `g`
+        does not hold (outside the outcome's grounds) is left out."""
         try:
             for k in grounds:
                 if k in g:
@@ -641,17 +632,9 @@ class Compiled:
                     facts: dict[str, Any] | None, as_of: dt.date) -> tuple[Value, ...]:
         """The possible values of `outcome`'s decision rule over the ground values `g`.
         `facts` may be None when the rule reads no fact (`rule_reads_facts`)."""
-        rule = self._rules.get(outcome)
-        if rule is None:
-            entry = self.conds_fn(outcome)
-            lay = entry.layouts[outcome]
-            rule = self._rules[outcome] = (entry.fn, lay.values, lay.default)
-        fn, values, default = rule
-        try:
-            conds = fn(facts, as_of, g)[1][0]
-        except (TypeError, ArithmeticError, ValueError) as err:
-            raise EvalError(str(err)) from err
-        return possible(conds, values, default)
+        entry = self.conds_fn(outcome)
+        lay = entry.layouts[outcome]
+        return possible(_run(entry.fn, facts, as_of, g)[1][0], lay.values, lay.default)
 
     def rule_reads_facts(self, outcome: str) -> bool:
         """Whether `outcome`'s decision rule reads a fact besides its grounds' values."""
@@ -706,12 +689,10 @@ class Compiled:
             facts, defs, _g = direct_reads(*(a.expr for a in self.book.doc.assumptions))
             for d in self._gen.defs_for([], defs):
                 facts = facts | self._gen.def_deps[d][0]
-            self._assumption_facts = (facts, {".".join(f.split(".")[:i]) for f in facts
-                                              for i in range(1, f.count(".") + 1)})
+            self._assumption_facts = (facts, {h for f in facts for h in _holders(f)})
         read, holding = self._assumption_facts  # the facts, the paths holding one
-        return any(p in read or p in holding or any(
-            ".".join(p.split(".")[:i]) in read for i in range(1, p.count(".") + 1))
-            for p in paths)
+        return any(p in read or p in holding or any(h in read for h in _holders(p))
+                   for p in paths)
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as
@@ -726,6 +707,12 @@ class Compiled:
                 "assumptions", [], [], values=tuple(a.expr for a in self.book.doc.assumptions)))
         vals = _run(self._assumptions, facts, as_of, None)
         return [n for n, v in zip(names, vals, strict=True) if v is False]
+
+
+def _holders(path: str) -> list[str]:
+    """The paths holding a fact path: `a` and `a.b` for `a.b.c`."""
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _run(fn: Any, facts: dict[str, Any] | None, as_of: dt.date, g: dict[str, bool | None] | None

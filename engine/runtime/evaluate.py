@@ -468,7 +468,7 @@ class Evaluator:
 
     def priority(self, p: I.Priority) -> tuple[Value, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
-        return possible(self.conditions(p), [b.value for b in p.branches], p.default)
+        return _rule_values(p, self.conditions(p))
 
     def conditions(self, p: I.Priority) -> list[bool | None]:
         """The values of a decision rule's branch conditions, in order."""
@@ -486,7 +486,7 @@ class Evaluator:
             for k in d.grounds:  # every ground is evaluated, for why and why-not
                 self.applies(k)
             conds = self.conditions(rule)
-            values = possible(conds, [b.value for b in rule.branches], rule.default)
+            values = _rule_values(rule, conds)
         finally:
             self.rec, self.parent = outer, None
         value = values[0] if len(values) == 1 else UNDETERMINED
@@ -555,6 +555,11 @@ class Evaluator:
                 return missing, open_
         open_.append((rule.default, []))
         return missing, open_
+
+
+def _rule_values(p: I.Priority, conds: list[bool | None]) -> tuple[Value, ...]:
+    """The values a decision rule may take, from its branch conditions' values."""
+    return possible(conds, [b.value for b in p.branches], p.default)
 
 
 # ---- entry point -------------------------------------------------------------------------------

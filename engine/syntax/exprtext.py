@@ -74,17 +74,15 @@ class Template:
     name, a node id) and the function that writes it. Made once per expression; `fill`
     writes it for one case."""
 
-    __slots__ = ("holes", "rest", "words")
+    __slots__ = ("rest", "words")
 
     def __init__(self, text: str, holes: list[tuple[str, Callable[[Any], str]]]):
         parts = text.split(HOLE)
         self.words: tuple[str, ...] = tuple(parts[0::2])  # the words around the holes
-        # the holes in the order the text shows them (not always the order they were made)
-        self.holes: tuple[tuple[str, Callable[[Any], str]], ...] = tuple(
-            holes[int(n)] for n in parts[1::2])
-        # each hole with the words after it: what `fill` walks
-        self.rest = tuple((key, write, word) for (key, write), word
-                          in zip(self.holes, self.words[1:], strict=True))
+        # the holes in the order the text shows them (not always the order they were made),
+        # each with the words after it: what `fill` walks
+        self.rest: tuple[tuple[str, Callable[[Any], str], str], ...] = tuple(
+            (*holes[int(n)], word) for n, word in zip(parts[1::2], self.words[1:], strict=True))
 
     def fill(self, values: Mapping[str, Any] | None) -> str:
         """The words, each hole the case gave a value followed by it in ［］."""
@@ -102,7 +100,7 @@ class Template:
         return "".join(out)
 
 
-# id(expression) → (it, its text split around holes, each hole's key)
+# id(expression) → (it, its `Template`)
 _TEMPLATES: dict[int, tuple[Any, Template]] = {}
 
 
