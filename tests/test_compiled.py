@@ -42,6 +42,7 @@ from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
 from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted_assumptions
 from yakkan.engine.runtime.evaluate import compared_literals, evaluate
+from yakkan.engine.runtime.ops import decided_value, possible
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import versions
 
@@ -308,6 +309,19 @@ def test_a_change_no_assumption_reads_breaks_none(book: Rulebook) -> None:
         changed = with_changes(facts, (("applicant.duns_issued", False),))
         assert "applicant_duns_record" in interpreted_assumptions(book, changed, as_of)
         assert _breaker(book, facts, as_of)(changed, {"applicant.duns_issued"})
+
+
+@given(st.lists(st.sampled_from([True, False, None]), max_size=5), st.data())
+def test_the_one_value_a_rule_takes_is_possibles_only_one(conds: list[bool | None],
+                                                          data: st.DataObject) -> None:
+    """`decided_value` (what the search asks of a candidate) is `possible`'s value where it
+    has one, and None where the rule may take several."""
+    values = data.draw(st.lists(st.sampled_from(["refuse", "accept", "may_refuse"]),
+                                min_size=len(conds), max_size=len(conds)))
+    default = data.draw(st.sampled_from(["accept", "not_applicable"]))
+    several = possible(conds, values, default)
+    assert decided_value(conds, values, default) == (several[0] if len(several) == 1
+                                                       else None)
 
 
 def test_with_changes_leaves_the_case_alone() -> None:

@@ -6,8 +6,8 @@ them with. Each candidate is a copy of the case that shares everything but the d
 changed paths, decided by the compiled program (`runtime/compiled.py`) re-running only the
 grounds that read a changed fact; a change that turns the outcome is reported only when the
 changed case, decided afresh, confirms it (the compiled backend is held equal to the
-interpreter by a differential test). Supersets of a found change are skipped, so each one
-reported is minimal.
+interpreter by a differential test). Changes of one fact are tried first, then of two, and
+the search stops after the first size that finds one, so each one reported is minimal.
 """
 
 from __future__ import annotations
@@ -162,12 +162,11 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     found: list[Counterfactual] = []
     tried = 0
     path_of = [p for p, _v in choices]
+    # sizes in turn, stopping after the first that finds one: every change reported is
+    # minimal (no found change of a smaller size is part of it)
     for size in range(1, max_changes + 1):
         for combo in itertools.combinations(range(len(choices)), size):
-            if size > 1 and len({path_of[i] for i in combo}) < size:
-                continue
-            if found and any({(c.path, c.after) for c in f.changes}
-                             <= {choices[i] for i in combo} for f in found):
+            if size > 1 and len(set(map(path_of.__getitem__, combo))) < size:
                 continue
             tried += 1
             if tried > budget:
@@ -250,17 +249,18 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     paths = list(dict.fromkeys(p for p, _v in choices))
     at = {p: n for n, p in enumerate(paths)}
     pidx = [at[p] for p, _v in choices]
-    by_path = [[k for k in c.affected({p}) if k in base] for p in paths]
+    by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
-    sets = [frozenset(a) for a in by_path]
-    deltas: dict[int, dict[str, bool | None]] = {}
+    deltas: dict[int, frozenset[tuple[str, bool | None]]] = {}
+    by_delta: dict[frozenset[tuple[str, bool | None]], bool] = {}  # ground values → `wanted`
     rule_facts = c.rule_reads_facts(outcome)
-    by_paths: dict[tuple[int, ...], bool] = {}  # facts changed together → `can_turn`
+    plans: dict[tuple[int, ...], tuple[list[str], bool]] = {}  # facts changed together
     reachable: dict[frozenset[str], bool] = {}  # grounds → `can_turn`
 
+    rule = c.rule_value(outcome, as_of)
+
     def wanted(g: dict[str, bool | None], changed: dict[str, Any] | None) -> bool:
-        v = c.rule_values(outcome, g, changed, as_of)
-        return len(v) == 1 and v[0] in want
+        return rule(g, changed) in want
 
     def can_turn(grounds: frozenset[str]) -> bool:
         """Whether some values of `grounds` give a wanted value (the rest as they are).
@@ -276,40 +276,53 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
                     break
         return reachable[grounds]
 
-    def delta(i: int) -> dict[str, bool | None]:
-        """The ground values change `i` alone changes."""
-        if i not in deltas:
+    def plan(key: tuple[int, ...]) -> tuple[list[str], bool]:
+        """For changes of the facts `key` (indices into `paths`) made together: the grounds
+        more than one of them affects (re-run for each candidate, dependency order), and
+        whether the grounds they affect can give a wanted value at all (`can_turn`: asked
+        only where grounds are to be re-run, and the rule reads nothing but grounds)."""
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for n in key:
+            for k in by_path[n]:
+                (shared if k in seen else seen).add(k)
+        # past 12 grounds the 2^n values cost more than deciding the candidates
+        ok = not shared or rule_facts or len(seen) > 12 or can_turn(frozenset(seen))
+        plans[key] = out = (sorted(shared, key=order.__getitem__), ok)
+        return out
+
+    def delta(i: int) -> frozenset[tuple[str, bool | None]]:
+        """The ground values change `i` alone changes, as (ground, value) pairs."""
+        d = deltas.get(i)
+        if d is None:
             g = dict(base)
             c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
-            deltas[i] = {k: g[k] for k in affects[i] if g[k] is not base[k]}
-        return deltas[i]
+            d = deltas[i] = frozenset([(k, g[k]) for k in affects[i] if g[k] is not base[k]])
+        return d
 
     def turns(combo: tuple[int, ...]) -> bool:
-        shared: set[str] = set()
+        shared: list[str] = []
         if len(combo) > 1:
-            seen: set[str] = set()
-            for i in combo:
-                for k in affects[i]:
-                    (shared if k in seen else seen).add(k)
-        if shared and not rule_facts:  # grounds to re-run: first, can they turn it at all
             key = tuple([pidx[i] for i in combo])
-            ok = by_paths.get(key)
-            if ok is None:
-                grounds = frozenset().union(*(sets[n] for n in key))
-                # past 12 grounds the 2^n values cost more than deciding the candidate
-                ok = by_paths[key] = len(grounds) > 12 or can_turn(grounds)
+            shared, ok = plans.get(key) or plan(key)
             if not ok:
                 return False
+        if not shared and not rule_facts:
+            # the changes' ground values are disjoint: the rule's value depends on them
+            # alone, and candidates that change the same grounds alike share it
+            d = delta(combo[0]) if len(combo) == 1 else frozenset().union(*map(delta, combo))
+            hit = by_delta.get(d)
+            if hit is None:
+                g = dict(base)
+                g.update(d)
+                hit = by_delta[d] = wanted(g, None)
+            return hit
         g = dict(base)
         for i in combo:
-            for k, v in delta(i).items():
-                if k not in shared:
-                    g[k] = v
-        changed = with_changes(facts, tuple(choices[i] for i in combo)) \
-            if shared or rule_facts else None
+            g.update(delta(i))  # (a shared ground's value is re-run below)
+        changed = with_changes(facts, tuple(choices[i] for i in combo))
         if shared:
-            assert changed is not None
-            c.rerun(g, changed, as_of, sorted(shared, key=order.__getitem__))
+            c.rerun(g, changed, as_of, shared)
         return wanted(g, changed)
 
     def confirm(changed: dict[str, Any]) -> Value:

@@ -259,13 +259,15 @@ def _tables(book: Rulebook) -> _Tables:
 
 
 def changed_requirement_state(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
-                              outcome: str) -> str | None:
+                              outcome: str, value: str | None = None) -> str | None:
     """`requirement_state` of an outcome all of whose grounds are requirements, for a case
-    decided by the compiled backend (a counterfactual's changed case); the interpreter
-    where the program does not compile."""
+    decided by the compiled backend (a counterfactual's changed case: `value`, its value
+    as the search confirmed it, if at hand); the interpreter where the program does not
+    compile."""
     try:
         c = compiled_of(book)
-        value = c.decide(facts, as_of, [outcome])[outcome].value
+        if value is None:
+            value = c.decide(facts, as_of, [outcome])[outcome].value
         parts = c.requirement_parts(outcome, facts, as_of) if value == "not_applicable" \
             else []
     except (NotCompilable, EvalError):
@@ -525,7 +527,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         if state is None or p is None:
             return None
         changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
-        return changed_requirement_state(book, changed, p.as_of, o.name)
+        return changed_requirement_state(book, changed, p.as_of, o.name, f.value)
 
     return {
         "name": o.name,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
@@ -36,6 +37,7 @@ from yakkan.engine.runtime.ops import (
     EvalError,
     arith,
     compare,
+    decided_value,
     fact_at,
     fold,
     literal,
@@ -519,6 +521,9 @@ class Compiled:
         self._ground_fns: dict[str, Any] = {}
         self._conds: dict[str, _Entry] = {}
         self._affected: dict[frozenset[str], list[str]] = {}
+        self._affected_in: dict[tuple[str, str], list[str]] = {}
+        self._closures: dict[str, list[str]] = {}
+        self._read_by_assumptions: dict[frozenset[str], bool] = {}
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
         self._assumptions: Any = None
@@ -545,8 +550,12 @@ class Compiled:
 
     def closure(self, outcome: str) -> list[str]:
         """The grounds deciding `outcome` needs (its own and those they cite), in dependency
-        order: the keys of `ground_values(…, outcome)`."""
-        return self._closure(list(self.program.decisions[outcome].grounds))
+        order: the keys of `ground_values(…, outcome)`. Kept per outcome; read only."""
+        done = self._closures.get(outcome)
+        if done is None:
+            done = self._closures[outcome] = self._closure(
+                list(self.program.decisions[outcome].grounds))
+        return done
 
     def function(self, outcome: str | None) -> _Entry:
         """The straight-line function for one outcome (None: all of them)."""
@@ -616,6 +625,16 @@ class Compiled:
         done = self._affected[key] = sorted(hit, key=self.index.__getitem__)
         return done
 
+    def affected_in(self, outcome: str, path: str) -> list[str]:
+        """The grounds `outcome` needs (`closure`) that a change of the fact at `path`
+        affects (`affected`), in dependency order. Kept; read only."""
+        key = (outcome, path)
+        done = self._affected_in.get(key)
+        if done is None:
+            needed = set(self.closure(outcome))
+            done = self._affected_in[key] = [k for k in self.affected({path}) if k in needed]
+        return done
+
     def rerun(self, g: dict[str, bool | None], facts: dict[str, Any], as_of: dt.date,
               grounds: list[str]) -> None:
         """Re-run `grounds` (from `affected`, dependency order) for changed `facts` over the
@@ -635,6 +654,24 @@ class Compiled:
         entry = self.conds_fn(outcome)
         lay = entry.layouts[outcome]
         return possible(_run(entry.fn, facts, as_of, g)[1][0], lay.values, lay.default)
+
+    def rule_value(self, outcome: str, as_of: dt.date) -> Callable[
+            [dict[str, bool | None], dict[str, Any] | None], Value | None]:
+        """`outcome`'s decision rule as a function of the ground values `g` (and the facts,
+        None when the rule reads none: `rule_reads_facts`) giving the one value it takes
+        (`ops.decided_value`), or None where it may take several."""
+        entry = self.conds_fn(outcome)
+        fn, lay = entry.fn, entry.layouts[outcome]
+        values, default = lay.values, lay.default
+
+        def value(g: dict[str, bool | None], facts: dict[str, Any] | None) -> Value | None:
+            try:
+                conds = fn(facts, as_of, g)[1][0]
+            except (TypeError, ArithmeticError, ValueError) as err:
+                raise EvalError(str(err)) from err
+            return decided_value(conds, values, default)
+
+        return value
 
     def rule_reads_facts(self, outcome: str) -> bool:
         """Whether `outcome`'s decision rule reads a fact besides its grounds' values."""
@@ -684,7 +721,15 @@ class Compiled:
     def assumptions_read(self, paths: set[str]) -> bool:
         """Whether one of the document's assumptions reads a fact at one of `paths` (or a
         fact holding one, or held by one), directly or through a definition: a change of
-        facts no assumption reads breaks none that the case did not break already."""
+        facts no assumption reads breaks none that the case did not break already. Kept
+        per set of paths."""
+        key = frozenset(paths)
+        done = self._read_by_assumptions.get(key)
+        if done is None:
+            done = self._read_by_assumptions[key] = self._assumptions_read(paths)
+        return done
+
+    def _assumptions_read(self, paths: set[str]) -> bool:
         if self._assumption_facts is None:
             facts, defs, _g = direct_reads(*(a.expr for a in self.book.doc.assumptions))
             for d in self._gen.defs_for([], defs):
