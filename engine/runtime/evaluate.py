@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from yakkan.engine.core import ir as I
 from yakkan.engine.core.builtins import call
@@ -32,13 +32,15 @@ from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.runtime.ops import (
     EvalError,
-    arith,
+    arith_value,
     compare,
     fact_at,
     fold,
     kleene_and,
     kleene_or,
     literal,
+    member,
+    negate,
     possible,
     truth,
 )
@@ -50,6 +52,9 @@ from yakkan.engine.semantics.program import (
     program_of,
 )
 from yakkan.engine.semantics.resolve import Rulebook
+
+if TYPE_CHECKING:
+    from yakkan.engine.runtime.recording import Recording
 
 __all__ = [
     "RECORDS",
@@ -194,8 +199,11 @@ class Evaluator:
     """Evaluates the program's expressions over one case."""
 
     def __init__(self, book: Rulebook, facts: dict[str, Any], as_of: dt.date,
-                 trace: Trace | None = None):
+                 trace: Trace | None = None, recording: Recording | None = None):
         self.book = book
+        # the rulebook's recording functions (`runtime/recording.py`), or None: every
+        # expression interpreted node by node (`part`)
+        self.recording = recording
         self.program: DecisionProgram = program_of(book)
         self.facts = facts
         self.as_of = as_of
@@ -207,6 +215,7 @@ class Evaluator:
         self.def_reads: dict[str, Record] = {}
         self.def_lists: dict[str, dict[str, Any]] = {}  # the RECORDS values of each
         self.applies_memo: dict[str, bool | None] = {}
+        self.unknowns: dict[str, bool] = {}  # fact path → whether the case leaves it unknown
         self.results: dict[str, GroundResult] = {}
         self.ground_recs: dict[str, Record] = {}
         # inside a record of `all`/`any`: the comparisons evaluated for it, so an explanation
@@ -221,6 +230,13 @@ class Evaluator:
     # facts
     def fact(self, path: list[str]) -> Any:
         return fact_at(self.facts, path)
+
+    def part(self, e: I.Expr) -> Any:
+        """A top-level expression's value — a ground's condition, requirement or proviso, a
+        decision rule's branch, a definition's body — recorded as `ev` records it: by its
+        recording function where the evaluator has them, else node by node."""
+        r = self.recording
+        return self.ev(e, {}) if r is None else r.fn(e)(self, {})
 
     def ev(self, e: I.Expr, env: dict[str, Any]) -> Any:
         # the cases are tried in order, so the kinds a program is mostly made of come first
@@ -272,22 +288,12 @@ class Evaluator:
                 return v
             case I.MemberOf():
                 a = self.ev(e.operand, env)
-                opts = [self.ev(o, env) for o in e.options]
-                if a is None:
-                    return None
-                if a in [o for o in opts if o is not None]:
-                    return True
-                return None if any(o is None for o in opts) else False
+                return member(a, [self.ev(o, env) for o in e.options])
             case I.Arith():
                 a, b = self.ev(e.left, env), self.ev(e.right, env)
-                if a is None or b is None:
-                    return None
-                if a is ABSENT or b is ABSENT:
-                    return ABSENT
-                return arith(e.op, a, b)
+                return arith_value(e.op, a, b)
             case I.Neg():
-                v = self.ev(e.operand, env)
-                return v if v is None or v is ABSENT else -v
+                return negate(self.ev(e.operand, env))
             case I.Priority():
                 return self.priority(e)
             case _:
@@ -356,7 +362,7 @@ class Evaluator:
         self.rec = Record()
         self.defs[name] = None  # a cycle reads as unknown (and is a check error)
         try:
-            self.defs[name] = self.ev(self.program.definitions[name], {})
+            self.defs[name] = self.part(self.program.definitions[name])
         finally:
             self.def_reads[name] = self.rec
             self.rec = outer
@@ -416,6 +422,8 @@ class Evaluator:
             if rec is not None:
                 self.rec.absorb(rec)
             return memo[key]
+        if self.recording is not None:  # the same steps, by the ground's function
+            return self.recording.ground(key)(self)
         memo[key] = None  # a cycle through `holds` reads as unknown
         g = self.program.grounds[key]
         outer, outer_parent = self.rec, self.parent
@@ -429,11 +437,11 @@ class Evaluator:
         unl: list[bool | None] = []
         try:
             for w in g.when:
-                x = parts[id(w)] = truth(self.ev(w, {}))
+                x = parts[id(w)] = truth(self.part(w))
                 whens.append(x)
-            req = truth(self.ev(g.requires, {})) if g.requires is not None else None
+            req = truth(self.part(g.requires)) if g.requires is not None else None
             for u in g.unless:
-                x = parts[id(u)] = truth(self.ev(u, {}))
+                x = parts[id(u)] = truth(self.part(u))
                 unl.append(x)
             if g.requires is not None:
                 parts[id(g.requires)] = req
@@ -464,7 +472,7 @@ class Evaluator:
         if isinstance(e, I.Not):
             x = self.connectives(e.operand, parts)
             return None if x is None else not x
-        return truth(self.ev(e, {}))
+        return truth(self.part(e))
 
     def priority(self, p: I.Priority) -> tuple[Value, ...]:
         """The values the decision may take (Kleene-exact over its branches)."""
@@ -474,7 +482,7 @@ class Evaluator:
         """The values of a decision rule's branch conditions, in order."""
         conds: list[bool | None] = []
         for b in p.branches:
-            conds.append(truth(self.ev(b.cond, {})))
+            conds.append(truth(self.part(b.cond)))
         return conds
 
     def decide(self, name: str) -> OutcomeResult:
@@ -537,6 +545,8 @@ class Evaluator:
         values of the branch conditions, as `decide` found them (every ground they read
         memoised by then, so evaluating them again gives the same)."""
         missing: list[str] = []
+        listed: set[str] = set()
+        reads = self.program.reads
         open_: list[tuple[str, list[str]]] = []
         cited = per_object(self.book.derived.branch_grounds, rule, lambda: [
             tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
@@ -548,13 +558,22 @@ class Evaluator:
                 k for k in grounds if self.applies_memo.get(k) is None]
             open_.append((b.value, keys))
             for k in keys:
-                for path in self.program.reads[k]:
-                    if path not in missing and fact_at(self.facts, path.split(".")) is None:
+                for path in reads[k]:
+                    if path not in listed and self.unknown(path):
+                        listed.add(path)
                         missing.append(path)
             if c is True:
                 return missing, open_
         open_.append((rule.default, []))
         return missing, open_
+
+
+    def unknown(self, path: str) -> bool:
+        """Whether the case leaves the fact at `path` unknown (kept for the evaluation)."""
+        u = self.unknowns.get(path)
+        if u is None:
+            u = self.unknowns[path] = fact_at(self.facts, path.split(".")) is None
+        return u
 
 
 def _rule_values(p: I.Priority, conds: list[bool | None]) -> tuple[Value, ...]:
@@ -567,8 +586,10 @@ def _rule_values(p: I.Priority, conds: list[bool | None]) -> tuple[Value, ...]:
 def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
              outcomes: list[str] | None = None, trace: bool = False) -> Result:
     """Evaluate every outcome (or the named ones) for one case."""
+    from yakkan.engine.runtime.recording import recording_of  # (it compiles what ev does)
     tr = Trace() if trace else None
-    ev = Evaluator(book, facts, as_of, tr)
+    # the trace is always the interpreter's own, node by node
+    ev = Evaluator(book, facts, as_of, tr, None if trace else recording_of(book))
     out: dict[str, OutcomeResult] = {}
     for name in ev.program.decisions:
         if outcomes is not None and name not in outcomes:

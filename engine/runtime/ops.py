@@ -97,6 +97,30 @@ def compare(op: str, a: Any, b: Any) -> bool:
         raise EvalError(f"cannot compare {a!r} {op} {b!r}") from err
 
 
+def arith_value(op: str, a: Any, b: Any) -> Any:
+    """Arithmetic on two values as evaluated: unknown where either is, absent where either
+    is (stated as absent)."""
+    if a is None or b is None:
+        return None
+    if a is ABSENT or b is ABSENT:
+        return ABSENT
+    return arith(op, a, b)
+
+
+def negate(v: Any) -> Any:
+    return v if v is None or v is ABSENT else -v
+
+
+def member(a: Any, options: list[Any]) -> bool | None:
+    """Whether `a` is one of `options` (values as evaluated): unknown where `a` is, or
+    where it is none of the known options and some option is unknown."""
+    if a is None:
+        return None
+    if a in [o for o in options if o is not None]:
+        return True
+    return None if any(o is None for o in options) else False
+
+
 def arith(op: str, a: Any, b: Any) -> Any:
     if isinstance(a, dt.date) and isinstance(b, Duration):
         if b.months:

@@ -102,6 +102,8 @@ class Derived:
     ground_static: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     explain_tables: object | None = None
     vocabulary_json: dict[str, Any] | None = None  # features/explain.py: vocabulary_json
+    # runtime/recording.py: recording_of (a `Recording`; typed there: a higher layer)
+    recording: object | None = None
 
 
 @dataclass
