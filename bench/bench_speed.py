@@ -8,13 +8,16 @@ same run):
 
 * **decision + applying grounds** for the 電話等サービス契約約款 (2023-04-17) プラン4
   application (第14条の65第2項), over 16 generated cases (each ground on or off): the
-  compiled backend, the tracing interpreter, a hand-written plain-Python function (the
-  baseline), cedarpy and regopy running `../shared/anchors/` on the same cases — every
-  engine's decision and ground set is cross-checked against yakkan's before timing;
+  compiled backend, the justification tree (by the recording functions a rulebook gets
+  once evaluated again, `runtime/recording.py`, and node by node by the interpreter they
+  are held equal to), a hand-written plain-Python function (the baseline), cedarpy and
+  regopy running `../shared/anchors/` on the same cases — every engine's decision and
+  ground set is cross-checked against yakkan's before timing;
 * **one outcome as JSON**: the compiled decision with its citations and missing facts; the
-  interpreter's full justification tree of the outcome;
-* **warm explain** of an example case already read (evaluation with the trace,
-  counterfactual search, explanation JSON), and with reading and validating the case file;
+  full justification tree of the outcome;
+* **warm explain** of an example case already read (evaluation with every record,
+  counterfactual search, explanation JSON, charges), and with reading and validating the
+  case file; each deciding example case's own median; the bench case part by part;
 * **validation** of the facts of every example case (the case model built once per rulebook);
 * **cold CLI**: `yakkan explain CASE --format json` in a fresh process against
   `python -c "import pydantic, yaml, click"` (the #14 target: at most 1.6×, rulebook cache
@@ -181,12 +184,18 @@ def main() -> None:
         o = evaluate(book, f, as_of, outcomes=[OUTCOME]).outcomes[OUTCOME]
         return o.value, tuple(g.ground.key for g in o.grounds)
 
+    def yk_nodes(f: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        o = evaluate(book, f, as_of, outcomes=[OUTCOME], node_by_node=True).outcomes[OUTCOME]
+        return o.value, tuple(g.ground.key for g in o.grounds)
+
     def as_anchor(r: tuple[str, tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
         return r[0], tuple(sorted(by_prov[c.program.grounds[k].id] for k in r[1]))
 
     engines: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
         ("plain Python, hand-written (baseline)", hand_written),
-        ("yakkan compiled", yk_compiled), ("yakkan interpreter (justification tree)", yk_interp)]
+        ("yakkan compiled", yk_compiled),
+        ("yakkan justification tree (recording functions)", yk_interp),
+        ("yakkan justification tree (interpreter, node by node)", yk_nodes)]
     for name, make in (("cedarpy (../shared/anchors/plan4.cedar)", cedar_engine),
                        ("regopy (../shared/anchors/plan4.rego)", rego_engine)):
         eng = make()
@@ -197,9 +206,10 @@ def main() -> None:
     for f in cases:  # cross-check every engine before timing anything
         want = as_anchor(yk_interp(f))
         assert as_anchor(yk_compiled(f)) == want, f
+        assert as_anchor(yk_nodes(f)) == want, f
         base = hand_written(f)
         assert (base[0], tuple(sorted(base[1]))) == want, (base, want)
-        for name, eng in engines[3:]:
+        for name, eng in engines[4:]:
             got = eng(f)
             assert (got[0], tuple(sorted(got[1]))) == want, (name, got, want)
     print(f"{len(cases)} プラン4 cases: decisions and ground sets agree across "
@@ -213,12 +223,12 @@ def main() -> None:
 
     per = len(cases)
     rows = [(name, [x / per for x in timeit(over_cases(fn), rep,
-                                             max(1, 400 // per if "interp" in name else
+                                             max(1, 400 // per if "tree" in name else
                                                  2000 // per))])
             for name, fn in engines]
     table("decision + applying grounds (per decision)", rows, "µs")
     comp = statistics.median(rows[1][1])
-    for name, xs in rows[3:]:
+    for name, xs in rows[4:]:
         print(f"  {name}: {statistics.median(xs) / comp:.1f}× the compiled backend's time")
 
     # one outcome as JSON
@@ -235,7 +245,7 @@ def main() -> None:
 
     table("one outcome as JSON", [
         ("compiled: value, citations, missing facts", timeit(compiled_json, rep, 2000)),
-        ("interpreter: full justification tree", timeit(interp_json, rep, 200))], "µs")
+        ("full justification tree", timeit(interp_json, rep, 200))], "µs")
 
     # warm explain, validation
     result_only = lambda: explain_result(p, evaluate(book, p.facts, as_of))  # noqa: E731
@@ -259,16 +269,21 @@ def main() -> None:
     # where a warm explanation's time goes (each part alone, on the same evaluation)
     r0 = evaluate(book, p.facts, as_of)
     asked = [o for o in r0.outcomes.values() if o.kind == "application" or o.value in CF_EFFECTS]
-    searched = {o.name: search(book, p.facts, as_of, o) for o in asked}
+    assert r0.evaluator is not None
+    known = r0.evaluator.applies_memo  # where explain's searches start from
+    searched = {o.name: search(book, p.facts, as_of, o, known=known) for o in asked}
     table("warm explain, part by part", [
-        ("interpreter: every outcome with its records", timeit(
+        ("evaluation: every outcome with its records", timeit(
             lambda: evaluate(book, p.facts, as_of), rep, 20)),
+        ("  the same, node by node (interpreter)", timeit(
+            lambda: evaluate(book, p.facts, as_of, node_by_node=True), rep, 20)),
         (f"counterfactual searches ({len(asked)} outcomes)", timeit(
-            lambda: [search(book, p.facts, as_of, o) for o in asked], rep, 20)),
+            lambda: [search(book, p.facts, as_of, o, known=known) for o in asked], rep, 20)),
         (f"outcome JSON ({len(r0.outcomes)} outcomes)", timeit(
             lambda: [outcome_json(book, o, searched.get(o.name), p)
                      for o in r0.outcomes.values()], rep, 20)),
-        ("charges JSON", timeit(lambda: charges_json(p, r0), rep, 20))], "ms")
+        ("charges JSON, with the evaluation it continues", timeit(
+            lambda: charges_json(p, evaluate(book, p.facts, as_of)), rep, 20))], "ms")
     table(f"validation of the facts of {len(raws)} example cases (per case)", [
         ("validate_facts", [x / len(raws) for x in timeit(validate_raw, rep, 5)])], "µs")
 

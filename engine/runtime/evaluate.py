@@ -584,12 +584,15 @@ def _rule_values(p: I.Priority, conds: list[bool | None]) -> tuple[Value, ...]:
 # ---- entry point -------------------------------------------------------------------------------
 
 def evaluate(book: Rulebook, facts: dict[str, Any], as_of: dt.date,
-             outcomes: list[str] | None = None, trace: bool = False) -> Result:
-    """Evaluate every outcome (or the named ones) for one case."""
+             outcomes: list[str] | None = None, trace: bool = False,
+             node_by_node: bool = False) -> Result:
+    """Evaluate every outcome (or the named ones) for one case: by the rulebook's recording
+    functions once it has them (`runtime/recording.py`: the same result), node by node where
+    it has not, with `trace` (the trace is always the interpreter's own) or `node_by_node`."""
     from yakkan.engine.runtime.recording import recording_of  # (it compiles what ev does)
     tr = Trace() if trace else None
-    # the trace is always the interpreter's own, node by node
-    ev = Evaluator(book, facts, as_of, tr, None if trace else recording_of(book))
+    ev = Evaluator(book, facts, as_of, tr,
+                   None if trace or node_by_node else recording_of(book))
     out: dict[str, OutcomeResult] = {}
     for name in ev.program.decisions:
         if outcomes is not None and name not in outcomes:
