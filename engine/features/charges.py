@@ -55,6 +55,8 @@ values), `quote_condition`, `facts`, `judgments`, `definitions`,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -73,11 +75,15 @@ from yakkan.engine.core.periods import Duration, PeriodError
 from yakkan.engine.core.values import jsonable
 from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
+    _SKIP,
+    _STOP,
     EvalError,
     Evaluator,
     Result,
     breakdown,
     missing_fields,
+    outer_quantifiers,
+    records_in,
 )
 from yakkan.engine.semantics.program import DecisionProgram
 from yakkan.engine.semantics.resolve import Rulebook
@@ -357,6 +363,9 @@ class _Static:
     # its own notes and the conventions of the builtins it uses (`_builtin_assumptions`),
     # as an applying line states them
     assumptions: tuple[str, ...]
+    # the ids of the amount's outermost `sum`/`count` over a list fact: the records its
+    # breakdown shows, kept as the amount is evaluated (`_kept_records`)
+    counted: frozenset[int]
 
 
 @dataclass
@@ -394,7 +403,7 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
                 text=prov.text or _inherited_text(book, pid),
                 row=row, row_id=row_id, row_text=row_text,
                 period=PERIOD_OF.get(ch.per or "", "other"), tax=tax,
-                assumptions=tuple(assumptions)))
+                assumptions=tuple(assumptions), counted=_counted(book, ch)))
     static = _BookStatic(
         program=program,
         lines=tuple(lines),
@@ -402,6 +411,15 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
         definitions={})
     book.derived.charge_statics = static
     return static
+
+
+def _counted(book: Rulebook, ch: A.Charge) -> frozenset[int]:
+    """The ids of the quantifiers a line's breakdown lists record by record (`breakdown`:
+    the outermost `sum`/`count` of its amount over a fact)."""
+    if ch.amount is None:
+        return frozenset()
+    return frozenset(id(q) for q in outer_quantifiers(book, ch.amount)
+                     if q.q in ("sum", "count") and q.source.resolved == "fact")
 
 
 def _definition(book: Rulebook, static: _BookStatic, name: str, where: str | None
@@ -473,13 +491,15 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     when_v: bool | None = True
     quote_v: bool | None = False
     amount: Decimal | None = None
+    kept: dict[int, list[Any]] = {}
     try:
         if ch.when is not None:
             when_v = _truth(ev.ev(ch.when, {}))
         if ch.quote_when is not None and when_v is not False:
             quote_v = _truth(ev.ev(ch.quote_when, {}))
         if ch.amount is not None and when_v is not False and quote_v is not True:
-            amount = _money(ev.ev(ch.amount, {}))
+            with _kept_records(ev, s.counted) as kept:
+                amount = _money(ev.ev(ch.amount, {}))
     except _ERRORS as err:
         error = f"{type(err).__name__}: {err}"
 
@@ -547,7 +567,7 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
                 if m not in missing:
                     missing.append(m)
     priced = status in _PRICED
-    per_record = breakdown(ev, ch.amount) if priced else []
+    per_record = _breakdown(ev, ch.amount, kept) if priced else []
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
     return ChargeLine(
@@ -582,6 +602,57 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         error=error,
         breakdown=per_record,
     )
+
+
+@contextmanager
+def _kept_records(ev: Evaluator, counted: frozenset[int]) -> Iterator[dict[int, list[Any]]]:
+    """While a line's amount is evaluated, what each record of its `counted` quantifiers
+    gave (the interpreter's `_record`: a value, `_SKIP` or `_STOP`), by quantifier id — so
+    the breakdown reads the records the amount already evaluated instead of evaluating each
+    again (`_breakdown`). Nothing is kept (nor wrapped) for a line that counts no records."""
+    kept: dict[int, list[Any]] = {i: [] for i in counted}
+    if not kept:
+        yield kept
+        return
+    record = ev._record
+
+    def keep(e: I.Quant, inner: dict[str, Any]) -> Any:
+        r = record(e, inner)
+        got = kept.get(id(e))
+        if got is not None:
+            got.append(r)
+        return r
+
+    ev._record = keep  # type: ignore[method-assign]
+    try:
+        yield kept
+    finally:
+        del ev._record
+
+
+def _breakdown(ev: Evaluator, amount: I.Expr | None,
+               kept: dict[int, list[Any]]) -> list[dict[str, Any]]:
+    """The amount's per-record breakdown (`breakdown`), from the records its evaluation kept
+    (`_kept_records`) when it went through every record of every quantifier listed — as it
+    does unless an unknown `where` stopped it. Otherwise, and with a trace (the breakdown's
+    own steps are part of it), `breakdown` evaluates the records again."""
+    out: list[dict[str, Any]] = []
+    if ev.trace is not None:
+        return breakdown(ev, amount)
+    for q, name, src in records_in(ev, amount):
+        if q.q not in ("sum", "count"):
+            continue
+        got = kept.get(id(q))
+        if got is None or len(got) != len(src) or any(r is _STOP for r in got):
+            return breakdown(ev, amount)
+        for i, (rec, r) in enumerate(zip(src, got, strict=True)):
+            if r is _SKIP:
+                w, b = False, None
+            else:
+                w, b = True, (1 if q.body is None else r)
+            out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
+                        "value": b, "q": q.q})
+    return out
 
 
 def _truth(v: Any) -> bool | None:
