@@ -1,5 +1,5 @@
 """Charges evaluate nothing twice: a line's per-record breakdown is read from the records its
-amount's evaluation went through (`charges._kept_records`), and is the very breakdown the
+amount's evaluation went through (`charges._amount_and_records`), and is the very breakdown the
 interpreter gives when it evaluates the records again (`evaluate.breakdown`)."""
 
 from __future__ import annotations

@@ -55,8 +55,6 @@ values), `quote_condition`, `facts`, `judgments`, `definitions`,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -72,7 +70,7 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.core.values import jsonable
+from yakkan.engine.core.values import _PLAIN, jsonable
 from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
     _SKIP,
@@ -153,10 +151,10 @@ class ChargeLine:
     amount: Decimal | None
     tax_amount: Decimal | None
     amount_with_tax: Decimal | None
-    formula: str | None
     condition: str
-    quote_condition: str | None
-    # the condition's parts and the values to show in them, for `condition_ja`
+    # the charge as the program has it, the condition's parts and the values to show in
+    # them: what `formula`, `quote_condition` and `condition_ja` are written from
+    charge: A.Charge
     conds: tuple[I.Expr, ...]
     shown: dict[str, Any]
     vocab: Vocabulary
@@ -169,6 +167,19 @@ class ChargeLine:
     flags: list[str]
     error: str | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def formula(self) -> str | None:
+        """The amount with the case's values — written only for the lines an output shows
+        it for (not for every line a case does not apply)."""
+        e = self.charge.amount
+        return to_text(e, self.shown) if e is not None else None
+
+    @property
+    def quote_condition(self) -> str | None:
+        """The `quote when` with the case's values (written as `formula` is)."""
+        e = self.charge.quote_when
+        return to_text(e, self.shown) if e is not None else None
 
     @property
     def condition_ja(self) -> str:
@@ -364,7 +375,7 @@ class _Static:
     # as an applying line states them
     assumptions: tuple[str, ...]
     # the ids of the amount's outermost `sum`/`count` over a list fact: the records its
-    # breakdown shows, kept as the amount is evaluated (`_kept_records`)
+    # breakdown shows, kept as the amount is evaluated (`_amount_and_records`)
     counted: frozenset[int]
 
 
@@ -413,13 +424,16 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
     return static
 
 
-def _counted(book: Rulebook, ch: A.Charge) -> frozenset[int]:
-    """The ids of the quantifiers a line's breakdown lists record by record (`breakdown`:
-    the outermost `sum`/`count` of its amount over a fact)."""
+def _counted(book: Rulebook, ch: A.Charge) -> tuple[I.Quant, ...]:
+    """The quantifiers a line's breakdown lists record by record (`breakdown`: the outermost
+    `sum`/`count` of its amount over a fact) that the amount itself holds — one in a
+    definition it reads is evaluated once per case, maybe before the line, so its records
+    are not there to keep."""
     if ch.amount is None:
-        return frozenset()
-    return frozenset(id(q) for q in outer_quantifiers(book, ch.amount)
-                     if q.q in ("sum", "count") and q.source.resolved == "fact")
+        return ()
+    own = {id(n) for n in I.walk(ch.amount)}
+    return tuple(q for q in outer_quantifiers(book, ch.amount)
+                 if q.q in ("sum", "count") and q.source.resolved == "fact" and id(q) in own)
 
 
 def _definition(book: Rulebook, static: _BookStatic, name: str, where: str | None
@@ -498,8 +512,8 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         if ch.quote_when is not None and when_v is not False:
             quote_v = _truth(ev.ev(ch.quote_when, {}))
         if ch.amount is not None and when_v is not False and quote_v is not True:
-            with _kept_records(ev, s.counted) as kept:
-                amount = _money(ev.ev(ch.amount, {}))
+            value, kept = _amount_and_records(ev, ch.amount, s.counted)
+            amount = _money(value)
     except _ERRORS as err:
         error = f"{type(err).__name__}: {err}"
 
@@ -587,10 +601,8 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         amount=amount if priced else None,
         tax_amount=tax_amount if priced else None,
         amount_with_tax=with_tax if priced else None,
-        formula=to_text(ch.amount, shown) if ch.amount is not None else None,
         condition=(to_text(ch.when, shown) if ch.when is not None else "") or "true",
-        conds=conds, shown=shown, vocab=vocabulary(book),
-        quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
+        charge=ch, conds=conds, shown=shown, vocab=vocabulary(book),
         facts=dict(rec.facts),
         judgments=[p for p in rec.facts if p in static.judgment_facts],
         definitions=[{**_definition(book, static, n, w), "value": values.get(n)}
@@ -604,16 +616,15 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     )
 
 
-@contextmanager
-def _kept_records(ev: Evaluator, counted: frozenset[int]) -> Iterator[dict[int, list[Any]]]:
-    """While a line's amount is evaluated, what each record of its `counted` quantifiers
-    gave (the interpreter's `_record`: a value, `_SKIP` or `_STOP`), by quantifier id — so
-    the breakdown reads the records the amount already evaluated instead of evaluating each
-    again (`_breakdown`). Nothing is kept (nor wrapped) for a line that counts no records."""
-    kept: dict[int, list[Any]] = {i: [] for i in counted}
-    if not kept:
-        yield kept
-        return
+def _amount_and_records(ev: Evaluator, amount: I.Expr, counted: tuple[I.Quant, ...]
+                        ) -> tuple[Any, dict[int, list[Any]]]:
+    """A line's amount, and what each record of its `counted` quantifiers gave as it was
+    evaluated (the interpreter's `_record`: a value, `_SKIP` or `_STOP`), by quantifier id —
+    so the breakdown reads the records the amount went through instead of evaluating each
+    again (`_breakdown`). A line that counts no list the case gives is evaluated as it is."""
+    if not any(isinstance(ev.fact(q.source.path), list) for q in counted):
+        return ev.ev(amount, {}), {}
+    kept: dict[int, list[Any]] = {id(q): [] for q in counted}
     record = ev._record
 
     def keep(e: I.Quant, inner: dict[str, Any]) -> Any:
@@ -625,7 +636,7 @@ def _kept_records(ev: Evaluator, counted: frozenset[int]) -> Iterator[dict[int, 
 
     ev._record = keep  # type: ignore[method-assign]
     try:
-        yield kept
+        return ev.ev(amount, {}), kept
     finally:
         del ev._record
 
@@ -633,7 +644,7 @@ def _kept_records(ev: Evaluator, counted: frozenset[int]) -> Iterator[dict[int, 
 def _breakdown(ev: Evaluator, amount: I.Expr | None,
                kept: dict[int, list[Any]]) -> list[dict[str, Any]]:
     """The amount's per-record breakdown (`breakdown`), from the records its evaluation kept
-    (`_kept_records`) when it went through every record of every quantifier listed — as it
+    (`_amount_and_records`) when it went through every record of every quantifier listed — as it
     does unless an unknown `where` stopped it. Otherwise, and with a trace (the breakdown's
     own steps are part of it), `breakdown` evaluates the records again."""
     out: list[dict[str, Any]] = []
@@ -752,7 +763,41 @@ _NO_TAX_JSON = (None, None)
 _TAX_RATE = str(CONSUMPTION_TAX_RATE)
 
 
-def line_json(ln: ChargeLine) -> dict[str, Any]:
+class _Records:
+    """`jsonable` for the lines of one report: the records of a list (each call, each line)
+    that several lines show — in their facts and their breakdowns — are converted once, not
+    once per place. Each place gets a copy of its own (a record holding a list or a mapping
+    is converted anew), so no two places of the JSON share an object. Made per report:
+    nothing is kept from one pricing to the next."""
+
+    def __init__(self) -> None:
+        # id(record) → (it, its JSON if every value of it is plain, else None)
+        self.done: dict[int, tuple[Any, dict[str, Any] | None]] = {}
+
+    def value(self, v: Any) -> Any:
+        """A fact's value as JSON: a list record by record (`record`)."""
+        if type(v) is list:
+            return [self.record(x) for x in v]
+        return jsonable(v)
+
+    def record(self, r: Any) -> Any:
+        """One record as JSON, a copy of the one made for its first place."""
+        if type(r) is not dict:
+            return jsonable(r)
+        flat = per_object(self.done, r, lambda: _flat_json(r))
+        return dict(flat) if flat is not None else jsonable(r)
+
+
+def _flat_json(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A record's JSON when all its values are plain (a shallow copy of it is a whole one)."""
+    j = jsonable(r)
+    return j if all(type(x) in _PLAIN for x in j.values()) else None
+
+
+def line_json(ln: ChargeLine, records: _Records | None = None) -> dict[str, Any]:
+    """A line's JSON (`records`: the report's, to convert a record shown again once)."""
+    if records is None:
+        records = _Records()
     tax, tax_code = _TAX_JSON[ln.tax] if ln.tax else _NO_TAX_JSON
     return {
         "name": ln.name,
@@ -777,7 +822,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "condition": ln.condition,
         "condition_ja": ln.condition_ja,
         "quote_condition": ln.quote_condition,
-        "facts": {p: jsonable(v) for p, v in ln.facts.items()},
+        "facts": {p: records.value(v) for p, v in ln.facts.items()},
         "judgments": list(ln.judgments),
         "definitions": [{**d, "value": jsonable(d["value"])} for d in ln.definitions],
         "missing_facts": list(ln.missing_facts),
@@ -786,7 +831,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "flags": list(ln.flags),
         "error": ln.error,
         "breakdown": [
-            {"path": b["path"], "record": jsonable(b["record"]), "included": b["included"],
+            {"path": b["path"], "record": records.record(b["record"]), "included": b["included"],
              "value": jsonable(_display(b["value"]))}
             for b in ln.breakdown],
     }
@@ -799,6 +844,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
     # reads them would find them again)
     charged = r.charged
     tax = _tax(charged)
+    records = _Records()
     return {
         "document": h.id,
         "title": h.title,
@@ -806,12 +852,13 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "as_of": r.as_of.isoformat(),
         "as_of_wareki": to_wareki(r.as_of),
         "tax_rate": _TAX_RATE,
-        "lines": [line_json(ln) for ln in r.by_status("charged", "quote")],
-        "undetermined": [line_json(ln) for ln in r.undetermined],
-        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
+        "lines": [line_json(ln, records) for ln in r.by_status("charged", "quote")],
+        "undetermined": [line_json(ln, records) for ln in r.undetermined],
+        "company_pays": [line_json(ln, records) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
-             "condition": ln.condition, "facts": {p: jsonable(v) for p, v in ln.facts.items()}}
+             "condition": ln.condition,
+             "facts": {p: records.value(v) for p, v in ln.facts.items()}}
             for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in _subtotals(charged).items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in tax.items()},
