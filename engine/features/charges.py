@@ -374,9 +374,9 @@ class _Static:
     # its own notes and the conventions of the builtins it uses (`_builtin_assumptions`),
     # as an applying line states them
     assumptions: tuple[str, ...]
-    # the ids of the amount's outermost `sum`/`count` over a list fact: the records its
+    # the amount's own outermost `sum`/`count` over a fact (`_counted`): the records its
     # breakdown shows, kept as the amount is evaluated (`_amount_and_records`)
-    counted: frozenset[int]
+    counted: tuple[I.Quant, ...]
 
 
 @dataclass
