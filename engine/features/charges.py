@@ -377,6 +377,11 @@ class _Static:
     # the amount's own outermost `sum`/`count` over a fact (`_counted`): the records its
     # breakdown shows, kept as the amount is evaluated (`_amount_and_records`)
     counted: tuple[I.Quant, ...]
+    # its parts (when, quote when, amount) that go through the records of a list fact, and
+    # whether its amount sums or counts any (it has a breakdown): `missing_fields` and
+    # `breakdown` find nothing in the others
+    listing: tuple[I.Expr, ...]
+    itemised: bool
 
 
 @dataclass
@@ -414,7 +419,11 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
                 text=prov.text or _inherited_text(book, pid),
                 row=row, row_id=row_id, row_text=row_text,
                 period=PERIOD_OF.get(ch.per or "", "other"), tax=tax,
-                assumptions=tuple(assumptions), counted=_counted(book, ch)))
+                assumptions=tuple(assumptions), counted=_counted(book, ch),
+                listing=tuple(x for x in (ch.when, ch.quote_when, ch.amount)
+                              if x is not None and _over_facts(book, x)),
+                itemised=ch.amount is not None
+                and _over_facts(book, ch.amount, ("sum", "count"))))
     static = _BookStatic(
         program=program,
         lines=tuple(lines),
@@ -422,6 +431,13 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
         definitions={})
     book.derived.charge_statics = static
     return static
+
+
+def _over_facts(book: Rulebook, e: I.Expr, kinds: tuple[str, ...] | None = None) -> bool:
+    """Whether `e` has an outermost quantifier (of `kinds`: any) over a fact — the only ones
+    `records_in` gives records of."""
+    return any(q.source.resolved == "fact" and (kinds is None or q.q in kinds)
+               for q in outer_quantifiers(book, e))
 
 
 def _counted(book: Rulebook, ch: A.Charge) -> tuple[I.Quant, ...]:
@@ -576,12 +592,12 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     # the search for them is run anyway, as its steps are part of the trace
     if status in ("undetermined", "error") or ev.trace is not None:
         missing = [p for p, v in rec.facts.items() if v is None]
-        for y in (ch.when, ch.quote_when, ch.amount):
+        for y in s.listing:
             for m in missing_fields(ev, y):
                 if m not in missing:
                     missing.append(m)
     priced = status in _PRICED
-    per_record = _breakdown(ev, ch.amount, kept) if priced else []
+    per_record = _breakdown(ev, ch.amount, kept) if priced and s.itemised else []
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
     return ChargeLine(
@@ -774,11 +790,10 @@ class _Records:
         # id(record) → (it, its JSON if every value of it is plain, else None)
         self.done: dict[int, tuple[Any, dict[str, Any] | None]] = {}
 
-    def value(self, v: Any) -> Any:
-        """A fact's value as JSON: a list record by record (`record`)."""
-        if type(v) is list:
-            return [self.record(x) for x in v]
-        return jsonable(v)
+    def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """A line's facts as JSON, a list record by record (`record`)."""
+        return {p: [self.record(x) for x in v] if type(v) is list else jsonable(v)
+                for p, v in facts.items()}
 
     def record(self, r: Any) -> Any:
         """One record as JSON, a copy of the one made for its first place."""
@@ -822,7 +837,7 @@ def line_json(ln: ChargeLine, records: _Records | None = None) -> dict[str, Any]
         "condition": ln.condition,
         "condition_ja": ln.condition_ja,
         "quote_condition": ln.quote_condition,
-        "facts": {p: records.value(v) for p, v in ln.facts.items()},
+        "facts": records.facts(ln.facts),
         "judgments": list(ln.judgments),
         "definitions": [{**d, "value": jsonable(d["value"])} for d in ln.definitions],
         "missing_facts": list(ln.missing_facts),
@@ -858,7 +873,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
              "condition": ln.condition,
-             "facts": {p: records.value(v) for p, v in ln.facts.items()}}
+             "facts": records.facts(ln.facts)}
             for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in _subtotals(charged).items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in tax.items()},
