@@ -660,12 +660,12 @@ def _amount_and_records(ev: Evaluator, amount: I.Expr, counted: tuple[I.Quant, .
 def _breakdown(ev: Evaluator, amount: I.Expr | None,
                kept: dict[int, list[Any]]) -> list[dict[str, Any]]:
     """The amount's per-record breakdown (`breakdown`), from the records its evaluation kept
-    (`_amount_and_records`) when it went through every record of every quantifier listed — as it
-    does unless an unknown `where` stopped it. Otherwise, and with a trace (the breakdown's
+    (`_amount_and_records`) when it went through every record of every quantifier listed —
+    as it does unless an unknown `where` stopped it. Otherwise, and with a trace (the breakdown's
     own steps are part of it), `breakdown` evaluates the records again."""
-    out: list[dict[str, Any]] = []
     if ev.trace is not None:
         return breakdown(ev, amount)
+    out: list[dict[str, Any]] = []
     for q, name, src in records_in(ev, amount):
         if q.q not in ("sum", "count"):
             continue
