@@ -70,14 +70,18 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.core.values import jsonable
+from yakkan.engine.core.values import _PLAIN, jsonable
 from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
+    _SKIP,
+    _STOP,
     EvalError,
     Evaluator,
     Result,
     breakdown,
     missing_fields,
+    outer_quantifiers,
+    records_in,
 )
 from yakkan.engine.semantics.program import DecisionProgram
 from yakkan.engine.semantics.resolve import Rulebook
@@ -147,10 +151,10 @@ class ChargeLine:
     amount: Decimal | None
     tax_amount: Decimal | None
     amount_with_tax: Decimal | None
-    formula: str | None
     condition: str
-    quote_condition: str | None
-    # the condition's parts and the values to show in them, for `condition_ja`
+    # the charge as the program has it, the condition's parts and the values to show in
+    # them: what `formula`, `quote_condition` and `condition_ja` are written from
+    charge: A.Charge
     conds: tuple[I.Expr, ...]
     shown: dict[str, Any]
     vocab: Vocabulary
@@ -163,6 +167,19 @@ class ChargeLine:
     flags: list[str]
     error: str | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def formula(self) -> str | None:
+        """The amount with the case's values — written only for the lines an output shows
+        it for (not for every line a case does not apply)."""
+        e = self.charge.amount
+        return to_text(e, self.shown) if e is not None else None
+
+    @property
+    def quote_condition(self) -> str | None:
+        """The `quote when` with the case's values (written as `formula` is)."""
+        e = self.charge.quote_when
+        return to_text(e, self.shown) if e is not None else None
 
     @property
     def condition_ja(self) -> str:
@@ -357,6 +374,14 @@ class _Static:
     # its own notes and the conventions of the builtins it uses (`_builtin_assumptions`),
     # as an applying line states them
     assumptions: tuple[str, ...]
+    # the amount's own outermost `sum`/`count` over a fact (`_counted`): the records its
+    # breakdown shows, kept as the amount is evaluated (`_amount_and_records`)
+    counted: tuple[I.Quant, ...]
+    # its parts (when, quote when, amount) that go through the records of a list fact, and
+    # whether its amount sums or counts any (it has a breakdown): `missing_fields` and
+    # `breakdown` find nothing in the others
+    listing: tuple[I.Expr, ...]
+    itemised: bool
 
 
 @dataclass
@@ -394,7 +419,11 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
                 text=prov.text or _inherited_text(book, pid),
                 row=row, row_id=row_id, row_text=row_text,
                 period=PERIOD_OF.get(ch.per or "", "other"), tax=tax,
-                assumptions=tuple(assumptions)))
+                assumptions=tuple(assumptions), counted=_counted(book, ch),
+                listing=tuple(x for x in (ch.when, ch.quote_when, ch.amount)
+                              if x is not None and _over_facts(book, x)),
+                itemised=ch.amount is not None
+                and _over_facts(book, ch.amount, ("sum", "count"))))
     static = _BookStatic(
         program=program,
         lines=tuple(lines),
@@ -402,6 +431,25 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
         definitions={})
     book.derived.charge_statics = static
     return static
+
+
+def _over_facts(book: Rulebook, e: I.Expr, kinds: tuple[str, ...] | None = None) -> bool:
+    """Whether `e` has an outermost quantifier (of `kinds`: any) over a fact — the only ones
+    `records_in` gives records of."""
+    return any(q.source.resolved == "fact" and (kinds is None or q.q in kinds)
+               for q in outer_quantifiers(book, e))
+
+
+def _counted(book: Rulebook, ch: A.Charge) -> tuple[I.Quant, ...]:
+    """The quantifiers a line's breakdown lists record by record (`breakdown`: the outermost
+    `sum`/`count` of its amount over a fact) that the amount itself holds — one in a
+    definition it reads is evaluated once per case, maybe before the line, so its records
+    are not there to keep."""
+    if ch.amount is None:
+        return ()
+    own = {id(n) for n in I.walk(ch.amount)}
+    return tuple(q for q in outer_quantifiers(book, ch.amount)
+                 if q.q in ("sum", "count") and q.source.resolved == "fact" and id(q) in own)
 
 
 def _definition(book: Rulebook, static: _BookStatic, name: str, where: str | None
@@ -473,13 +521,15 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     when_v: bool | None = True
     quote_v: bool | None = False
     amount: Decimal | None = None
+    kept: dict[int, list[Any]] = {}
     try:
         if ch.when is not None:
             when_v = _truth(ev.ev(ch.when, {}))
         if ch.quote_when is not None and when_v is not False:
             quote_v = _truth(ev.ev(ch.quote_when, {}))
         if ch.amount is not None and when_v is not False and quote_v is not True:
-            amount = _money(ev.ev(ch.amount, {}))
+            value, kept = _amount_and_records(ev, ch.amount, s.counted)
+            amount = _money(value)
     except _ERRORS as err:
         error = f"{type(err).__name__}: {err}"
 
@@ -542,12 +592,12 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     # the search for them is run anyway, as its steps are part of the trace
     if status in ("undetermined", "error") or ev.trace is not None:
         missing = [p for p, v in rec.facts.items() if v is None]
-        for y in (ch.when, ch.quote_when, ch.amount):
+        for y in s.listing:
             for m in missing_fields(ev, y):
                 if m not in missing:
                     missing.append(m)
     priced = status in _PRICED
-    per_record = breakdown(ev, ch.amount) if priced else []
+    per_record = _breakdown(ev, ch.amount, kept) if priced and s.itemised else []
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
     return ChargeLine(
@@ -567,10 +617,8 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         amount=amount if priced else None,
         tax_amount=tax_amount if priced else None,
         amount_with_tax=with_tax if priced else None,
-        formula=to_text(ch.amount, shown) if ch.amount is not None else None,
         condition=(to_text(ch.when, shown) if ch.when is not None else "") or "true",
-        conds=conds, shown=shown, vocab=vocabulary(book),
-        quote_condition=to_text(ch.quote_when, shown) if ch.quote_when is not None else None,
+        charge=ch, conds=conds, shown=shown, vocab=vocabulary(book),
         facts=dict(rec.facts),
         judgments=[p for p in rec.facts if p in static.judgment_facts],
         definitions=[{**_definition(book, static, n, w), "value": values.get(n)}
@@ -582,6 +630,56 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         error=error,
         breakdown=per_record,
     )
+
+
+def _amount_and_records(ev: Evaluator, amount: I.Expr, counted: tuple[I.Quant, ...]
+                        ) -> tuple[Any, dict[int, list[Any]]]:
+    """A line's amount, and what each record of its `counted` quantifiers gave as it was
+    evaluated (the interpreter's `_record`: a value, `_SKIP` or `_STOP`), by quantifier id —
+    so the breakdown reads the records the amount went through instead of evaluating each
+    again (`_breakdown`). A line that counts no list the case gives is evaluated as it is."""
+    if not any(isinstance(ev.fact(q.source.path), list) for q in counted):
+        return ev.ev(amount, {}), {}
+    kept: dict[int, list[Any]] = {id(q): [] for q in counted}
+    record = ev._record
+
+    def keep(e: I.Quant, inner: dict[str, Any]) -> Any:
+        r = record(e, inner)
+        got = kept.get(id(e))
+        if got is not None:
+            got.append(r)
+        return r
+
+    ev._record = keep  # type: ignore[method-assign]
+    try:
+        return ev.ev(amount, {}), kept
+    finally:
+        del ev._record
+
+
+def _breakdown(ev: Evaluator, amount: I.Expr | None,
+               kept: dict[int, list[Any]]) -> list[dict[str, Any]]:
+    """The amount's per-record breakdown (`breakdown`), from the records its evaluation kept
+    (`_amount_and_records`) when it went through every record of every quantifier listed —
+    as it does unless an unknown `where` stopped it. Otherwise, and with a trace (the breakdown's
+    own steps are part of it), `breakdown` evaluates the records again."""
+    if ev.trace is not None:
+        return breakdown(ev, amount)
+    out: list[dict[str, Any]] = []
+    for q, name, src in records_in(ev, amount):
+        if q.q not in ("sum", "count"):
+            continue
+        got = kept.get(id(q))
+        if got is None or len(got) != len(src) or any(r is _STOP for r in got):
+            return breakdown(ev, amount)
+        for i, (rec, r) in enumerate(zip(src, got, strict=True)):
+            if r is _SKIP:
+                w, b = False, None
+            else:
+                w, b = True, (1 if q.body is None else r)
+            out.append({"path": f"{name}[{i}]", "record": rec, "included": w,
+                        "value": b, "q": q.q})
+    return out
 
 
 def _truth(v: Any) -> bool | None:
@@ -681,7 +779,40 @@ _NO_TAX_JSON = (None, None)
 _TAX_RATE = str(CONSUMPTION_TAX_RATE)
 
 
-def line_json(ln: ChargeLine) -> dict[str, Any]:
+class _Records:
+    """`jsonable` for the lines of one report: the records of a list (each call, each line)
+    that several lines show — in their facts and their breakdowns — are converted once, not
+    once per place. Each place gets a copy of its own (a record holding a list or a mapping
+    is converted anew), so no two places of the JSON share an object. Made per report:
+    nothing is kept from one pricing to the next."""
+
+    def __init__(self) -> None:
+        # id(record) → (it, its JSON if every value of it is plain, else None)
+        self.done: dict[int, tuple[Any, dict[str, Any] | None]] = {}
+
+    def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """A line's facts as JSON, a list record by record (`record`)."""
+        return {p: [self.record(x) for x in v] if type(v) is list else jsonable(v)
+                for p, v in facts.items()}
+
+    def record(self, r: Any) -> Any:
+        """One record as JSON, a copy of the one made for its first place."""
+        if type(r) is not dict:
+            return jsonable(r)
+        flat = per_object(self.done, r, lambda: _flat_json(r))
+        return dict(flat) if flat is not None else jsonable(r)
+
+
+def _flat_json(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A record's JSON when all its values are plain (a shallow copy of it is a whole one)."""
+    j = jsonable(r)
+    return j if all(type(x) in _PLAIN for x in j.values()) else None
+
+
+def line_json(ln: ChargeLine, records: _Records | None = None) -> dict[str, Any]:
+    """A line's JSON (`records`: the report's, to convert a record shown again once)."""
+    if records is None:
+        records = _Records()
     tax, tax_code = _TAX_JSON[ln.tax] if ln.tax else _NO_TAX_JSON
     return {
         "name": ln.name,
@@ -706,7 +837,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "condition": ln.condition,
         "condition_ja": ln.condition_ja,
         "quote_condition": ln.quote_condition,
-        "facts": {p: jsonable(v) for p, v in ln.facts.items()},
+        "facts": records.facts(ln.facts),
         "judgments": list(ln.judgments),
         "definitions": [{**d, "value": jsonable(d["value"])} for d in ln.definitions],
         "missing_facts": list(ln.missing_facts),
@@ -715,7 +846,7 @@ def line_json(ln: ChargeLine) -> dict[str, Any]:
         "flags": list(ln.flags),
         "error": ln.error,
         "breakdown": [
-            {"path": b["path"], "record": jsonable(b["record"]), "included": b["included"],
+            {"path": b["path"], "record": records.record(b["record"]), "included": b["included"],
              "value": jsonable(_display(b["value"]))}
             for b in ln.breakdown],
     }
@@ -728,6 +859,7 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
     # reads them would find them again)
     charged = r.charged
     tax = _tax(charged)
+    records = _Records()
     return {
         "document": h.id,
         "title": h.title,
@@ -735,12 +867,13 @@ def report_json(r: ChargeReport) -> dict[str, Any]:
         "as_of": r.as_of.isoformat(),
         "as_of_wareki": to_wareki(r.as_of),
         "tax_rate": _TAX_RATE,
-        "lines": [line_json(ln) for ln in r.by_status("charged", "quote")],
-        "undetermined": [line_json(ln) for ln in r.undetermined],
-        "company_pays": [line_json(ln) for ln in r.by_status("company_pays")],
+        "lines": [line_json(ln, records) for ln in r.by_status("charged", "quote")],
+        "undetermined": [line_json(ln, records) for ln in r.undetermined],
+        "company_pays": [line_json(ln, records) for ln in r.by_status("company_pays")],
         "not_applicable": [
             {"name": ln.name, "label": ln.label, "citation": ln.citation, "row": ln.row,
-             "condition": ln.condition, "facts": {p: jsonable(v) for p, v in ln.facts.items()}}
+             "condition": ln.condition,
+             "facts": records.facts(ln.facts)}
             for ln in r.not_applicable],
         "subtotals": {k: _dec(v) for k, v in _subtotals(charged).items()},
         "tax": {k: {kk: _dec(vv) for kk, vv in v.items()} for k, v in tax.items()},
