@@ -205,7 +205,6 @@ class _GroundPlan:
                  "unless", "unless_ja", "via", "when", "when_ja")
 
     def __init__(self, book: Rulebook, g: Any):
-        from yakkan.engine.runtime.evaluate import outer_quantifiers
         self.tables = _tables(book)
         prov = book.provisions[g.id]
         rule_prov = book.provisions[g.rule_pid]
@@ -222,8 +221,7 @@ class _GroundPlan:
         vocab = vocabulary(book)
         self.own: list[Any] = [*g.when, *([g.requires] if g.requires else []), *g.unless]
         self.lists = _compares_lists(self.own)
-        self.quantified = tuple(e for e in (*g.when, g.requires, *g.unless)
-                                if e is not None and outer_quantifiers(book, e))
+        self.quantified = _quantified(book, g)
         self.when = [template(c) for c in g.when]
         self.when_ja = [ja_template(c, vocab) for c in g.when
                         if not (isinstance(c, Lit) and c.value is True)]
@@ -247,6 +245,13 @@ def _ground_plan(book: Rulebook, g: Any) -> _GroundPlan:
     return plan
 
 
+def _quantified(book: Rulebook, g: Any) -> tuple[Any, ...]:
+    """A ground's conditions that compare a list record by record (`_missing_records`)."""
+    from yakkan.engine.runtime.evaluate import outer_quantifiers
+    return tuple(e for e in (*g.when, g.requires, *g.unless)
+                 if e is not None and outer_quantifiers(book, e))
+
+
 def _compares_lists(exprs: list[Any]) -> bool:
     """Whether the expressions compare a list record by record (`all`/`any`: `records_json`)."""
     return any(isinstance(n, Quant) and n.q in ("all", "any") for e in exprs for n in walk(e))
@@ -256,8 +261,10 @@ class _Tables:
     """A rulebook's names the explanation of a ground looks up: each declared fact's label
     and whether it is 当社の判断; each definition's label and citation, and those that
     compare a list record by record; each provision's citation; each ground's id and citation (by
-    key: an outcome's `open`); the decisions the text makes as 承認 (`is_approval`). Kept
-    with the rulebook."""
+    key: an outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those
+    with a ground that compares a list record by record (`_missing_records`); each declared
+    fact's label and mark as a missing fact shows them (`_missing_facts`). Kept with the
+    rulebook."""
 
     def __init__(self, book: Rulebook):
         self.labels = {p: f.label for p, f in book.facts.items()}
@@ -272,6 +279,9 @@ class _Tables:
         self.grounds = {k: (g.id, g.citation) for k, g in prog.grounds.items()}
         self.approvals = {name for name, d in prog.decisions.items()
                           if any(prog.grounds[k].force == "approve" for k in d.grounds)}
+        self.with_records = {name for name, d in prog.decisions.items()
+                             if any(_quantified(book, prog.grounds[k]) for k in d.grounds)}
+        self.declared = {p: (f.label, f.judgment) for p, f in book.facts.items()}
 
 
 def _tables(book: Rulebook) -> _Tables:
@@ -313,32 +323,32 @@ _HOLDS = {True: "holds", False: "does not hold", None: "unknown"}
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
     """One ground of an outcome in one case: what it says whatever the case (its plan's
     `head`), whether it applies, its conditions with the case's values, the facts and
-    definitions it read and the provisions it relied on."""
+    definitions it read and the provisions it relied on.
+
+    The head is copied and the rest set key by key, in the order the JSON shows them:
+    faster than one literal merging the head (which builds a second dict)."""
     plan = _ground_plan(book, r.ground)
     tables = plan.tables
     values = r.values
-    facts, fact_labels, judgments = _facts(tables, r)
-    return {
-        **plan.head,
-        "applies": r.applies,
-        "requirement": requirement_of(r),
-        "condition": _condition(plan, r),
-        "condition_ja": _joined(plan.when_ja, values, " かつ ") or "（無条件）",
-        "when_holds": r.when_value,
-        "requires_ja": plan.requires_ja.fill(values) if plan.requires_ja is not None else None,
-        "requires_holds": r.requires_value if plan.requires is not None else None,
-        "unless_ja": [{"text": t.fill(values), "holds": uv}
-                      for t, uv in zip(plan.unless_ja, r.unless_values, strict=True)]
-        if plan.unless_ja else [],
-        "facts": facts,
-        "fact_labels": fact_labels,
-        "judgments": judgments,
-        "definitions": _definitions(tables, r) if r.definitions else [],
-        "relied_on": _relied(plan, r) if r.relied_on or plan.via is not None else [],
-        "via": plan.via["citation"] if plan.via is not None else None,
-        "records": records_json(book, [*plan.own, *_used_definitions(book, r)], values)
-        if plan.lists or not tables.compare_lists.isdisjoint(r.definitions) else [],
-    }
+    out = plan.head.copy()
+    out["applies"] = r.applies
+    out["requirement"] = requirement_of(r)
+    out["condition"] = _condition(plan, r)
+    out["condition_ja"] = _joined(plan.when_ja, values, " かつ ") or "（無条件）"
+    out["when_holds"] = r.when_value
+    out["requires_ja"] = plan.requires_ja.fill(values) if plan.requires_ja is not None \
+        else None
+    out["requires_holds"] = r.requires_value if plan.requires is not None else None
+    out["unless_ja"] = [{"text": t.fill(values), "holds": uv} for t, uv
+                        in zip(plan.unless_ja, r.unless_values, strict=True)] \
+        if plan.unless_ja else []
+    out["facts"], out["fact_labels"], out["judgments"] = _facts(tables, r)
+    out["definitions"] = _definitions(tables, r) if r.definitions else []
+    out["relied_on"] = _relied(plan, r) if r.relied_on or plan.via is not None else []
+    out["via"] = plan.via["citation"] if plan.via is not None else None
+    out["records"] = records_json(book, [*plan.own, *_used_definitions(book, r)], values) \
+        if plan.lists or not tables.compare_lists.isdisjoint(r.definitions) else []
+    return out
 
 
 def _joined(templates: list[Template], values: dict[str, Any], sep: str) -> str:
@@ -541,10 +551,21 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     return {"path": p, "label": None, "judgment": False}
 
 
+def _missing_facts(book: Rulebook, tables: _Tables, paths: list[str]) -> list[dict[str, Any]]:
+    """`_missing_json` of each missing fact: a declared one (most) from the tables."""
+    out = []
+    declared = tables.declared
+    for p in paths:
+        known = declared.get(p)
+        out.append({"path": p, "label": known[0], "judgment": known[1]} if known is not None
+                   else _missing_json(book, p))
+    return out
+
+
 def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> list[str]:
     """Record fields the undetermined grounds of an undetermined outcome could not decide
     for want of a value (the interpreter, record by record)."""
-    if o.value != "undetermined" or p is None:
+    if o.value != "undetermined" or p is None or o.name not in _tables(book).with_records:
         return []
     exprs = [e for r in o.undetermined for e in _ground_plan(book, r.ground).quantified]
     if not exprs:  # no list is compared record by record
@@ -594,7 +615,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         if o.not_applicable else [],
         "undetermined": [ground_json(book, r) for r in o.undetermined]
         if o.undetermined else [],
-        "missing_facts": [_missing_json(book, m) for m in o.missing_facts]
+        "missing_facts": _missing_facts(book, tables, o.missing_facts)
         if o.missing_facts else [],
         # the fields of listed records an undetermined ground still needs
         # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
