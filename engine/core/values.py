@@ -41,13 +41,15 @@ class Absent:
 ABSENT = Absent()
 
 
-_PLAIN = frozenset({str, bool, int, float, type(None)})
+# the types of the values JSON holds as they are (most values): a caller converting many
+# values tests `type(v) in PLAIN` before calling `jsonable`
+PLAIN = frozenset({str, bool, int, float, type(None)})
 
 
 def jsonable(v: Any) -> Any:
     """A runtime value (or nest of them) as JSON-ready data, losslessly for Decimals;
     unknown is `null`, observed absence `{"absent": true}` (see `case_jsonable`)."""
-    if type(v) in _PLAIN:  # most values: as they are
+    if type(v) in PLAIN:  # most values: as they are
         return v
     if v is ABSENT:
         return {"absent": True}  # unknown is null; observed absence is stated

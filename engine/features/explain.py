@@ -30,9 +30,8 @@ from yakkan import __version__
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
 from yakkan.engine.core.labels import FORCE_LABELS, show
-from yakkan.engine.core.memo import per_object
 from yakkan.engine.core.numerals import to_wareki
-from yakkan.engine.core.values import case_jsonable, jsonable
+from yakkan.engine.core.values import PLAIN, case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
 from yakkan.engine.features.jatext import ja_template, vocabulary
 from yakkan.engine.runtime.case import (
@@ -47,7 +46,7 @@ from yakkan.engine.runtime.ops import EvalError
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
-from yakkan.engine.syntax.exprtext import template, to_text
+from yakkan.engine.syntax.exprtext import Template, template, to_text
 
 DEFAULT_AS_OF = dt.date.today
 # the explanation JSON's shape; 2: `possible`, `open`, `counterfactual_search`, judgment marks,
@@ -181,9 +180,12 @@ def requirement_state(o: OutcomeResult) -> str | None:
     """An outcome all of whose grounds are requirements, as a requirement: `unmet`,
     `unknown`, `met` (not applicable because a requirement that concerns the case is met) or
     `not_concerned` (none concerns it). None for any other outcome."""
-    rs = [*o.grounds, *o.not_applicable, *o.undetermined, *o.base]
-    if not rs or any(r.ground.force != "requirement" for r in rs):
+    rs = (*o.grounds, *o.not_applicable, *o.undetermined, *o.base)
+    if not rs:
         return None
+    for r in rs:  # most outcomes' first ground already says they are not requirements
+        if r.ground.force != "requirement":
+            return None
     if o.value == "requirement_unmet":
         return "unmet"
     if o.value != "not_applicable":
@@ -194,13 +196,16 @@ def requirement_state(o: OutcomeResult) -> str | None:
 class _GroundPlan:
     """What a ground's explanation says whatever the case — its provision, text and force
     (`head`); its conditions as templates a case fills (`exprtext.template`,
-    `jatext.template`); the expressions its records are shown from (`own`) — kept with the
-    rulebook: an explanation shows every ground of every outcome."""
+    `jatext.template`); the expressions its records are shown from (`own`) and those that
+    compare a list record by record (`quantified`: `_missing_records`) — kept with the
+    rulebook, beside the rulebook's `tables`: an explanation shows every ground of every
+    outcome."""
 
-    __slots__ = ("head", "lists", "own", "requires", "requires_ja", "unless", "unless_ja",
-                 "via", "when", "when_ja")
+    __slots__ = ("head", "lists", "own", "quantified", "requires", "requires_ja", "tables",
+                 "unless", "unless_ja", "via", "when", "when_ja")
 
     def __init__(self, book: Rulebook, g: Any):
+        self.tables = _tables(book)
         prov = book.provisions[g.id]
         rule_prov = book.provisions[g.rule_pid]
         self.head: dict[str, Any] = {
@@ -216,6 +221,7 @@ class _GroundPlan:
         vocab = vocabulary(book)
         self.own: list[Any] = [*g.when, *([g.requires] if g.requires else []), *g.unless]
         self.lists = _compares_lists(self.own)
+        self.quantified = _quantified(book, g)
         self.when = [template(c) for c in g.when]
         self.when_ja = [ja_template(c, vocab) for c in g.when
                         if not (isinstance(c, Lit) and c.value is True)]
@@ -229,7 +235,21 @@ class _GroundPlan:
 
 
 def _ground_plan(book: Rulebook, g: Any) -> _GroundPlan:
-    return per_object(book.derived.ground_static, g, lambda: _GroundPlan(book, g))
+    """`_GroundPlan` of a ground (`per_object`, written out: it is asked for every ground
+    of every outcome an explanation shows)."""
+    memo = book.derived.ground_static
+    hit = memo.get(id(g))
+    if hit is None or hit[0] is not g:
+        hit = memo[id(g)] = (g, _GroundPlan(book, g))
+    plan: _GroundPlan = hit[1]
+    return plan
+
+
+def _quantified(book: Rulebook, g: Any) -> tuple[Any, ...]:
+    """A ground's conditions that compare a list record by record (`_missing_records`)."""
+    from yakkan.engine.runtime.evaluate import outer_quantifiers
+    return tuple(e for e in (*g.when, g.requires, *g.unless)
+                 if e is not None and outer_quantifiers(book, e))
 
 
 def _compares_lists(exprs: list[Any]) -> bool:
@@ -239,16 +259,29 @@ def _compares_lists(exprs: list[Any]) -> bool:
 
 class _Tables:
     """A rulebook's names the explanation of a ground looks up: each declared fact's label
-    and whether it is 当社の判断; each definition's label, citation and whether it compares
-    a list record by record. Kept with the rulebook."""
+    and whether it is 当社の判断; each definition's label and citation, and those that
+    compare a list record by record; each provision's citation; each ground's id and citation (by
+    key: an outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those
+    with a ground that compares a list record by record (`_missing_records`); each declared
+    fact's label and mark as a missing fact shows them (`_missing_facts`). Kept with the
+    rulebook."""
 
     def __init__(self, book: Rulebook):
         self.labels = {p: f.label for p, f in book.facts.items()}
         self.judgments = {p for p, f in book.facts.items() if f.judgment}
-        defs = program_of(book).definitions
-        self.definitions = {n: (d.label, book.cite(w) if w else None,
-                                n in defs and _compares_lists([defs[n]]))
+        prog = program_of(book)
+        defs = prog.definitions
+        self.definitions = {n: (d.label, book.cite(w) if w else None)
                             for n, (d, w) in book.definitions.items()}
+        self.compare_lists = {n for n in book.definitions
+                              if n in defs and _compares_lists([defs[n]])}
+        self.citations = {pid: prov.citation for pid, prov in book.provisions.items()}
+        self.grounds = {k: (g.id, g.citation) for k, g in prog.grounds.items()}
+        self.approvals = {name for name, d in prog.decisions.items()
+                          if any(prog.grounds[k].force == "approve" for k in d.grounds)}
+        self.with_records = {name for name, d in prog.decisions.items()
+                             if any(_quantified(book, prog.grounds[k]) for k in d.grounds)}
+        self.declared = {p: (f.label, f.judgment) for p, f in book.facts.items()}
 
 
 def _tables(book: Rulebook) -> _Tables:
@@ -288,56 +321,92 @@ _HOLDS = {True: "holds", False: "does not hold", None: "unknown"}
 
 
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
-    g = r.ground
-    plan = _ground_plan(book, g)
-    tables = _tables(book)
+    """One ground of an outcome in one case: what it says whatever the case (its plan's
+    `head`), whether it applies, its conditions with the case's values, the facts and
+    definitions it read and the provisions it relied on.
+
+    The head is copied and the rest set key by key, in the order the JSON shows them:
+    faster than one literal merging the head (which builds a second dict)."""
+    plan = _ground_plan(book, r.ground)
+    tables = plan.tables
     values = r.values
-    cond_text = " and ".join([t.fill(values) for t in plan.when]) or "true"
+    out = plan.head.copy()
+    out["applies"] = r.applies
+    out["requirement"] = requirement_of(r)
+    out["condition"] = _condition(plan, r)
+    out["condition_ja"] = _joined(plan.when_ja, values, " かつ ") or "（無条件）"
+    out["when_holds"] = r.when_value
+    out["requires_ja"] = plan.requires_ja.fill(values) if plan.requires_ja is not None \
+        else None
+    out["requires_holds"] = r.requires_value if plan.requires is not None else None
+    out["unless_ja"] = [{"text": t.fill(values), "holds": uv} for t, uv
+                        in zip(plan.unless_ja, r.unless_values, strict=True)] \
+        if plan.unless_ja else []
+    out["facts"], out["fact_labels"], out["judgments"] = _facts(tables, r)
+    out["definitions"] = _definitions(tables, r) if r.definitions else []
+    out["relied_on"] = _relied(plan, r) if r.relied_on or plan.via is not None else []
+    out["via"] = plan.via["citation"] if plan.via is not None else None
+    out["records"] = records_json(book, [*plan.own, *_used_definitions(book, r)], values) \
+        if plan.lists or not tables.compare_lists.isdisjoint(r.definitions) else []
+    return out
+
+
+def _joined(templates: list[Template], values: dict[str, Any], sep: str) -> str:
+    """Templates filled with a case's values, joined by `sep` (one, the most common,
+    without a list)."""
+    if len(templates) == 1:
+        return templates[0].fill(values)
+    return sep.join([t.fill(values) for t in templates])
+
+
+def _condition(plan: _GroundPlan, r: GroundResult) -> str:
+    """A ground's condition in DSL form with the case's values, and how what it requires and
+    each exception came out."""
+    values = r.values
+    text = _joined(plan.when, values, " and ") or "true"
     if plan.requires is not None:
-        cond_text += f" requires {plan.requires.fill(values)} ⇒ {_MET[r.requires_value]}"
-    for t, uv in zip(plan.unless, r.unless_values, strict=True):
-        cond_text += f" unless {t.fill(values)} ⇒ {_HOLDS[uv]}"
-    definitions = []
-    lists = plan.lists
-    for n, w in r.definitions.items():
-        label, cited, compares = tables.definitions[n]
-        lists = lists or compares
-        definitions.append({"name": n, "label": label,
-                            "citation": cited if w else None, "value": jsonable(values.get(n))})
-    # the facts it read, with the labels of the declared ones and which are 当社の判断
+        text += f" requires {plan.requires.fill(values)} ⇒ {_MET[r.requires_value]}"
+    if plan.unless:
+        for t, uv in zip(plan.unless, r.unless_values, strict=True):
+            text += f" unless {t.fill(values)} ⇒ {_HOLDS[uv]}"
+    return text
+
+
+def _facts(tables: _Tables, r: GroundResult) -> tuple[dict[str, Any], dict[str, str | None],
+                                                       list[str]]:
+    """The facts a ground read (path → value as JSON), the labels of the declared ones and
+    which are 当社の判断: one walk over them (most grounds read one or two)."""
     facts: dict[str, Any] = {}
     fact_labels: dict[str, str | None] = {}
     judgments: list[str] = []
     labels, judged = tables.labels, tables.judgments
     for p, v in r.facts.items():
-        facts[p] = jsonable(v)
+        facts[p] = v if type(v) in PLAIN else jsonable(v)
         if p in labels:
             fact_labels[p] = labels[p]
             if p in judged:
                 judgments.append(p)
-    relied = [{"id": t, "citation": book.cite(t)} for t in dict.fromkeys(r.relied_on)]
+    return facts, fact_labels, judgments
+
+
+def _definitions(tables: _Tables, r: GroundResult) -> list[dict[str, Any]]:
+    """The definitions a ground used, with their labels, values and (where the case's
+    classification came from one: `w`) citations."""
+    out = []
+    for n, w in r.definitions.items():
+        label, cited = tables.definitions[n]
+        out.append({"name": n, "label": label, "citation": cited if w else None,
+                    "value": jsonable(r.values.get(n))})
+    return out
+
+
+def _relied(plan: _GroundPlan, r: GroundResult) -> list[dict[str, Any]]:
+    """The provisions a ground relies on (each once), and the one it is applied from."""
+    cite = plan.tables.citations
+    relied = [{"id": t, "citation": cite[t]} for t in dict.fromkeys(r.relied_on)]
     if plan.via is not None:
         relied.append(dict(plan.via))
-    return {
-        **plan.head,
-        "applies": r.applies,
-        "requirement": requirement_of(r),
-        "condition": cond_text,
-        "condition_ja": " かつ ".join([t.fill(values) for t in plan.when_ja]) or "（無条件）",
-        "when_holds": r.when_value,
-        "requires_ja": plan.requires_ja.fill(values) if plan.requires_ja is not None else None,
-        "requires_holds": r.requires_value if g.requires is not None else None,
-        "unless_ja": [{"text": t.fill(values), "holds": uv}
-                      for t, uv in zip(plan.unless_ja, r.unless_values, strict=True)],
-        "facts": facts,
-        "fact_labels": fact_labels,
-        "judgments": judgments,
-        "definitions": definitions,
-        "relied_on": relied,
-        "via": plan.via["citation"] if plan.via is not None else None,
-        "records": records_json(book, [*plan.own, *_used_definitions(book, r)], values)
-        if lists else [],
-    }
+    return relied
 
 
 def _used_definitions(book: Rulebook, r: GroundResult) -> list[Any]:
@@ -470,8 +539,8 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     """A missing fact: a declared fact by its label; a field of a listed record
     (`lines[0].currently_registered`) by its field's label and the record, counted from 1
     as the explanation counts them (「…（lines の1件目）」)."""
-    if p in book.facts:
-        f = book.facts[p]
+    f = book.facts.get(p)
+    if f is not None:
         return {"path": p, "label": f.label, "judgment": f.judgment}
     m = _RECORD_PATH.match(p)
     fd = vocabulary(book).field(f"{m['list']}.{m['field']}") if m else None
@@ -482,17 +551,26 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     return {"path": p, "label": None, "judgment": False}
 
 
+def _missing_facts(book: Rulebook, tables: _Tables, paths: list[str]) -> list[dict[str, Any]]:
+    """`_missing_json` of each missing fact: a declared one (most) from the tables."""
+    out = []
+    declared = tables.declared
+    for p in paths:
+        known = declared.get(p)
+        out.append({"path": p, "label": known[0], "judgment": known[1]} if known is not None
+                   else _missing_json(book, p))
+    return out
+
+
 def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> list[str]:
     """Record fields the undetermined grounds of an undetermined outcome could not decide
     for want of a value (the interpreter, record by record)."""
-    if o.value != "undetermined" or p is None:
+    if o.value != "undetermined" or p is None or o.name not in _tables(book).with_records:
         return []
-    from yakkan.engine.runtime.evaluate import Evaluator, missing_fields, outer_quantifiers
-    exprs = [e for r in o.undetermined for e in (*r.ground.when, r.ground.requires,
-                                                   *r.ground.unless)
-             if e is not None and outer_quantifiers(book, e)]
+    exprs = [e for r in o.undetermined for e in _ground_plan(book, r.ground).quantified]
     if not exprs:  # no list is compared record by record
         return []
+    from yakkan.engine.runtime.evaluate import Evaluator, missing_fields
     ev = Evaluator(book, p.facts, p.as_of)
     out: list[str] = []
     for e in exprs:
@@ -504,9 +582,7 @@ def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> li
 
 def is_approval(book: Rulebook, outcome: str) -> bool:
     """A decision the text makes as 承認 (an `approve` ground): its refusals read 承認しない."""
-    prog = program_of(book)
-    d = prog.decisions.get(outcome)
-    return d is not None and any(prog.grounds[k].force == "approve" for k in d.grounds)
+    return outcome in _tables(book).approvals
 
 
 def _force_label(book: Rulebook, g: Any) -> str:
@@ -518,53 +594,76 @@ def _force_label(book: Rulebook, g: Any) -> str:
 
 def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
                  p: Prepared | None = None) -> dict[str, Any]:
-    prog = program_of(book)
+    """One outcome of an evaluated case: its value, its grounds by how they stand, the facts
+    still missing, and (`cf`) the changes that would turn it. The lists most outcomes leave
+    empty are built only when they are not."""
+    tables = _tables(book)
     state = requirement_state(o)
-
-    def cf_state(f: Any) -> str | None:
-        """A counterfactual of a requirement outcome, read as a requirement: the changed
-        case decided afresh (met, or no longer concerned)."""
-        if state is None or p is None:
-            return None
-        changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
-        return changed_requirement_state(book, changed, p.as_of, o.name, f.value)
-
     return {
         "name": o.name,
-        "label": outcome_labels(book).get(o.name),
+        "label": book.outcome_labels.get(o.name),
         "value": o.value,
         "kind": o.kind,
-        "approval": is_approval(book, o.name),
+        "approval": o.name in tables.approvals,
         "requirement_state": state,
         "asked": False,
         "possible": o.possible,
-        "open": [{"value": v, "grounds": [{"id": prog.grounds[k].id,
-                                           "citation": prog.grounds[k].citation}
-                                          for k in keys]}
-                 for v, keys in o.open],
-        "grounds": [ground_json(book, r) for r in o.grounds],
-        "base": [ground_json(book, r) for r in o.base],
-        "not_applicable": [ground_json(book, r) for r in o.not_applicable],
-        "undetermined": [ground_json(book, r) for r in o.undetermined],
-        "missing_facts": [_missing_json(book, m) for m in o.missing_facts],
+        "open": _open(tables, o) if o.open else [],
+        "grounds": [ground_json(book, r) for r in o.grounds] if o.grounds else [],
+        "base": [ground_json(book, r) for r in o.base] if o.base else [],
+        "not_applicable": [ground_json(book, r) for r in o.not_applicable]
+        if o.not_applicable else [],
+        "undetermined": [ground_json(book, r) for r in o.undetermined]
+        if o.undetermined else [],
+        "missing_facts": _missing_facts(book, tables, o.missing_facts)
+        if o.missing_facts else [],
         # the fields of listed records an undetermined ground still needs
         # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
         # (what every backend reports, batch included) cannot name them
-        "missing_records": [_missing_json(book, m) for m in _missing_records(book, o, p)],
-        "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides],
-        "counterfactuals": [
-            {"changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
-                          "label": book.facts[c.path].label if c.path in book.facts else None,
-                          "judgment": c.judgment}
-                         for c in f.changes],
-             "value": f.value, "verified": f.verified,
-             "requirement_state": cf_state(f),
-             "changes_judgment": any(c.judgment for c in f.changes)}
-            for f in (cf.found if cf else [])],
+        "missing_records": [_missing_json(book, m) for m in _missing_records(book, o, p)]
+        if o.undetermined else [],
+        "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides]
+        if o.overrides else [],
+        "counterfactuals": _counterfactuals(book, o, cf, p, state) if cf and cf.found else [],
         "counterfactual_search": None if cf is None else {
             "status": cf.status, "tried": cf.tried, "max_changes": cf.max_changes,
             "budget": cf.budget, "budget_reached": cf.budget_reached},
     }
+
+
+def _counterfactuals(book: Rulebook, o: OutcomeResult, cf: Search, p: Prepared | None,
+                     state: str | None) -> list[dict[str, Any]]:
+    """The changes the search found that turn an outcome; for a requirement outcome
+    (`state`), each changed case read as a requirement, decided afresh (met, or no longer
+    concerned)."""
+    out = []
+    for f in cf.found:
+        changed_state = None
+        if state is not None and p is not None:
+            changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
+            changed_state = changed_requirement_state(book, changed, p.as_of, o.name, f.value)
+        out.append({
+            "changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
+                         "label": book.facts[c.path].label if c.path in book.facts else None,
+                         "judgment": c.judgment}
+                        for c in f.changes],
+            "value": f.value, "verified": f.verified,
+            "requirement_state": changed_state,
+            "changes_judgment": any(c.judgment for c in f.changes)})
+    return out
+
+
+def _open(tables: _Tables, o: OutcomeResult) -> list[dict[str, Any]]:
+    """An undetermined outcome's values still open, each with the grounds that would give
+    it."""
+    out = []
+    for v, keys in o.open:
+        grounds = []
+        for k in keys:
+            gid, cited = tables.grounds[k]
+            grounds.append({"id": gid, "citation": cited})
+        out.append({"value": v, "grounds": grounds})
+    return out
 
 
 def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = True,
