@@ -70,11 +70,11 @@ from yakkan.engine.core.money import (
 )
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.periods import Duration, PeriodError
-from yakkan.engine.core.values import _PLAIN, jsonable
+from yakkan.engine.core.values import PLAIN, jsonable
 from yakkan.engine.features.jatext import Vocabulary, ja_text, vocabulary
 from yakkan.engine.runtime.evaluate import (
-    _SKIP,
-    _STOP,
+    SKIP,
+    STOP,
     EvalError,
     Evaluator,
     Result,
@@ -635,26 +635,17 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
 def _amount_and_records(ev: Evaluator, amount: I.Expr, counted: tuple[I.Quant, ...]
                         ) -> tuple[Any, dict[int, list[Any]]]:
     """A line's amount, and what each record of its `counted` quantifiers gave as it was
-    evaluated (the interpreter's `_record`: a value, `_SKIP` or `_STOP`), by quantifier id —
-    so the breakdown reads the records the amount went through instead of evaluating each
-    again (`_breakdown`). A line that counts no list the case gives is evaluated as it is."""
+    evaluated (a value, `SKIP` or `STOP`: `Evaluator.kept`), by quantifier id — so the
+    breakdown reads the records the amount went through instead of evaluating each again
+    (`_breakdown`). A line that counts no list the case gives is evaluated as it is."""
     if not any(isinstance(ev.fact(q.source.path), list) for q in counted):
         return ev.ev(amount, {}), {}
     kept: dict[int, list[Any]] = {id(q): [] for q in counted}
-    record = ev._record
-
-    def keep(e: I.Quant, inner: dict[str, Any]) -> Any:
-        r = record(e, inner)
-        got = kept.get(id(e))
-        if got is not None:
-            got.append(r)
-        return r
-
-    ev._record = keep  # type: ignore[method-assign]
+    ev.kept = kept
     try:
         return ev.ev(amount, {}), kept
     finally:
-        del ev._record
+        ev.kept = None
 
 
 def _breakdown(ev: Evaluator, amount: I.Expr | None,
@@ -670,10 +661,10 @@ def _breakdown(ev: Evaluator, amount: I.Expr | None,
         if q.q not in ("sum", "count"):
             continue
         got = kept.get(id(q))
-        if got is None or len(got) != len(src) or any(r is _STOP for r in got):
+        if got is None or len(got) != len(src) or any(r is STOP for r in got):
             return breakdown(ev, amount)
         for i, (rec, r) in enumerate(zip(src, got, strict=True)):
-            if r is _SKIP:
+            if r is SKIP:
                 w, b = False, None
             else:
                 w, b = True, (1 if q.body is None else r)
@@ -806,7 +797,7 @@ class _Records:
 def _flat_json(r: dict[str, Any]) -> dict[str, Any] | None:
     """A record's JSON when all its values are plain (a shallow copy of it is a whole one)."""
     j = jsonable(r)
-    return j if all(type(x) in _PLAIN for x in j.values()) else None
+    return j if all(type(x) in PLAIN for x in j.values()) else None
 
 
 def line_json(ln: ChargeLine, records: _Records | None = None) -> dict[str, Any]:

@@ -77,8 +77,9 @@ __all__ = [
 COMPARING = frozenset({"same_name", "present"})
 # the key under which a quantifier's records are kept in a Record's values: `<nid>#records`
 RECORDS = "#records"
-_STOP = object()  # an unknown `where` of count/sum/min/max: the whole quantifier is unknown
-_SKIP = object()  # a record `where` leaves out
+# what one record of a quantifier gives besides its body's value (`Evaluator._record`)
+STOP = object()  # an unknown `where` of count/sum/min/max: the whole quantifier is unknown
+SKIP = object()  # a record `where` leaves out
 
 
 @dataclass
@@ -221,6 +222,9 @@ class Evaluator:
         # inside a record of `all`/`any`: the comparisons evaluated for it, so an explanation
         # can show a list line by line (`Comparison`, `RECORDS`)
         self.sink: list[Comparison] | None = None
+        # id(quantifier) → what each of its records gave (a value, `SKIP` or `STOP`), for
+        # the quantifiers a reader asks to see record by record (a charge line's breakdown)
+        self.kept: dict[int, list[Any]] | None = None
 
     def fresh(self) -> Record:
         """Start a new record (a charge line, a definition asked for by itself)."""
@@ -389,9 +393,12 @@ class Evaluator:
                 inner = {**env, var: rec}
                 self.sink = [] if shown is not None else outer_sink
                 r = self._record(e, inner)
-                if r is _STOP:
+                kept = self.kept.get(id(e)) if self.kept is not None else None
+                if kept is not None:
+                    kept.append(r)
+                if r is STOP:
                     return None
-                if r is _SKIP:
+                if r is SKIP:
                     continue
                 results.append(r)
                 if shown is not None:
@@ -403,14 +410,14 @@ class Evaluator:
         return fold(e.q, e.body is not None, results)
 
     def _record(self, e: I.Quant, inner: dict[str, Any]) -> Any:
-        """One record of a quantifier: its body's value; `_SKIP` when `where` leaves it
-        out; `_STOP` when an unknown `where` makes a count, sum, min or max unknown."""
+        """One record of a quantifier: its body's value; `SKIP` when `where` leaves it
+        out; `STOP` when an unknown `where` makes a count, sum, min or max unknown."""
         if e.where is not None:
             w = truth(self.ev(e.where, inner))
             if w is None:
-                return _STOP if e.q in ("count", "sum", "min", "max") else None
+                return STOP if e.q in ("count", "sum", "min", "max") else None
             if not w:
-                return _SKIP
+                return SKIP
         return self.ev(e.body, inner) if e.body is not None else True
 
     # grounds and decisions
