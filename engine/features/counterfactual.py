@@ -251,8 +251,10 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     pidx = [at[p] for p, _v in choices]
     by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
-    deltas: dict[int, frozenset[tuple[str, bool | None]]] = {}
-    by_delta: dict[frozenset[tuple[str, bool | None]], bool] = {}  # ground values → `wanted`
+    deltas: dict[int, int] = {}  # change → the number of the ground values it gives
+    numbered: dict[frozenset[tuple[str, bool | None]], int] = {}
+    sets: list[frozenset[tuple[str, bool | None]]] = []
+    by_delta: dict[tuple[int, ...], bool] = {}  # numbers of disjoint ground values → `wanted`
     rule_facts = c.rule_reads_facts(outcome)
     plans: dict[tuple[int, ...], tuple[list[str], bool]] = {}  # facts changed together
     reachable: dict[frozenset[str], bool] = {}  # grounds → `can_turn`
@@ -278,48 +280,56 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
 
     def plan(key: tuple[int, ...]) -> tuple[list[str], bool]:
         """For changes of the facts `key` (indices into `paths`) made together: the grounds
-        more than one of them affects (re-run for each candidate, dependency order), and
-        whether the grounds they affect can give a wanted value at all (`can_turn`: asked
-        only where grounds are to be re-run, and the rule reads nothing but grounds)."""
-        seen: set[str] = set()
-        shared: set[str] = set()
-        for n in key:
-            for k in by_path[n]:
-                (shared if k in seen else seen).add(k)
+        more than one of them affects (re-run for each candidate, dependency order:
+        `Compiled.shared_in`), and whether the grounds they affect can give a wanted value
+        at all (`can_turn`: asked only where grounds are to be re-run, and the rule reads
+        nothing but grounds)."""
+        shared, grounds = c.shared_in(outcome, tuple([paths[n] for n in key]))
         # past 12 grounds the 2^n values cost more than deciding the candidates
-        ok = not shared or rule_facts or len(seen) > 12 or can_turn(frozenset(seen))
-        plans[key] = out = (sorted(shared, key=order.__getitem__), ok)
+        ok = not shared or rule_facts or len(grounds) > 12 or can_turn(grounds)
+        plans[key] = out = (shared, ok)
         return out
 
-    def delta(i: int) -> frozenset[tuple[str, bool | None]]:
-        """The ground values change `i` alone changes, as (ground, value) pairs."""
-        d = deltas.get(i)
-        if d is None:
+    def delta(i: int) -> int:
+        """The ground values change `i` alone changes: the number of their set of (ground,
+        value) pairs in `sets` (candidates that change the same grounds alike share it)."""
+        n = deltas.get(i)
+        if n is None:
             g = dict(base)
             c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
-            d = deltas[i] = frozenset([(k, g[k]) for k in affects[i] if g[k] is not base[k]])
-        return d
+            d = frozenset([(k, g[k]) for k in affects[i] if g[k] is not base[k]])
+            n = deltas[i] = numbered.setdefault(d, len(numbered))
+            if n == len(sets):
+                sets.append(d)
+        return n
+
+    def disjoint(ns: tuple[int, ...]) -> bool:
+        """Whether the ground values the changes numbered `ns` give (each its own grounds)
+        give a wanted value; kept per tuple of numbers."""
+        hit = by_delta.get(ns)
+        if hit is None:
+            g = dict(base)
+            for n in ns:
+                g.update(sets[n])
+            hit = by_delta[ns] = wanted(g, None)
+        return hit
 
     def turns(combo: tuple[int, ...]) -> bool:
-        shared: list[str] = []
-        if len(combo) > 1:
-            key = tuple([pidx[i] for i in combo])
-            shared, ok = plans.get(key) or plan(key)
-            if not ok:
-                return False
+        if len(combo) == 1:
+            return disjoint((delta(combo[0]),)) if not rule_facts else \
+                wanted(dict(base) | dict(sets[delta(combo[0])]),
+                       with_changes(facts, (choices[combo[0]],)))
+        key = tuple([pidx[i] for i in combo])
+        shared, ok = plans.get(key) or plan(key)
+        if not ok:
+            return False
         if not shared and not rule_facts:
             # the changes' ground values are disjoint: the rule's value depends on them
-            # alone, and candidates that change the same grounds alike share it
-            d = delta(combo[0]) if len(combo) == 1 else frozenset().union(*map(delta, combo))
-            hit = by_delta.get(d)
-            if hit is None:
-                g = dict(base)
-                g.update(d)
-                hit = by_delta[d] = wanted(g, None)
-            return hit
+            # alone
+            return disjoint(tuple([delta(i) for i in combo]))
         g = dict(base)
         for i in combo:
-            g.update(delta(i))  # (a shared ground's value is re-run below)
+            g.update(sets[delta(i)])  # (a shared ground's value is re-run below)
         changed = with_changes(facts, tuple(choices[i] for i in combo))
         if shared:
             c.rerun(g, changed, as_of, shared)

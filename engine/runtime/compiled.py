@@ -523,6 +523,7 @@ class Compiled:
         self._affected: dict[frozenset[str], list[str]] = {}
         self._affected_in: dict[tuple[str, str], list[str]] = {}
         self._closures: dict[str, list[str]] = {}
+        self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], bool] = {}
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
@@ -633,6 +634,22 @@ class Compiled:
         if done is None:
             needed = set(self.closure(outcome))
             done = self._affected_in[key] = [k for k in self.affected({path}) if k in needed]
+        return done
+
+    def shared_in(self, outcome: str, paths: tuple[str, ...]) -> tuple[list[str], frozenset[str]]:
+        """For changes of the facts at `paths` made together: the grounds `outcome` needs
+        that more than one of them affects (`affected_in`; dependency order), and every
+        ground they affect. Kept; read only."""
+        key = (outcome, paths)
+        done = self._shared.get(key)
+        if done is None:
+            seen: set[str] = set()
+            shared: set[str] = set()
+            for p in paths:
+                for k in self.affected_in(outcome, p):
+                    (shared if k in seen else seen).add(k)
+            done = self._shared[key] = (sorted(shared, key=self.index.__getitem__),
+                                        frozenset(seen))
         return done
 
     def rerun(self, g: dict[str, bool | None], facts: dict[str, Any], as_of: dt.date,
