@@ -309,6 +309,12 @@ def test_a_change_no_assumption_reads_breaks_none(book: Rulebook) -> None:
         changed = with_changes(facts, (("applicant.duns_issued", False),))
         assert "applicant_duns_record" in interpreted_assumptions(book, changed, as_of)
         assert _breaker(book, facts, as_of)(changed, {"applicant.duns_issued"})
+        # a case that breaks it already, changed so that it still does: nothing new
+        broken = {"applicant": {"duns": "12-345-6789", "duns_issued": False}}
+        again = with_changes(broken, (("applicant.duns", "98-765-4321"),))
+        assert "applicant_duns_record" in interpreted_assumptions(book, broken, as_of)
+        assert "applicant_duns_record" in interpreted_assumptions(book, again, as_of)
+        assert not _breaker(book, broken, as_of)(again, {"applicant.duns"})
 
 
 @given(st.lists(st.sampled_from([True, False, None]), max_size=5), st.data())
@@ -334,7 +340,8 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrx]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
-                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|assumptions|None|True|False)$")
+                        r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|"
+                        r"assumptions|assumption_\d+|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -346,10 +353,13 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     for k in c.order:
         c.ground_fn(k)
     c.broken_assumptions({}, book.doc.header.effective_from or dt.date(2024, 1, 1))
+    for i in range(len(book.doc.assumptions)):
+        c.assumption_broken(i, {}, book.doc.header.effective_from or dt.date(2024, 1, 1))
     for n in _requirement_outcomes(book):
         c.requirement_parts(n, {}, book.doc.header.effective_from or dt.date(2024, 1, 1))
     assert any(n.startswith("parts_") for n in c.sources) == bool(_requirement_outcomes(book))
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
+    assert sum(n.startswith("assumption_") for n in c.sources) == len(book.doc.assumptions)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

@@ -27,7 +27,7 @@ from yakkan.engine.runtime.evaluate import (
     compared_literals,
     evaluate,
 )
-from yakkan.engine.runtime.ops import fact_at
+from yakkan.engine.runtime.ops import EvalError, fact_at
 from yakkan.engine.semantics.resolve import Rulebook
 
 GOOD = ("accept", "approve", "not_applicable")
@@ -191,20 +191,32 @@ def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
         Callable[[dict[str, Any], set[str]], bool]:
     """Whether a changed case breaks one of the document's assumptions (`assume`: two
     records that contradict each other) that the case itself does not: such a change
-    describes no case that can arise, and is not offered. A change of facts no assumption
-    reads breaks nothing new (`Compiled.assumptions_read`)."""
+    describes no case that can arise, and is not offered. Only the assumptions that read a
+    changed fact can be broken anew (`Compiled.assumptions_reading`): each is evaluated for
+    the changed case, and for the case itself once. Where the program does not compile or
+    a compiled assumption fails, the interpreter decides (`broken_assumptions`: an
+    assumption it cannot evaluate counts as broken)."""
     before: set[str] | None = None
+    was: dict[int, bool] = {}  # assumption → whether the case itself breaks it
 
-    def breaks(changed: dict[str, Any], paths: set[str]) -> bool:
+    def interpreted(changed: dict[str, Any]) -> bool:
         nonlocal before
-        try:
-            if not compiled_of(book).assumptions_read(paths):
-                return False
-        except NotCompilable:
-            pass
         if before is None:
             before = set(broken_assumptions(book, facts, as_of))
         return bool(set(broken_assumptions(book, changed, as_of)) - before)
+
+    def breaks(changed: dict[str, Any], paths: set[str]) -> bool:
+        try:
+            c = compiled_of(book)
+            for i in c.assumptions_reading(paths):
+                if c.assumption_broken(i, changed, as_of):
+                    if i not in was:
+                        was[i] = c.assumption_broken(i, facts, as_of)
+                    if not was[i]:
+                        return True
+            return False
+        except (NotCompilable, EvalError):
+            return interpreted(changed)
 
     return breaks
 

@@ -524,11 +524,13 @@ class Compiled:
         self._affected_in: dict[tuple[str, str], list[str]] = {}
         self._closures: dict[str, list[str]] = {}
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
-        self._read_by_assumptions: dict[frozenset[str], bool] = {}
+        self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
+        self._each_assumption: dict[int, Any] = {}
         self._parts: dict[str, tuple[list[str], Any]] = {}
         self._assumption_names = [a.name for a in book.doc.assumptions]
         self._assumptions: Any = None
-        self._assumption_facts: tuple[set[str], set[str]] | None = None
+        # each assumption's facts (through definitions too), and the paths holding one
+        self._assumption_facts: list[tuple[set[str], set[str]]] | None = None
 
     # building
     def _load(self, name: str, source: str) -> Any:
@@ -736,25 +738,40 @@ class Compiled:
         return [(k, truth(vals[2 * i]), truth(vals[2 * i + 1])) for i, k in enumerate(keys)]
 
     def assumptions_read(self, paths: set[str]) -> bool:
-        """Whether one of the document's assumptions reads a fact at one of `paths` (or a
-        fact holding one, or held by one), directly or through a definition: a change of
-        facts no assumption reads breaks none that the case did not break already. Kept
-        per set of paths."""
+        """Whether one of the document's assumptions reads a fact at one of `paths`
+        (`assumptions_reading`): a change of facts no assumption reads breaks none that the
+        case did not break already."""
+        return bool(self.assumptions_reading(paths))
+
+    def assumptions_reading(self, paths: set[str]) -> tuple[int, ...]:
+        """The document's assumptions (by index) that read a fact at one of `paths` (or a
+        fact holding one, or held by one), directly or through a definition. Kept per set
+        of paths."""
         key = frozenset(paths)
         done = self._read_by_assumptions.get(key)
         if done is None:
-            done = self._read_by_assumptions[key] = self._assumptions_read(paths)
+            if self._assumption_facts is None:
+                self._assumption_facts = []
+                for a in self.book.doc.assumptions:
+                    facts, defs, _g = direct_reads(a.expr)
+                    for d in self._gen.defs_for([], defs):
+                        facts = facts | self._gen.def_deps[d][0]
+                    self._assumption_facts.append(
+                        (facts, {h for f in facts for h in _holders(f)}))
+            done = self._read_by_assumptions[key] = tuple(
+                i for i, (read, holding) in enumerate(self._assumption_facts)
+                if any(p in read or p in holding or any(h in read for h in _holders(p))
+                       for p in paths))
         return done
 
-    def _assumptions_read(self, paths: set[str]) -> bool:
-        if self._assumption_facts is None:
-            facts, defs, _g = direct_reads(*(a.expr for a in self.book.doc.assumptions))
-            for d in self._gen.defs_for([], defs):
-                facts = facts | self._gen.def_deps[d][0]
-            self._assumption_facts = (facts, {h for f in facts for h in _holders(f)})
-        read, holding = self._assumption_facts  # the facts, the paths holding one
-        return any(p in read or p in holding or any(h in read for h in _holders(p))
-                   for p in paths)
+    def assumption_broken(self, i: int, facts: dict[str, Any], as_of: dt.date) -> bool:
+        """Whether the case breaks the document's `i`th assumption (its expression is
+        false), as `broken_assumptions` finds it; an error raises `EvalError`."""
+        fn = self._each_assumption.get(i)
+        if fn is None:
+            fn = self._each_assumption[i] = self._load(f"assumption_{i}", self._gen.function(
+                f"assumption_{i}", [], [], values=(self.book.doc.assumptions[i].expr,)))
+        return bool(_run(fn, facts, as_of, None)[0] is False)
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as
