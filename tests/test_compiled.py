@@ -42,7 +42,6 @@ from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
 from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted_assumptions
 from yakkan.engine.runtime.evaluate import compared_literals, evaluate
-from yakkan.engine.runtime.ops import decided_value, possible
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import versions
 
@@ -317,17 +316,29 @@ def test_a_change_no_assumption_reads_breaks_none(book: Rulebook) -> None:
         assert not _breaker(book, broken, as_of)(again, {"applicant.duns"})
 
 
-@given(st.lists(st.sampled_from([True, False, None]), max_size=5), st.data())
-def test_the_one_value_a_rule_takes_is_possibles_only_one(conds: list[bool | None],
-                                                          data: st.DataObject) -> None:
-    """`decided_value` (what the search asks of a candidate) is `possible`'s value where it
-    has one, and None where the rule may take several."""
-    values = data.draw(st.lists(st.sampled_from(["refuse", "accept", "may_refuse"]),
-                                min_size=len(conds), max_size=len(conds)))
-    default = data.draw(st.sampled_from(["accept", "not_applicable"]))
-    several = possible(conds, values, default)
-    assert decided_value(conds, values, default) == (several[0] if len(several) == 1
-                                                       else None)
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_the_one_value_a_rule_takes_is_its_only_possible_value(book: Rulebook) -> None:
+    """`Compiled.rule_value` (what the search asks of a candidate: the one value a decision
+    rule takes, or None) is `rule_values`' value where it has one, and None where the rule
+    may take several — for every outcome, over ground values of every kind."""
+    c = compiled_of(book)
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    seen: set[bool] = set()
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book), st.data())
+    def check(facts: dict[str, Any], data: st.DataObject) -> None:
+        for name in c.outcomes:
+            g = {k: data.draw(st.sampled_from([True, False, None]))
+                 for k in c.program.decisions[name].grounds}
+            several = c.rule_values(name, g, facts, as_of)
+            one = c.rule_value(name, as_of)(g, facts)
+            assert one == (several[0] if len(several) == 1 else None), name
+            seen.add(one is None)
+
+    check()
+    assert seen == {True, False}
 
 
 def test_with_changes_leaves_the_case_alone() -> None:
@@ -339,9 +350,9 @@ def test_with_changes_leaves_the_case_alone() -> None:
     assert changed["lines"] is facts["lines"]  # unchanged parts are shared, not copied
 
 
-_OUR_NAMES = re.compile(r"^(?:[tfdgqsrx]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
+_OUR_NAMES = re.compile(r"^(?:[tfdgqsrxo]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
                         r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|"
-                        r"assumptions|assumption_\d+|None|True|False)$")
+                        r"assumptions|assumption_\d+|value_\d+|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -350,6 +361,7 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     c.function(None)
     for name in c.outcomes:
         c.function(name)
+        c.rule_value(name, book.doc.header.effective_from or dt.date(2024, 1, 1))
     for k in c.order:
         c.ground_fn(k)
     c.broken_assumptions({}, book.doc.header.effective_from or dt.date(2024, 1, 1))
@@ -360,6 +372,7 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     assert any(n.startswith("parts_") for n in c.sources) == bool(_requirement_outcomes(book))
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert sum(n.startswith("assumption_") for n in c.sources) == len(book.doc.assumptions)
+    assert sum(n.startswith("value_") for n in c.sources) == len(c.outcomes)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

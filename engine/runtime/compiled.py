@@ -37,7 +37,6 @@ from yakkan.engine.runtime.ops import (
     EvalError,
     arith,
     compare,
-    decided_value,
     fact_at,
     fold,
     literal,
@@ -186,11 +185,13 @@ class _Generator:
 
     # functions
     def function(self, name: str, grounds: list[str], decisions: list[str],
-                 local_grounds: bool = True, values: tuple[I.Expr, ...] = ()) -> str:
+                 local_grounds: bool = True, values: tuple[I.Expr, ...] = (),
+                 decided: bool = False) -> str:
         """A function computing `grounds` (in dependency order) and the decision rules of
         `decisions`; other grounds it needs come from its argument `G`. With `values`
         (expressions that cite no ground: the document's assumptions), a function returning
-        their values instead."""
+        their values instead; with `decided` (one decision), one returning the one value
+        its rule takes, or None where it may take several (`ops.decided_value`)."""
         self.fn = _Fn(name, "F, A, G")
         self.indent = 1
         extra: set[str] = set()
@@ -218,12 +219,31 @@ class _Generator:
             outs.append(_tuple(conds))
         if values:
             self.emit(f"return {_tuple([self.expr(e, {}) for e in values])}")
+        elif decided:
+            self.decided_value(conds, self.p.decisions[decisions[0]].rule)
         else:
             self.emit(f"return {_tuple([self.fn.grounds[k] for k in grounds])}, "
                       f"{_tuple(outs)}")
         head = [f"def {name}({self.fn.params}):"]
         head += ["    " + ln for ln in self._fact_reads()]
         return "\n".join(head + self.fn.lines) + "\n"
+
+    def decided_value(self, conds: list[str], rule: I.Priority) -> None:
+        """Return the one value a rule takes from its branch conditions' values (`conds`),
+        or None where it may take several: `ops.decided_value`, written out."""
+        one = self.fn.tmp("o")
+        self.emit(f"{one} = None")
+        for c, b in zip(conds, rule.branches, strict=True):
+            v = self.const(b.value)
+            self.emit(f"if {c} is not False:")
+            self.emit(f"    if {one} is None:")
+            self.emit(f"        {one} = {v}")
+            self.emit(f"    elif {one} != {v}:")
+            self.emit("        return None")
+            self.emit(f"    if {c} is True:")
+            self.emit(f"        return {one}")
+        d = self.const(rule.default)
+        self.emit(f"return {d} if {one} is None or {one} == {d} else None")
 
     def defs_for(self, grounds: list[str], extra: set[str] | None = None) -> set[str]:
         """The definitions computing `grounds` (and the definitions `extra`) needs (through
@@ -523,6 +543,7 @@ class Compiled:
         self._affected: dict[frozenset[str], list[str]] = {}
         self._affected_in: dict[tuple[str, str], list[str]] = {}
         self._closures: dict[str, list[str]] = {}
+        self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
         self._each_assumption: dict[int, Any] = {}
@@ -679,16 +700,18 @@ class Compiled:
         """`outcome`'s decision rule as a function of the ground values `g` (and the facts,
         None when the rule reads none: `rule_reads_facts`) giving the one value it takes
         (`ops.decided_value`), or None where it may take several."""
-        entry = self.conds_fn(outcome)
-        fn, lay = entry.fn, entry.layouts[outcome]
-        values, default = lay.values, lay.default
+        fn = self._values.get(outcome)
+        if fn is None:
+            name = f"value_{self.outcomes.index(outcome)}"
+            fn = self._values[outcome] = self._load(
+                name, self._gen.function(name, [], [outcome], decided=True))
 
         def value(g: dict[str, bool | None], facts: dict[str, Any] | None) -> Value | None:
             try:
-                conds = fn(facts, as_of, g)[1][0]
+                v: Value | None = fn(facts, as_of, g)
             except (TypeError, ArithmeticError, ValueError) as err:
                 raise EvalError(str(err)) from err
-            return decided_value(conds, values, default)
+            return v
 
         return value
 

@@ -202,21 +202,3 @@ def possible(conds: Sequence[bool | None], values: Sequence[Value], default: Val
     if default not in out:
         out.append(default)
     return tuple(out)
-
-
-def decided_value(conds: Sequence[bool | None], values: Sequence[Value], default: Value
-                  ) -> Value | None:
-    """The one value a decision rule takes (`possible`'s only value), or None where it may
-    take several: every branch still open up to the first that holds (or the default, when
-    none holds) gives the same value."""
-    one: Value | None = None
-    for c, v in zip(conds, values, strict=True):
-        if c is False:
-            continue
-        if one is None:
-            one = v
-        elif v != one:
-            return None
-        if c is True:
-            return one
-    return default if one is None or one == default else None
