@@ -140,8 +140,9 @@ def test_the_compiled_backend_decides_as_the_interpreter(book: Rulebook) -> None
                           for k in [r.ground.key]}
         assert c.ground_values(facts, as_of) == {
             k: interp_grounds[k] for k in c.ground_values(facts, as_of)}
-        for name in c.outcomes:  # the one-outcome functions too
+        for name in c.outcomes:  # the one-outcome functions too, and the value alone
             assert _compiled_one(c, facts, as_of, name) == want[name]
+            assert c.value(facts, as_of, name) == want[name][0]
         seen["cases"] += 1
         seen["undetermined"] += sum(1 for v in want.values() if v[0] == "undetermined")
 
@@ -352,7 +353,7 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrxo]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
                         r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|"
-                        r"assumptions|assumption_\d+|value_\d+|None|True|False)$")
+                        r"assumptions|assumption_\d+|value_\d+|fresh_\d+|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -362,6 +363,7 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     for name in c.outcomes:
         c.function(name)
         c.rule_value(name, book.doc.header.effective_from or dt.date(2024, 1, 1))
+        c.value({}, book.doc.header.effective_from or dt.date(2024, 1, 1), name)
     for k in c.order:
         c.ground_fn(k)
     c.broken_assumptions({}, book.doc.header.effective_from or dt.date(2024, 1, 1))
@@ -373,6 +375,7 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert sum(n.startswith("assumption_") for n in c.sources) == len(book.doc.assumptions)
     assert sum(n.startswith("value_") for n in c.sources) == len(c.outcomes)
+    assert sum(n.startswith("fresh_") for n in c.sources) == len(c.outcomes)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

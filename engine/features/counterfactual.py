@@ -348,6 +348,6 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return wanted(g, changed)
 
     def confirm(changed: dict[str, Any]) -> Value:
-        return c.decide(changed, as_of, [outcome])[outcome].value
+        return c.value(changed, as_of, outcome)
 
     return turns, confirm

@@ -544,6 +544,7 @@ class Compiled:
         self._affected_in: dict[tuple[str, str], list[str]] = {}
         self._closures: dict[str, list[str]] = {}
         self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
+        self._fresh: dict[str, Any] = {}  # outcome → its `value` function
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
         self._each_assumption: dict[int, Any] = {}
@@ -623,6 +624,17 @@ class Compiled:
             lay = entry.layouts[n]
             out[n] = lay.decided(gv, cv[lay.at], facts, self.program)
         return out
+
+    def value(self, facts: dict[str, Any], as_of: dt.date, outcome: str) -> Value:
+        """One outcome's value, decided from scratch (`decide`'s value, without its grounds:
+        a counterfactual's confirmation)."""
+        fn = self._fresh.get(outcome)
+        if fn is None:
+            name = f"fresh_{self.outcomes.index(outcome)}"
+            fn = self._fresh[outcome] = self._load(name, self._gen.function(
+                name, self.closure(outcome), [outcome], decided=True))
+        v: Value | None = _run(fn, facts, as_of, None)
+        return UNDETERMINED if v is None else v
 
     def ground_values(self, facts: dict[str, Any], as_of: dt.date,
                       outcome: str | None = None) -> dict[str, bool | None]:
