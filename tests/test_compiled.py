@@ -353,7 +353,7 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrxo]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
                         r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|"
-                        r"assumptions|assumption_\d+|value_\d+|fresh_\d+|None|True|False)$")
+                        r"assumptions|assumption_\d+|value_\d+|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -375,7 +375,6 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert sum(n.startswith("assumption_") for n in c.sources) == len(book.doc.assumptions)
     assert sum(n.startswith("value_") for n in c.sources) == len(c.outcomes)
-    assert sum(n.startswith("fresh_") for n in c.sources) == len(c.outcomes)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

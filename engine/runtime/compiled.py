@@ -191,7 +191,7 @@ class _Generator:
         `decisions`; other grounds it needs come from its argument `G`. With `values`
         (expressions that cite no ground: the document's assumptions), a function returning
         their values instead; with `decided` (one decision), one returning the one value
-        its rule takes, or None where it may take several (`ops.decided_value`)."""
+        its rule takes, or None where it may take several (`ops.possible`'s only value)."""
         self.fn = _Fn(name, "F, A, G")
         self.indent = 1
         extra: set[str] = set()
@@ -230,7 +230,7 @@ class _Generator:
 
     def decided_value(self, conds: list[str], rule: I.Priority) -> None:
         """Return the one value a rule takes from its branch conditions' values (`conds`),
-        or None where it may take several: `ops.decided_value`, written out."""
+        or None where it may take several: `ops.possible` read for one value, written out."""
         one = self.fn.tmp("o")
         self.emit(f"{one} = None")
         for c, b in zip(conds, rule.branches, strict=True):
@@ -504,7 +504,6 @@ class _Entry:
     fn: Any
     grounds: tuple[str, ...]
     layouts: dict[str, _Layout]
-    reads_facts: bool = True  # whether the function reads a fact (not only `G`)
 
 
 class Compiled:
@@ -544,7 +543,7 @@ class Compiled:
         self._affected_in: dict[tuple[str, str], list[str]] = {}
         self._closures: dict[str, list[str]] = {}
         self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
-        self._fresh: dict[str, Any] = {}  # outcome → its `value` function
+        self._rule_facts: dict[str, bool] = {}  # outcome → `rule_reads_facts`
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
         self._each_assumption: dict[int, Any] = {}
@@ -626,14 +625,13 @@ class Compiled:
         return out
 
     def value(self, facts: dict[str, Any], as_of: dt.date, outcome: str) -> Value:
-        """One outcome's value, decided from scratch (`decide`'s value, without its grounds:
-        a counterfactual's confirmation)."""
-        fn = self._fresh.get(outcome)
-        if fn is None:
-            name = f"fresh_{self.outcomes.index(outcome)}"
-            fn = self._fresh[outcome] = self._load(name, self._gen.function(
-                name, self.closure(outcome), [outcome], decided=True))
-        v: Value | None = _run(fn, facts, as_of, None)
+        """One outcome's value decided from scratch — every ground it needs run anew on
+        `facts` (their own functions, in dependency order), then its rule — without the
+        lists of grounds `decide` makes (a counterfactual's confirmation)."""
+        grounds = self.closure(outcome)
+        g: dict[str, bool | None] = dict.fromkeys(grounds)
+        self.rerun(g, facts, as_of, grounds)
+        v = self.rule_value(outcome, as_of)(g, facts)
         return UNDETERMINED if v is None else v
 
     def ground_values(self, facts: dict[str, Any], as_of: dt.date,
@@ -711,12 +709,8 @@ class Compiled:
             [dict[str, bool | None], dict[str, Any] | None], Value | None]:
         """`outcome`'s decision rule as a function of the ground values `g` (and the facts,
         None when the rule reads none: `rule_reads_facts`) giving the one value it takes
-        (`ops.decided_value`), or None where it may take several."""
-        fn = self._values.get(outcome)
-        if fn is None:
-            name = f"value_{self.outcomes.index(outcome)}"
-            fn = self._values[outcome] = self._load(
-                name, self._gen.function(name, [], [outcome], decided=True))
+        (`ops.possible`'s only value), or None where it may take several."""
+        fn = self._value_fn(outcome)
 
         def value(g: dict[str, bool | None], facts: dict[str, Any] | None) -> Value | None:
             try:
@@ -727,9 +721,19 @@ class Compiled:
 
         return value
 
+    def _value_fn(self, outcome: str) -> Any:
+        fn = self._values.get(outcome)
+        if fn is None:
+            name = f"value_{self.outcomes.index(outcome)}"
+            source = self._gen.function(name, [], [outcome], decided=True)
+            self._rule_facts[outcome] = bool(self._gen.fn.prefixes)
+            fn = self._values[outcome] = self._load(name, source)
+        return fn
+
     def rule_reads_facts(self, outcome: str) -> bool:
         """Whether `outcome`'s decision rule reads a fact besides its grounds' values."""
-        return self.conds_fn(outcome).reads_facts
+        self._value_fn(outcome)
+        return self._rule_facts[outcome]
 
     def conds_fn(self, outcome: str) -> _Entry:
         """A function computing one decision rule's branch conditions over `G`."""
@@ -737,8 +741,7 @@ class Compiled:
             name = f"conds_{self.outcomes.index(outcome)}"
             fn = self._load(name, self._gen.function(name, [], [outcome]))
             self._conds[outcome] = _Entry(fn, (), {outcome: _Layout.of(
-                self.program, outcome, list(self.program.decisions[outcome].grounds), 0)},
-                reads_facts=bool(self._gen.fn.prefixes))
+                self.program, outcome, list(self.program.decisions[outcome].grounds), 0)})
         return self._conds[outcome]
 
     def citation(self, key: str) -> str:
