@@ -238,6 +238,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     * a candidate of several changes re-runs only the grounds affected by more than one of
       them: a ground affected by one change alone reads no other changed fact and cites no
       ground another change affects, so it has the value that change alone gave it;
+    * where no ground is affected by more than one change (and the rule reads no fact), the
+      rule's value depends on the ground values the changes give alone: candidates giving
+      the same ones share one run of the rule;
     * before re-running any: if no values of the grounds the changes affect (true or false
       each) make the decision rule give one wanted value, the candidate cannot turn the
       outcome, and nothing is re-run — the rule is Kleene-exact, so a ground left unknown
