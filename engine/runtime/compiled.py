@@ -544,6 +544,7 @@ class Compiled:
         self._closures: dict[str, list[str]] = {}
         self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
         self._rule_facts: dict[str, bool] = {}  # outcome → `rule_reads_facts`
+        self._fresh: dict[str, tuple[list[Any], Any]] = {}  # outcome → what `value` runs
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
         self._each_assumption: dict[int, Any] = {}
@@ -628,10 +629,18 @@ class Compiled:
         """One outcome's value decided from scratch — every ground it needs run anew on
         `facts` (their own functions, in dependency order), then its rule — without the
         lists of grounds `decide` makes (a counterfactual's confirmation)."""
-        grounds = self.closure(outcome)
-        g: dict[str, bool | None] = dict.fromkeys(grounds)
-        self.rerun(g, facts, as_of, grounds)
-        v = self.rule_value(outcome, as_of)(g, facts)
+        steps = self._fresh.get(outcome)
+        if steps is None:
+            steps = self._fresh[outcome] = (
+                [self.ground_fn(k) for k in self.closure(outcome)], self._value_fn(outcome))
+        grounds, rule = steps
+        g: dict[str, bool | None] = {}
+        try:
+            for fn in grounds:
+                fn(facts, as_of, g)
+            v: Value | None = rule(facts, as_of, g)
+        except (TypeError, ArithmeticError, ValueError) as err:
+            raise EvalError(str(err)) from err
         return UNDETERMINED if v is None else v
 
     def ground_values(self, facts: dict[str, Any], as_of: dt.date,
