@@ -330,14 +330,12 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return hit
 
     def turns(combo: tuple[int, ...]) -> bool:
-        if len(combo) == 1:
-            return disjoint((delta(combo[0]),)) if not rule_facts else \
-                wanted(dict(base) | dict(sets[delta(combo[0])]),
-                       with_changes(facts, (choices[combo[0]],)))
-        key = tuple([pidx[i] for i in combo])
-        shared, ok = plans.get(key) or plan(key)
-        if not ok:
-            return False
+        shared: list[str] = []
+        if len(combo) > 1:
+            key = tuple([pidx[i] for i in combo])
+            shared, ok = plans.get(key) or plan(key)
+            if not ok:
+                return False
         if not shared and not rule_facts:
             # the changes' ground values are disjoint: the rule's value depends on them
             # alone

@@ -262,8 +262,7 @@ class _Tables:
     and whether it is 当社の判断; each definition's label and citation, and those that
     compare a list record by record; each provision's citation; each ground's id and citation (by
     key: an outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those
-    with a ground that compares a list record by record (`_missing_records`); each declared
-    fact's label and mark as a missing fact shows them (`_missing_facts`). Kept with the
+    with a ground that compares a list record by record (`_missing_records`). Kept with the
     rulebook."""
 
     def __init__(self, book: Rulebook):
@@ -281,7 +280,6 @@ class _Tables:
                           if any(prog.grounds[k].force == "approve" for k in d.grounds)}
         self.with_records = {name for name, d in prog.decisions.items()
                              if any(_quantified(book, prog.grounds[k]) for k in d.grounds)}
-        self.declared = {p: (f.label, f.judgment) for p, f in book.facts.items()}
 
 
 def _tables(book: Rulebook) -> _Tables:
@@ -551,17 +549,6 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
     return {"path": p, "label": None, "judgment": False}
 
 
-def _missing_facts(book: Rulebook, tables: _Tables, paths: list[str]) -> list[dict[str, Any]]:
-    """`_missing_json` of each missing fact: a declared one (most) from the tables."""
-    out = []
-    declared = tables.declared
-    for p in paths:
-        known = declared.get(p)
-        out.append({"path": p, "label": known[0], "judgment": known[1]} if known is not None
-                   else _missing_json(book, p))
-    return out
-
-
 def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> list[str]:
     """Record fields the undetermined grounds of an undetermined outcome could not decide
     for want of a value (the interpreter, record by record)."""
@@ -615,8 +602,7 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
         if o.not_applicable else [],
         "undetermined": [ground_json(book, r) for r in o.undetermined]
         if o.undetermined else [],
-        "missing_facts": _missing_facts(book, tables, o.missing_facts)
-        if o.missing_facts else [],
+        "missing_facts": [_missing_json(book, m) for m in o.missing_facts],
         # the fields of listed records an undetermined ground still needs
         # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
         # (what every backend reports, batch included) cannot name them

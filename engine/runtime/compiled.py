@@ -722,10 +722,7 @@ class Compiled:
         fn = self._value_fn(outcome)
 
         def value(g: dict[str, bool | None], facts: dict[str, Any] | None) -> Value | None:
-            try:
-                v: Value | None = fn(facts, as_of, g)
-            except (TypeError, ArithmeticError, ValueError) as err:
-                raise EvalError(str(err)) from err
+            v: Value | None = _run(fn, facts, as_of, g)
             return v
 
         return value
@@ -818,7 +815,7 @@ class Compiled:
         if fn is None:
             fn = self._each_assumption[i] = self._load(f"assumption_{i}", self._gen.function(
                 f"assumption_{i}", [], [], values=(self.book.doc.assumptions[i].expr,)))
-        return bool(_run(fn, facts, as_of, None)[0] is False)
+        return _run(fn, facts, as_of, None)[0] is False
 
     def broken_assumptions(self, facts: dict[str, Any], as_of: dt.date) -> list[str]:
         """The document's assumptions (`assume`) the case breaks, as

@@ -354,7 +354,7 @@ class Evaluator:
             values[n] = defs.get(n)
         lists = self.def_lists[name]
         if lists:
-            rec.values.update(lists)
+            values.update(lists)
         if reads.relied:
             _merge_relied(rec.relied, reads.relied)
         rec.definitions[name] = where
@@ -573,7 +573,6 @@ class Evaluator:
                 return missing, open_
         open_.append((rule.default, []))
         return missing, open_
-
 
     def unknown(self, path: str) -> bool:
         """Whether the case leaves the fact at `path` unknown (kept for the evaluation)."""
