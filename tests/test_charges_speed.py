@@ -25,7 +25,7 @@ def _breakdowns_as_evaluated_again(p: Prepared) -> list[list[dict[str, Any]]]:
     next to the one `compute_charges` gave, for each line that shows one."""
     report = compute_charges(p.book, p.facts, p.as_of, evaluate(p.book, p.facts, p.as_of))
     static = charges._statics(p.book, Evaluator(p.book, p.facts, p.as_of).program)
-    amounts = {(s.pid, s.ch.name): s.ch.amount for s in static.lines}
+    amounts = {(s.fixed["id"], s.ch.name): s.ch.amount for s in static.lines}
     out = []
     for ln in report.lines:
         if ln.status in charges._PRICED:

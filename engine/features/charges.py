@@ -55,6 +55,7 @@ values), `quote_condition`, `facts`, `judgments`, `definitions`,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -359,18 +360,12 @@ class _Static:
     the conventions it states when it applies — worked out once per rulebook (`_statics`),
     not on every pricing."""
 
-    pid: str
     ch: A.Charge  # the program's copy (its nodes carry stable ids)
     parent: str  # the trace's parent of its steps
-    label: str | None
-    citation: str
-    caption: str | None
-    text: str
-    row: str | None
-    row_id: str | None
-    row_text: str | None
-    period: str
     tax: TaxCategory | None
+    # the `ChargeLine` fields every case gives it alike (name, place, text, row, period,
+    # tax), as keyword arguments
+    fixed: dict[str, Any]
     # its own notes and the conventions of the builtins it uses (`_builtin_assumptions`),
     # as an applying line states them
     assumptions: tuple[str, ...]
@@ -414,11 +409,12 @@ def _statics(book: Rulebook, program: DecisionProgram) -> _BookStatic:
                 _assume(assumptions, ch, a)
             row, row_id, row_text = _row(book, ch)
             lines.append(_Static(
-                pid=pid, ch=ch, parent=f"charge:{pid}:{ch.name}", label=ch.label,
-                citation=book.cite(pid), caption=book.caption_of(pid),
-                text=prov.text or _inherited_text(book, pid),
-                row=row, row_id=row_id, row_text=row_text,
-                period=PERIOD_OF.get(ch.per or "", "other"), tax=tax,
+                ch=ch, parent=f"charge:{pid}:{ch.name}", tax=tax, fixed={
+                    "name": ch.name, "label": ch.label, "id": pid,
+                    "citation": book.cite(pid), "caption": book.caption_of(pid),
+                    "text": prov.text or _inherited_text(book, pid),
+                    "row": row, "row_id": row_id, "row_text": row_text, "per": ch.per,
+                    "period": PERIOD_OF.get(ch.per or "", "other"), "tax": tax},
                 assumptions=tuple(assumptions), counted=_counted(book, ch),
                 listing=tuple(x for x in (ch.when, ch.quote_when, ch.amount)
                               if x is not None and _over_facts(book, x)),
@@ -601,18 +597,7 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
     return ChargeLine(
-        name=ch.name,
-        label=s.label,
-        id=s.pid,
-        citation=s.citation,
-        caption=s.caption,
-        text=s.text,
-        row=s.row,
-        row_id=s.row_id,
-        row_text=s.row_text,
-        per=ch.per,
-        period=s.period,
-        tax=tax,
+        **s.fixed,
         status=status,
         amount=amount if priced else None,
         tax_amount=tax_amount if priced else None,
@@ -705,32 +690,26 @@ def restore_durations(v: Any) -> Any:
     can count. Anything else is returned as it is — a dict or list too, when nothing in it
     is such a duration (facts read from a case file have none: they are not copied, and the
     case's evaluation is recognised as of the same facts without comparing them)."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(v, dict):
         if len(v) == 3 and set(v) == {"seconds", "days", "months"} and \
                 all(type(x) is int for x in v.values()):
             return Duration(**v)
-        out: dict[Any, Any] | None = None  # a copy, from the first thing put back
-        for k, x in v.items():
-            if not isinstance(x, dict | list):
-                continue  # a plain value (most facts): nothing to look into
-            y = restore_durations(x)
-            if y is not x:
-                if out is None:
-                    out = dict(v)
-                out[k] = y
-        return v if out is None else out
-    if isinstance(v, list):
-        items: list[Any] | None = None
-        for i, x in enumerate(v):
-            if not isinstance(x, dict | list):
-                continue
-            y = restore_durations(x)
-            if y is not x:
-                if items is None:
-                    items = list(v)
-                items[i] = y
-        return v if items is None else items
-    return v
+        items = v.items()
+    elif isinstance(v, list):
+        items = enumerate(v)
+    else:
+        return v
+    out: Any = None  # a copy of `v`, from the first thing put back
+    for k, x in items:
+        if not isinstance(x, dict | list):
+            continue  # a plain value (most facts): nothing to look into
+        y = restore_durations(x)
+        if y is not x:
+            if out is None:
+                out = dict(v) if isinstance(v, dict) else list(v)
+            out[k] = y
+    return v if out is None else out
 
 
 def _row(book: Rulebook, ch: A.Charge) -> tuple[str | None, str | None, str | None]:
