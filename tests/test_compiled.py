@@ -35,6 +35,7 @@ from yakkan.engine.features.counterfactual import (
     _decider,
     _options,
     get_path,
+    search,
     with_changes,
 )
 from yakkan.engine.features.explain import changed_requirement_state, requirement_state
@@ -248,9 +249,13 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     cannot change: a candidate whose affected grounds cannot give a wanted value is set
     aside, and a pair takes each change's own ground values where only one change reaches a
     ground. Every candidate of one or two changes is decided as the interpreter decides the
-    changed case afresh, both ways (turned, not turned) reached."""
+    changed case afresh, both ways (turned, not turned) reached; and where the search is told
+    that changes of a set of facts cannot turn the outcome (`reachable`: their candidates are
+    then counted without being decided), none of their candidates does — both answers
+    reached."""
     as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
     seen: set[bool] = set()
+    told: set[bool] = set()
 
     @settings(max_examples=25, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -264,7 +269,8 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                                        for p in g.facts))
             choices = [(p, v) for p in paths
                        for v in _options(book, p, get_path(facts, p), facts)][:14]
-            turns, _confirm = _decider(book, facts, as_of, name, choices, GOOD)
+            turns, _confirm, reachable = _decider(book, facts, as_of, name, choices, GOOD)
+            facts_of = list(dict.fromkeys(p for p, _ in choices))
             for size in (1, 2):
                 for combo in itertools.combinations(range(len(choices)), size):
                     changes = tuple(choices[i] for i in combo)
@@ -274,9 +280,75 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                                      outcomes=[name]).outcomes[name].value
                     assert turns(combo) == (fresh in GOOD), (name, changes)
                     seen.add(fresh in GOOD)
+                    can = reachable(tuple(facts_of.index(p) for p, _ in changes))
+                    assert can or fresh not in GOOD, (name, changes)
+                    told.add(can)
 
     check()
     assert seen == {True, False}
+    assert told == {True, False}
+
+
+def _reference_search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str,
+                      grounds: list[Any], budget: int) -> tuple[Any, ...]:
+    """The search as its definition states it: every candidate of one change, then of two
+    (each of different facts), in `itertools.combinations` order, each counted against the
+    budget and decided by the interpreter afresh; a hit kept unless the changed case breaks
+    an assumption the case does not; stopping after the first size that finds one."""
+    paths = list(dict.fromkeys(p for r in grounds for p in r.facts))
+    choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
+    if not choices:
+        return [], "nothing_to_change", 0, False
+    before = set(interpreted_assumptions(book, facts, as_of))
+    found: list[tuple[tuple[tuple[str, Any], ...], str]] = []
+    tried = 0
+    for size in (1, 2):
+        for combo in itertools.combinations(choices, size):
+            if len({p for p, _ in combo}) < size:
+                continue
+            tried += 1
+            if tried > budget:
+                return found, "found" if found else "budget", tried - 1, True
+            changed = with_changes(facts, combo)
+            value = evaluate(book, changed, as_of, outcomes=[name]).outcomes[name].value
+            if value in GOOD and not set(interpreted_assumptions(book, changed, as_of)) - before:
+                found.append((combo, value))
+        if found:
+            break
+    return found, "found" if found else "none", tried, False
+
+
+@pytest.mark.parametrize("book", BOOKS, ids=IDS)
+def test_the_search_ends_as_trying_every_candidate_in_turn(book: Rulebook) -> None:
+    """Whatever the search skips (candidates it counts a fact's choices at a time, ground
+    values it reuses), it ends as trying every candidate in turn would: the same changes
+    found, in the same order, the same status, the same number of candidates tried and the
+    same budget note — with budgets that stop it anywhere, inside a skipped block too. Both
+    a search that finds one and one stopped at its budget are reached for every version (one
+    that tries every candidate and finds none, for the denwa versions)."""
+    as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
+    statuses: set[str] = set()
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases(book), st.data())
+    def check(facts: dict[str, Any], data: st.DataObject) -> None:
+        r = evaluate(book, facts, as_of)
+        asked = [o for o in r.outcomes.values() if o.value not in GOOD]
+        if not asked:
+            return
+        o = data.draw(st.sampled_from(asked))
+        budget = data.draw(st.sampled_from([1, 2, 3, 5, 8, 13, 21, 60, 300]))
+        got = search(book, facts, as_of, o, budget=budget)
+        want = _reference_search(book, facts, as_of, o.name,
+                                 [*o.grounds, *o.undetermined, *o.base], budget)
+        assert ([(tuple((c.path, c.after) for c in cf.changes), cf.value) for cf in got.found],
+                got.status, got.tried, got.budget_reached) == want, (o.name, budget)
+        statuses.add(got.status)
+
+    check()
+    assert statuses >= ({"found", "none", "budget"} if book.doc.header.id == "denwa"
+                        else {"found", "budget"})
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -392,7 +464,6 @@ def test_the_search_starts_from_the_evaluations_ground_values() -> None:
     from pathlib import Path
 
     from yakkan.engine.core.diagnostics import YakkanError
-    from yakkan.engine.features.counterfactual import search
     from yakkan.engine.features.explain import CF_EFFECTS, prepare
 
     searched = 0

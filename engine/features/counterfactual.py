@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -157,16 +158,22 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
-    turns, confirm = _decider(book, facts, as_of, result.name, choices, want, known)
+    turns, confirm, reachable = _decider(book, facts, as_of, result.name, choices, want,
+                                         known)
     breaks = _breaker(book, facts, as_of)
     found: list[Counterfactual] = []
     tried = 0
     path_of = [p for p, _v in choices]
+    spans = _spans(path_of)
     # sizes in turn, stopping after the first that finds one: every change reported is
     # minimal (no found change of a smaller size is part of it)
     for size in range(1, max_changes + 1):
-        for combo in itertools.combinations(range(len(choices)), size):
-            if size > 1 and len(set(map(path_of.__getitem__, combo))) < size:
+        for combo in _candidates(spans, size, reachable):
+            if isinstance(combo, int):  # that many candidates that cannot turn it
+                if tried + combo > budget:
+                    return Search(found, "found" if found else "budget", budget, max_changes,
+                                  budget, budget_reached=True)
+                tried += combo
                 continue
             tried += 1
             if tried > budget:
@@ -185,6 +192,42 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
         if found:
             break
     return Search(found, "found" if found else "none", tried, max_changes, budget)
+
+
+def _spans(path_of: list[str]) -> list[range]:
+    """Each fact's choices as a range of indices into `choices`, in order (a fact's
+    choices are next to each other: `search` lists them fact by fact)."""
+    spans: list[range] = []
+    start = 0
+    for i in range(1, len(path_of) + 1):
+        if i == len(path_of) or path_of[i] != path_of[start]:
+            spans.append(range(start, i))
+            start = i
+    return spans
+
+
+def _candidates(spans: list[range], size: int, reachable: Callable[[tuple[int, ...]], bool]) \
+        -> Iterator[tuple[int, ...] | int]:
+    """The candidates of `size` changes, each of a different fact, in the order
+    `itertools.combinations` gives them over the choices (`spans`: each fact's choices).
+    Where changes of a set of facts cannot turn the outcome together (`reachable`: asked
+    once per set of facts), the candidates changing them come as their number instead, a
+    fact's choices at a time: counted against the budget in the same order, without
+    deciding each."""
+    def extend(combo: tuple[int, ...], key: tuple[int, ...], after: int) \
+            -> Iterator[tuple[int, ...] | int]:
+        last = len(combo) == size - 1
+        for q in range(after, len(spans)):
+            facts = (*key, q)
+            if not last:
+                for j in spans[q]:
+                    yield from extend((*combo, j), facts, q + 1)
+            elif reachable(facts):
+                for j in spans[q]:
+                    yield (*combo, j)
+            else:
+                yield len(spans[q])
+    return extend((), (), 0)
 
 
 def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
@@ -224,10 +267,14 @@ def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,
              choices: list[tuple[str, Any]], want: tuple[str, ...],
              known: dict[str, bool | None] | None = None) -> \
-        tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value]]:
-    """Whether a candidate (indices into `choices`) decides the outcome to a wanted value,
-    and how a hit is confirmed (the changed case decided from scratch: compiled, or the
-    interpreter where the program does not compile).
+        tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
+              Callable[[tuple[int, ...]], bool]]:
+    """Whether a candidate (indices into `choices`) decides the outcome to a wanted value;
+    how a hit is confirmed (the changed case decided from scratch: compiled, or the
+    interpreter where the program does not compile); and whether changes of a set of
+    facts (indices into the facts of `choices`, in the order they first come) can give a
+    wanted value at all (`can_turn`), so that their candidates need not be decided one by
+    one.
 
     A candidate is decided by the compiled program over the ground values of the unchanged
     case, re-running only what its changes can change:
@@ -244,7 +291,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     * before re-running any: if no values of the grounds the changes affect (true or false
       each) make the decision rule give one wanted value, the candidate cannot turn the
       outcome, and nothing is re-run — the rule is Kleene-exact, so a ground left unknown
-      only widens what it may give. Kept per set of changed facts."""
+      only widens what it may give. Kept per set of changed facts; `search` asks it (as
+      `reachable`) before a fact's choices, for all of them at once. Asked only where the
+      2^n values cost less than deciding the candidates (`plan`)."""
     def interpreted(changed: dict[str, Any]) -> Value:
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
@@ -257,13 +306,16 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
             all(k in known for k in needed) else c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
-                in want, interpreted)
+                in want, interpreted, lambda key: True)
     order = c.index
     # the changes are grouped by the fact they change (`search`'s choices): what a change
     # affects depends on its fact alone
     paths = list(dict.fromkeys(p for p, _v in choices))
     at = {p: n for n, p in enumerate(paths)}
     pidx = [at[p] for p, _v in choices]
+    counts = [0] * len(paths)  # each fact's number of choices
+    for n in pidx:
+        counts[n] += 1
     by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
     deltas: dict[int, int] = {}  # change → the number of the ground values it gives
@@ -272,7 +324,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     by_delta: dict[tuple[int, ...], bool] = {}  # numbers of disjoint ground values → `wanted`
     rule_facts = c.rule_reads_facts(outcome)
     plans: dict[tuple[int, ...], tuple[list[str], bool]] = {}  # facts changed together
-    reachable: dict[frozenset[str], bool] = {}  # grounds → `can_turn`
+    turnable: dict[frozenset[str], bool] = {}  # grounds → `can_turn`
 
     rule = c.rule_value(outcome, as_of)
 
@@ -282,28 +334,34 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     def can_turn(grounds: frozenset[str]) -> bool:
         """Whether some values of `grounds` give a wanted value (the rest as they are).
         Kept per set of grounds: changes of different facts often affect the same ones."""
-        if grounds not in reachable:
+        if grounds not in turnable:
             keys = sorted(grounds, key=order.__getitem__)
             g = dict(base)
-            reachable[grounds] = False
+            turnable[grounds] = False
             for vals in itertools.product((True, False), repeat=len(keys)):
                 g.update(zip(keys, vals, strict=True))
                 if wanted(g, None):
-                    reachable[grounds] = True
+                    turnable[grounds] = True
                     break
-        return reachable[grounds]
+        return turnable[grounds]
 
     def plan(key: tuple[int, ...]) -> tuple[list[str], bool]:
         """For changes of the facts `key` (indices into `paths`) made together: the grounds
         more than one of them affects (re-run for each candidate, dependency order:
         `Compiled.shared_in`), and whether the grounds they affect can give a wanted value
-        at all (`can_turn`: asked only where grounds are to be re-run, and the rule reads
-        nothing but grounds)."""
+        at all (`can_turn`, where the rule reads nothing but grounds)."""
         shared, grounds = c.shared_in(outcome, tuple([paths[n] for n in key]))
-        # past 12 grounds the 2^n values cost more than deciding the candidates
-        ok = not shared or rule_facts or len(grounds) > 12 or can_turn(grounds)
+        # the 2^n values of the grounds against deciding the candidates: past 12 grounds
+        # where each candidate re-runs grounds; where none is re-run, a candidate costs one
+        # run of the rule at most, so past as many values as the facts have candidates
+        many = len(grounds) > 12 if shared else \
+            1 << len(grounds) > math.prod([counts[n] for n in key])
+        ok = rule_facts or many or can_turn(grounds)
         plans[key] = out = (shared, ok)
         return out
+
+    def reachable(key: tuple[int, ...]) -> bool:
+        return (plans.get(key) or plan(key))[1]
 
     def delta(i: int) -> int:
         """The ground values change `i` alone changes: the number of their set of (ground,
@@ -333,9 +391,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         shared: list[str] = []
         if len(combo) > 1:
             key = tuple([pidx[i] for i in combo])
-            shared, ok = plans.get(key) or plan(key)
-            if not ok:
-                return False
+            shared = (plans.get(key) or plan(key))[0]
         if not shared and not rule_facts:
             # the changes' ground values are disjoint: the rule's value depends on them
             # alone
@@ -351,4 +407,4 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     def confirm(changed: dict[str, Any]) -> Value:
         return c.value(changed, as_of, outcome)
 
-    return turns, confirm
+    return turns, confirm, reachable
