@@ -3,7 +3,8 @@ included), median of N runs, against a baseline measured in the same run: the st
 diff alone (alignment, classification, character runs). Both start from the same resolved
 rulebooks (loading is measured once, separately), so the ratio is the cost of the semantic
 pass: z3 searches for witness cases, their re-verification by the interpreter, and the
-equivalence proofs.
+equivalence proofs. Every diff is computed afresh (`reuse=False`): the memo of `compute_diff`
+would serve the second run of a measurement in milliseconds.
 
     python bench/bench_diff.py [-n 7] [--doc denwa] [--from 2023-04-16] [--to 2023-04-17]
 """
@@ -51,16 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     load = time.perf_counter() - t0
 
     def structural() -> object:
-        return compute_diff(_fresh(old), d_from, _fresh(new), d_to, semantic=False)
+        return compute_diff(_fresh(old), d_from, _fresh(new), d_to, semantic=False,
+                            reuse=False)
 
     def full() -> object:
-        d = compute_diff(_fresh(old), d_from, _fresh(new), d_to, semantic=True)
+        d = compute_diff(_fresh(old), d_from, _fresh(new), d_to, semantic=True, reuse=False)
         return render_diff(d, "md")
 
     structural()  # warm imports and caches of the standard library
     base = timed(structural, a.n)
     sem = timed(full, a.n)
-    d = compute_diff(old, d_from, new, d_to, semantic=True)
+    d = compute_diff(old, d_from, new, d_to, semantic=True, reuse=False)
     mb, ms = statistics.median(base), statistics.median(sem)
     print(f"document {a.doc}: {old.doc.header.version} → {new.doc.header.version} "
           f"({len(d.changes())} changes, {len(d.witnesses())} witnesses, "

@@ -467,11 +467,6 @@ class Console:
 
     # -- the amendment view -----------------------------------------------------------------
 
-    @functools.lru_cache(maxsize=16)  # noqa: B019 — one Console per server, kept for its life
-    def _diff(self, spec: str, from_: dt.date, to: dt.date) -> Any:
-        from yakkan.engine.analysis.diff import diff_versions
-        return diff_versions(spec, from_, to, semantic=True)
-
     def diff_dates(self, doc: str, from_text: str | None,
                    to_text: str | None) -> tuple[dt.date, dt.date]:
         books = self.docs.versions(doc)
@@ -487,8 +482,11 @@ class Console:
         return from_, to
 
     def diff(self, doc: str, from_text: str | None, to_text: str | None) -> Any:
+        """The amendment's semantic diff, each request's own copy: `compute_diff` keeps the
+        last few computed in this process, so only the first request for one waits for it."""
+        from yakkan.engine.analysis.diff import diff_versions
         from_, to = self.diff_dates(doc, from_text, to_text)
-        return self._diff(self.docs.spec(doc), from_, to)
+        return diff_versions(self.docs.spec(doc), from_, to, semantic=True)
 
     async def diff_page(self, request: Request) -> Response:
         doc = request.path_params["doc"]

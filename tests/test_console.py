@@ -460,6 +460,30 @@ def test_amendment_view_and_its_witnesses(client: TestClient) -> None:
     assert r.status_code == 400 and "diff.one-version" in r.text
 
 
+def test_a_second_request_for_an_amendment_is_not_computed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The amendment view, its table, its DOCX and /api/diff ask for one diff: the server
+    computes it once (`compute_diff` keeps it) and answers every request alike."""
+    from yakkan.engine.analysis import diff
+    monkeypatch.setattr(diff, "_MEMO", diff._Memo(diff.MEMO_SIZE))
+    computed: list[str] = []
+    compute = diff._compute
+
+    def counting(*args: Any) -> diff.Diff:
+        computed.append(args[0].doc.header.id)
+        return compute(*args)
+    monkeypatch.setattr(diff, "_compute", counting)
+    (tmp_path / "plans").symlink_to(ROOT / "tests" / "fixtures" / "diff" / "plans")
+    with TestClient(create_app(str(tmp_path)), base_url=BASE) as c:
+        first = c.get("/api/diff/plans")
+        assert first.status_code == 200 and first.json()["witnesses"]
+        for path in ("/diff/plans", "/diff/plans/table", "/diff/plans/docx"):
+            assert c.get(path).status_code == 200, path
+        again = c.get("/api/diff/plans")
+        assert again.status_code == 200 and again.content == first.content
+    assert computed == ["plans"]
+
+
 def test_batch_view(client: TestClient) -> None:
     assert client.get("/batch?doc=denwa").status_code == 200
     csv = ("id,as_of,service.kind,service.terminates_at_carrier,"

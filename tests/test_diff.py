@@ -9,6 +9,7 @@ import io
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,10 @@ def test_denwa_has_its_two_versions() -> None:
     assert len(list(CLAUSES.glob("*.yk"))) >= 2
 
 
-def fixture_diff(name: str, semantic: bool = True) -> Diff:
+def fixture_diff(name: str, semantic: bool = True, reuse: bool = True) -> Diff:
     books = versions(str(FIXTURES / name))
-    return compute_diff(books[0], OLD_DATE, books[-1], NEW_DATE, semantic=semantic)
+    return compute_diff(books[0], OLD_DATE, books[-1], NEW_DATE, semantic=semantic,
+                        reuse=reuse)
 
 
 @pytest.fixture(scope="module")
@@ -332,8 +334,161 @@ def test_json_is_stable(plans: Diff) -> None:
         assert {"outcome", "facts", "old", "new", "verified"} <= set(w)
         assert w["verified"] is True
         assert {"value", "grounds"} <= set(w["old"]) and {"value", "grounds"} <= set(w["new"])
-    again = json.loads(str(render_diff(fixture_diff("plans"), "json")))
-    assert again == data
+    again = json.loads(str(render_diff(fixture_diff("plans", reuse=False), "json")))
+    assert again == data  # computed afresh: the same JSON
+
+
+# ---- compute_diff's memo: the last diffs computed, each caller given its own copy -------------
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """An empty memo, and the arguments of every diff computed from here on (a diff served
+    from the memo adds none)."""
+    from yakkan.engine.analysis import diff
+    monkeypatch.setattr(diff, "_MEMO", diff._Memo(diff.MEMO_SIZE))
+    calls: list[tuple[Any, ...]] = []
+    compute = diff._compute
+
+    def counting(*args: Any) -> Diff:
+        calls.append(args)
+        return compute(*args)
+    monkeypatch.setattr(diff, "_compute", counting)
+    return calls
+
+
+def _owned(d: Diff) -> dict[int, object]:
+    """Every list, dict and object a diff holds, but its two rulebooks: id → object."""
+    out: dict[int, object] = {}
+    todo: list[object] = [d]
+    while todo:
+        x = todo.pop()
+        if id(x) in out or x is d.old_book or x is d.new_book:
+            continue
+        if isinstance(x, dict):
+            out[id(x)] = x
+            todo += [*x.keys(), *x.values()]
+        elif isinstance(x, list | tuple | set):
+            out[id(x)] = x
+            todo += list(x)
+        elif hasattr(x, "__dict__"):
+            out[id(x)] = x
+            todo += list(vars(x).values())
+    return out
+
+
+def test_memo_serves_a_second_request_without_computing_it_again(
+        computed: list[tuple[Any, ...]]) -> None:
+    old, new = versions(str(FIXTURES / "plans"))
+    first = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    second = compute_diff(old, OLD_DATE, new, NEW_DATE, progress=True)  # progress only reports
+    assert len(computed) == 1
+    assert second == first and second is not first
+    assert render_diff(second, "json") == render_diff(first, "json")
+    assert render_diff(second, "md") == render_diff(first, "md")
+    assert second.witnesses() and second.equivalences  # a semantic diff, with its findings
+    assert second.old_book is old and second.new_book is new  # the caller's, not copies
+    mine, theirs = _owned(first), _owned(second)
+    shared = [x for i, x in theirs.items() if i in mine and not isinstance(x, tuple)]
+    assert not shared, shared[:3]  # nothing the one caller may change is the other's
+    fresh = compute_diff(old, OLD_DATE, new, NEW_DATE, reuse=False)
+    assert len(computed) == 2  # reuse=False computes (and keeps nothing: asked below)
+    assert render_diff(fresh, "json") == render_diff(first, "json")
+    compute_diff(old, OLD_DATE, new, NEW_DATE)
+    assert len(computed) == 2
+
+
+def test_memo_a_caller_changing_its_diff_changes_no_other_caller_s(
+        computed: list[tuple[Any, ...]]) -> None:
+    old, new = versions(str(FIXTURES / "plans"))
+    first = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    pristine = render_diff(first, "json")
+    # what a caller may do with its diff: notes added, a change reclassified, runs, witness
+    # facts, equivalences and the version header edited in place
+    first.note("a caller's note", "呼出し側の注")
+    change = first.changes()[0]
+    change.kind, change.basis = "deleted", "a caller's"
+    change.flags.append("a caller's flag")
+    assert change.new_runs and change.new is not None
+    change.new_runs[0].text += "（改）"
+    change.new.text += "（改）"
+    w = first.witnesses()[0]
+    w.facts["applicant.duns_issued"] = "changed"
+    w.old.grounds.clear()
+    first.equivalences[0]["note"] = "changed"
+    first.old_info.version = "changed"
+    first.outcomes.pop()
+    first.roots[0].children.clear()
+    assert render_diff(first, "json") != pristine
+    second = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    assert render_diff(second, "json") == pristine
+    second.notes.clear()
+    second.roots.clear()
+    third = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    assert render_diff(third, "json") == pristine
+    assert len(computed) == 1
+
+
+def test_memo_keeps_apart_what_differs_in_contents_dates_or_flag(
+        computed: list[tuple[Any, ...]], tmp_path: Path) -> None:
+    plans = versions(str(FIXTURES / "plans"))
+    lines = versions(str(FIXTURES / "lines"))
+    asked: dict[str, tuple[Any, ...]] = {
+        "base": (plans[0], OLD_DATE, plans[-1], NEW_DATE, True),
+        "from": (plans[0], dt.date(2023, 4, 1), plans[-1], NEW_DATE, True),
+        "to": (plans[0], OLD_DATE, plans[-1], dt.date(2023, 5, 1), True),
+        "structural": (plans[0], OLD_DATE, plans[-1], NEW_DATE, False),
+        "other document": (lines[0], OLD_DATE, lines[-1], NEW_DATE, True),
+        "reversed": (plans[-1], NEW_DATE, plans[0], OLD_DATE, True),
+    }
+    got = {k: compute_diff(*a[:4], semantic=a[4]) for k, a in asked.items()}
+    assert len(computed) == len(asked)  # no request was served another's diff
+    assert [c[:5] for c in computed] == list(asked.values())
+    assert got["from"].old_info.requested == dt.date(2023, 4, 1) != \
+        got["base"].old_info.requested
+    assert got["to"].new_info.requested == dt.date(2023, 5, 1) != got["base"].new_info.requested
+    assert not got["structural"].semantic and not got["structural"].outcomes
+    assert got["base"].semantic and got["base"].outcomes
+    assert got["other document"].document == "lines" and got["base"].document == "plans"
+    assert got["reversed"].old_info.version == got["base"].new_info.version
+    for k, a in asked.items():  # each is kept, as it was computed
+        again = compute_diff(*a[:4], semantic=a[4])
+        assert render_diff(again, "json") == render_diff(got[k], "json"), k
+    assert len(computed) == len(asked)
+    # the same contents read from another folder: the same diff, on the caller's rulebooks
+    shutil.copytree(FIXTURES / "plans", tmp_path / "copy")
+    copied = versions(str(tmp_path / "copy"))
+    assert copied[0] is not plans[0] and copied[0].source_digest == plans[0].source_digest
+    same = compute_diff(copied[0], OLD_DATE, copied[-1], NEW_DATE)
+    assert len(computed) == len(asked)
+    assert same.old_book is copied[0] and same.new_book is copied[-1]
+    assert render_diff(same, "json") == render_diff(got["base"], "json")
+    # one character changed in the new version's file: a new content, computed
+    edited = tmp_path / "edited"
+    shutil.copytree(FIXTURES / "plans", edited)
+    newest = sorted(edited.glob("*.yk"))[-1]
+    text = newest.read_text(encoding="utf-8")
+    assert "差分テスト用抜粋" in text
+    newest.write_text(text.replace("差分テスト用抜粋", "差分テスト用抄録", 1), encoding="utf-8")
+    changed = versions(str(edited))
+    d = compute_diff(changed[0], OLD_DATE, changed[-1], NEW_DATE)
+    assert len(computed) == len(asked) + 1
+    assert d.title != got["base"].title and "差分テスト用抄録" in d.title
+
+
+def test_memo_never_keeps_a_rulebook_not_read_from_a_file(
+        computed: list[tuple[Any, ...]]) -> None:
+    """A rulebook built in memory has no content hash to be known by: compared afresh."""
+    from yakkan.engine.semantics.pipeline import COMPILE, analyse
+    from yakkan.engine.syntax.load import load_file
+
+    files = sorted((FIXTURES / "plans").glob("*.yk"))
+    old, new = (analyse(load_file(str(f)).doc, upto=COMPILE[-1])[0]  # type: ignore[arg-type]
+                for f in (files[0], files[-1]))
+    assert old.source_digest is None
+    first = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    second = compute_diff(old, OLD_DATE, new, NEW_DATE)
+    assert len(computed) == 2
+    assert render_diff(second, "json") == render_diff(first, "json")
 
 
 # ---- the bundled 電話等サービス契約約款 -----------------------------------------------------

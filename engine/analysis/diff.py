@@ -41,10 +41,13 @@ grounds_differ|differs_partial|differs|undecided, `method`, `witnesses`), `seman
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import json
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -520,7 +523,33 @@ def _has_logic(u: A.Unit) -> bool:
 # ---- the diff -------------------------------------------------------------------------------
 
 def compute_diff(old: Rulebook, old_date: dt.date, new: Rulebook, new_date: dt.date,
-                 semantic: bool = True, progress: bool = False) -> Diff:
+                 semantic: bool = True, progress: bool = False, reuse: bool = True) -> Diff:
+    """The diff of `old` (as of `old_date`) and `new` (as of `new_date`): the structural pass,
+    then (`semantic`) the semantic one; `progress` draws a bar on a terminal.
+
+    A semantic diff takes tens of seconds (the bundled denwa amendment ~25 s), and it is asked
+    for again within one process: the console's amendment view, its table, its DOCX and
+    `/api/diff` on every request, and a second request is served in milliseconds when the diff
+    is kept. So with `reuse` (the default) the last `MEMO_SIZE` diffs computed are kept
+    (`_memo_key`: the two versions' contents, the dates and `semantic`), and a request for one
+    of them gets a copy (`_copy`): each caller owns what it is given and may change it (add a
+    note) without changing what the next one gets. `progress` only reports, so it is not part
+    of the key (a diff kept draws no bar); the copy's `timings` are the computation's.
+    `reuse=False` computes afresh and keeps nothing (`bench/bench_diff.py` times the
+    computation, not the memo)."""
+    key = _memo_key(old, old_date, new, new_date, semantic) if reuse else None
+    if key is None:
+        return _compute(old, old_date, new, new_date, semantic, progress)
+    kept = _MEMO.get(key)
+    if kept is None:
+        kept = _compute(old, old_date, new, new_date, semantic, progress)
+        _MEMO.put(key, kept)  # kept private: every caller, the first too, gets a copy
+    return _copy(kept, old, new)
+
+
+def _compute(old: Rulebook, old_date: dt.date, new: Rulebook, new_date: dt.date,
+             semantic: bool, progress: bool) -> Diff:
+    """The diff itself, computed (`compute_diff` keeps it)."""
     import time
     t0 = time.perf_counter()
     pairs = align(old, new)
@@ -1009,6 +1038,67 @@ def diff_json(d: Diff) -> dict[str, Any]:
         "notes": d.notes,
         "notes_ja": d.notes_ja,
     }
+
+
+# ---- diffs kept (compute_diff's memo) -------------------------------------------------------
+
+MEMO_SIZE = 8  # diffs kept per process: a few amendments viewed in turn (denwa's: ~0.4 MB)
+
+MemoKey = tuple[str, dt.date, str, dt.date, bool]
+
+
+def _memo_key(old: Rulebook, old_date: dt.date, new: Rulebook, new_date: dt.date,
+              semantic: bool) -> MemoKey | None:
+    """What a diff is computed from: each version's content, its `source_digest` (the hash of
+    the rule file it was compiled from; the engine that compiled it is this process's, and
+    spans, the only trace of the file's path, are left out of what is compared), each date
+    (the semantic pass decides as of them, the pages print them) and the semantic flag. None
+    for a rulebook that has no digest (built in memory, not read from a file): it is
+    compared afresh every time."""
+    if old.source_digest is None or new.source_digest is None:
+        return None
+    return (old.source_digest, old_date, new.source_digest, new_date, semantic)
+
+
+def _copy(kept: Diff, old: Rulebook, new: Rulebook) -> Diff:
+    """A copy of a kept diff for one caller: everything in it copied (a change made to it
+    stays in it; 10–20 ms for the denwa amendment, against ~25 s to compute it) but the two
+    rulebooks, which are the caller's — the ones a computation would have referred to. A diff
+    refers to its rulebooks, it does not own them: every user of a version shares them (what
+    is added to one later, `derived`, is a cache), and copying one would cost more than the
+    diff."""
+    books = {id(kept.old_book): old, id(kept.new_book): new}
+    d = copy.deepcopy(kept, books)
+    d.old_book, d.new_book = old, new
+    return d
+
+
+class _Memo:
+    """The last `size` diffs computed, the least recently used dropped first. A lock guards
+    the table (the console computes diffs in worker threads); a diff is computed outside it,
+    so two first requests for one diff at once both compute it."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.kept: OrderedDict[MemoKey, Diff] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: MemoKey) -> Diff | None:
+        with self.lock:
+            d = self.kept.get(key)
+            if d is not None:
+                self.kept.move_to_end(key)
+            return d
+
+    def put(self, key: MemoKey, d: Diff) -> None:
+        with self.lock:
+            self.kept[key] = d
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+
+
+_MEMO = _Memo(MEMO_SIZE)
 
 
 # ---- entry points ----------------------------------------------------------------------------
