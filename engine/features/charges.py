@@ -520,9 +520,9 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     kept: dict[int, list[Any]] = {}
     try:
         if ch.when is not None:
-            when_v = _truth(ev.ev(ch.when, {}))
+            when_v = _truth(ev.part(ch.when))
         if ch.quote_when is not None and when_v is not False:
-            quote_v = _truth(ev.ev(ch.quote_when, {}))
+            quote_v = _truth(ev.part(ch.quote_when))
         if ch.amount is not None and when_v is not False and quote_v is not True:
             value, kept = _amount_and_records(ev, ch.amount, s.counted)
             amount = _money(value)
@@ -624,11 +624,11 @@ def _amount_and_records(ev: Evaluator, amount: I.Expr, counted: tuple[I.Quant, .
     breakdown reads the records the amount went through instead of evaluating each again
     (`_breakdown`). A line that counts no list the case gives is evaluated as it is."""
     if not any(isinstance(ev.fact(q.source.path), list) for q in counted):
-        return ev.ev(amount, {}), {}
+        return ev.part(amount), {}
     kept: dict[int, list[Any]] = {id(q): [] for q in counted}
     ev.kept = kept
     try:
-        return ev.ev(amount, {}), kept
+        return ev.part(amount), kept
     finally:
         ev.kept = None
 
