@@ -31,9 +31,7 @@ from yakkan.engine.runtime.evaluate import COMPARING, Comparison, GroundResult, 
 from yakkan.engine.runtime.ops import (
     arith_value,
     compare,
-    fact_at,
     kleene_and,
-    kleene_or,
     literal,
     member,
     negate,
@@ -49,7 +47,7 @@ __all__ = ["Recording", "recording_of"]
 
 # what the generated functions call, by the names the source uses
 _RUNTIME: dict[str, Any] = {
-    "fact_at": fact_at, "truth": truth, "kleene_and": kleene_and, "kleene_or": kleene_or,
+    "truth": truth, "kleene_and": kleene_and,
     "compare": compare, "call": call, "member": member, "arith_value": arith_value,
     "negate": negate, "Comparison": Comparison, "Record": Record, "GroundResult": GroundResult,
     "isinstance": isinstance, "dict": dict,
@@ -98,14 +96,14 @@ class Recording:
         parts: dict[int, str] = {}  # id(part) → the local holding its truth value
         whens = []
         for w in g.when:
-            whens.append(src.assign(f"truth({src.value(w)})"))
+            whens.append(src.truth(src.value(w)))
             parts[id(w)] = whens[-1]
         req = "None"
         if g.requires is not None:
-            req = src.assign(f"truth({src.value(g.requires)})")
+            req = src.truth(src.value(g.requires))
         unless = []
         for u in g.unless:
-            unless.append(src.assign(f"truth({src.value(u)})"))
+            unless.append(src.truth(src.value(u)))
             parts[id(u)] = unless[-1]
         if g.requires is not None:
             parts[id(g.requires)] = req
@@ -179,6 +177,24 @@ class _Source:
         self.emit(f"{t} = {expr}")
         return t
 
+    def truth(self, value: str) -> str:
+        """`ops.truth` of a value: a local holding it, left as it is where it is a truth
+        value already (without a call: nearly always); `truth` raises for anything else."""
+        t = self.assign(value)
+        self.emit(f"if {t} is not None and {t} is not True and {t} is not False: "
+                  f"{t} = truth({t})")
+        return t
+
+    def join(self, op: str, vals: list[str]) -> str:
+        """Kleene's and/or (`ops.kleene_and`/`kleene_or`) of truth values (locals or
+        constants holding True, False or None), written out."""
+        if op == "and":
+            return self.assign(f"False if ({' or '.join(v + ' is False' for v in vals)}) else "
+                               f"(None if ({' or '.join(v + ' is None' for v in vals)}) "
+                               f"else True)")
+        return self.assign(f"True if ({' or '.join(v + ' is True' for v in vals)}) else "
+                           f"(None if ({' or '.join(v + ' is None' for v in vals)}) else False)")
+
     def interpreted(self, e: I.Expr) -> str:
         """A node the interpreter evaluates (into the same record)."""
         return self.assign(f"ev.ev({self.const(e)}, env)")
@@ -189,13 +205,11 @@ class _Source:
         if id(e) in parts:
             return parts[id(e)]
         if isinstance(e, I.BoolOp):
-            vals = [self.connectives(x, parts) for x in e.operands]
-            join = "kleene_and" if e.op == "and" else "kleene_or"
-            return self.assign(f"{join}(({''.join(v + ', ' for v in vals)}))")
+            return self.join(e.op, [self.connectives(x, parts) for x in e.operands])
         if isinstance(e, I.Not):
             x = self.connectives(e.operand, parts)
             return self.assign(f"None if {x} is None else not {x}")
-        return self.assign(f"truth({self.value(e)})")
+        return self.truth(self.value(e))
 
     def value(self, e: I.Expr) -> str:
         """Write the evaluation of `e`; the local (or constant) holding its value."""
@@ -204,15 +218,13 @@ class _Source:
                 return self.ref(e)
             case I.BoolOp():
                 # every operand evaluated, each read as a truth value before the next
-                vals = [self.assign(f"truth({self.value(x)})") for x in e.operands]
-                join = "kleene_and" if e.op == "and" else "kleene_or"
-                return self.assign(f"{join}(({''.join(v + ', ' for v in vals)}))")
+                return self.join(e.op, [self.truth(self.value(x)) for x in e.operands])
             case I.Applies():
                 t = self.assign(f"ev.applies({self.const(e.ground)})")
                 self.emit(f"V[{self.const(e.nid or f'@{id(e)}')}] = {t}")  # `Evaluator.note`
                 return t
             case I.Not():
-                t = self.assign(f"truth({self.value(e.operand)})")
+                t = self.truth(self.value(e.operand))
                 self.emit(f"{t} = None if {t} is None else not {t}")
                 return t
             case I.Compare():
@@ -228,7 +240,7 @@ class _Source:
                 except (ValueError, TypeError, ArithmeticError):
                     return self.interpreted(e)  # the interpreter raises it, in its turn
             case I.IfThen():
-                c = self.assign(f"truth({self.value(e.cond)})")
+                c = self.truth(self.value(e.cond))
                 t = self.tmp()
                 self.emit(f"if {c} is None:")
                 self.depth += 1
@@ -266,8 +278,11 @@ class _Source:
         `Evaluator.definition`), an enum member, a variable, `as_of`."""
         r = e.resolved
         name = ".".join(e.path)
-        if r == "fact":
-            t = self.assign(f"fact_at(facts, {self.const(tuple(e.path))})")
+        if r == "fact":  # `ops.fact_at`, written out
+            t = self.assign(f"facts.get({self.const(e.path[0])}) if isinstance(facts, dict) "
+                            "else None")
+            for p in e.path[1:]:
+                self.emit(f"{t} = {t}.get({self.const(p)}) if isinstance({t}, dict) else None")
             k = self.const(name)
             self.emit(f"F[{k}] = {t}")
             self.emit(f"V[{k}] = {t}")
