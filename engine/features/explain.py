@@ -21,8 +21,9 @@ document has a name.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, did_you_mean
 from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
 from yakkan.engine.core.labels import FORCE_LABELS, show
 from yakkan.engine.core.numerals import to_wareki
-from yakkan.engine.core.values import PLAIN, case_jsonable, jsonable
+from yakkan.engine.core.values import ABSENT, PLAIN, case_jsonable, jsonable
 from yakkan.engine.features.counterfactual import Search, search, with_changes
 from yakkan.engine.features.jatext import ja_template, vocabulary
 from yakkan.engine.runtime.case import (
@@ -42,7 +43,7 @@ from yakkan.engine.runtime.case import (
 )
 from yakkan.engine.runtime.compiled import NotCompilable, compiled_of
 from yakkan.engine.runtime.evaluate import RECORDS, GroundResult, OutcomeResult, Result, evaluate
-from yakkan.engine.runtime.ops import EvalError
+from yakkan.engine.runtime.ops import EvalError, fact_at
 from yakkan.engine.semantics.program import program_of
 from yakkan.engine.semantics.resolve import Rulebook
 from yakkan.engine.semantics.rulebooks import rulebook_for, versions
@@ -180,10 +181,11 @@ def requirement_state(o: OutcomeResult) -> str | None:
     """An outcome all of whose grounds are requirements, as a requirement: `unmet`,
     `unknown`, `met` (not applicable because a requirement that concerns the case is met) or
     `not_concerned` (none concerns it). None for any other outcome."""
+    first = o.grounds or o.not_applicable or o.undetermined or o.base
+    if not first or first[0].ground.force != "requirement":
+        return None  # most outcomes: their first ground already says they are not
     rs = (*o.grounds, *o.not_applicable, *o.undetermined, *o.base)
-    if not rs:
-        return None
-    for r in rs:  # most outcomes' first ground already says they are not requirements
+    for r in rs:
         if r.ground.force != "requirement":
             return None
     if o.value == "requirement_unmet":
@@ -199,12 +201,14 @@ class _GroundPlan:
     `jatext.template`); the expressions its records are shown from (`own`) and those that
     compare a list record by record (`quantified`: `_missing_records`) — kept with the
     rulebook, beside the rulebook's `tables`: an explanation shows every ground of every
-    outcome."""
+    outcome. And how it writes a ground's JSON in one case (`write`): plainly the first time
+    (`_plain_ground_json`), then by a function made for the ground (`_GroundWriter`)."""
 
-    __slots__ = ("head", "lists", "own", "quantified", "requires", "requires_ja", "tables",
-                 "unless", "unless_ja", "via", "when", "when_ja")
+    __slots__ = ("book", "head", "lists", "own", "quantified", "requires", "requires_ja",
+                 "sources", "tables", "unless", "unless_ja", "via", "when", "when_ja", "write")
 
     def __init__(self, book: Rulebook, g: Any):
+        self.book = book
         self.tables = _tables(book)
         prov = book.provisions[g.id]
         rule_prov = book.provisions[g.rule_pid]
@@ -222,6 +226,8 @@ class _GroundPlan:
         self.own: list[Any] = [*g.when, *([g.requires] if g.requires else []), *g.unless]
         self.lists = _compares_lists(self.own)
         self.quantified = _quantified(book, g)
+        # the list facts those range over (`records_in`: where `missing_fields` looks)
+        self.sources = _list_sources(book, self.quantified)
         self.when = [template(c) for c in g.when]
         self.when_ja = [ja_template(c, vocab) for c in g.when
                         if not (isinstance(c, Lit) and c.value is True)]
@@ -232,6 +238,20 @@ class _GroundPlan:
         # the provision it is applied from (準用: `mutatis`), shown among those relied on
         self.via: dict[str, Any] | None = {
             "id": g.via, "citation": book.cite(g.via), "relation": "mutatis"} if g.via else None
+        self.write: Callable[[GroundResult], dict[str, Any]] = self._first_write
+
+    def _first_write(self, r: GroundResult) -> dict[str, Any]:
+        """The ground's first explanation in this process, written plainly: a process that
+        explains one case (the CLI) compiles no writer (~1 ms of compile() a shape of
+        ground, some twenty a rulebook); the next explanation makes the writer, used from
+        then on."""
+        self.write = self._make_writer
+        return _plain_ground_json(self, r)
+
+    def _make_writer(self, r: GroundResult) -> dict[str, Any]:
+        """The ground's second explanation: its writer made (`_ground_writer`) and used."""
+        self.write = _ground_writer(self)
+        return self.write(r)
 
 
 def _ground_plan(book: Rulebook, g: Any) -> _GroundPlan:
@@ -252,6 +272,21 @@ def _quantified(book: Rulebook, g: Any) -> tuple[Any, ...]:
                  if e is not None and outer_quantifiers(book, e))
 
 
+def _record_keys(exprs: list[Any]) -> frozenset[str]:
+    """The keys under which an evaluation keeps the records of the expressions' quantifiers
+    over a list (`all`/`any`: what `records_json` reads)."""
+    return frozenset(f"{n.nid or id(n)}{RECORDS}" for e in exprs for n in walk(e)
+                     if isinstance(n, Quant) and n.q in ("all", "any"))
+
+
+def _list_sources(book: Rulebook, exprs: tuple[Any, ...]) -> tuple[list[str], ...]:
+    """The fact paths of the lists the expressions' outermost quantifiers range over (those
+    `evaluate.records_in` reads records from)."""
+    from yakkan.engine.runtime.evaluate import outer_quantifiers
+    return tuple(n.source.path for e in exprs for n in outer_quantifiers(book, e)
+                 if n.source.resolved == "fact")
+
+
 def _compares_lists(exprs: list[Any]) -> bool:
     """Whether the expressions compare a list record by record (`all`/`any`: `records_json`)."""
     return any(isinstance(n, Quant) and n.q in ("all", "any") for e in exprs for n in walk(e))
@@ -259,27 +294,60 @@ def _compares_lists(exprs: list[Any]) -> bool:
 
 class _Tables:
     """A rulebook's names the explanation of a ground looks up: each declared fact's label
-    and whether it is 当社の判断; each definition's label and citation, and those that
-    compare a list record by record; each provision's citation; each ground's id and citation (by
-    key: an outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those
-    with a ground that compares a list record by record (`_missing_records`). Kept with the
-    rulebook."""
+    and whether it is 当社の判断; each definition's label and citation (as its entry in a
+    ground's `definitions`), those that compare a list record by record and the keys of
+    their records; each provision's citation; each ground's id and citation (by key: an
+    outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those with a
+    ground that compares a list record by record (`_missing_records`); each declared fact
+    as a missing fact and each decision's outcome as far as they are the same in every case.
+    Kept with the rulebook; the entries are prototypes, copied into each explanation, never
+    handed out themselves."""
 
     def __init__(self, book: Rulebook):
         self.labels = {p: f.label for p, f in book.facts.items()}
         self.judgments = {p for p, f in book.facts.items() if f.judgment}
         prog = program_of(book)
         defs = prog.definitions
-        self.definitions = {n: (d.label, book.cite(w) if w else None)
+        # each definition's entry in a ground's `definitions`, but for its value
+        self.definitions = {n: {"name": n, "label": d.label,
+                                "citation": book.cite(w) if w else None, "value": None}
                             for n, (d, w) in book.definitions.items()}
         self.compare_lists = {n for n in book.definitions
                               if n in defs and _compares_lists([defs[n]])}
+        # the keys of the records of the definitions' quantifiers (`records_json`)
+        self.definition_records = _record_keys(list(defs.values()))
         self.citations = {pid: prov.citation for pid, prov in book.provisions.items()}
-        self.grounds = {k: (g.id, g.citation) for k, g in prog.grounds.items()}
+        # each ground's entry among those that would give an open value (`_open`), and
+        # each declared fact's among the facts missing (`_missing_list`)
+        self.grounds = {k: {"id": g.id, "citation": g.citation} for k, g in prog.grounds.items()}
+        self.missing = {p: {"path": p, "label": f.label, "judgment": f.judgment}
+                        for p, f in book.facts.items()}
         self.approvals = {name for name, d in prog.decisions.items()
                           if any(prog.grounds[k].force == "approve" for k in d.grounds)}
         self.with_records = {name for name, d in prog.decisions.items()
                              if any(_quantified(book, prog.grounds[k]) for k in d.grounds)}
+        # each decision's outcome JSON as far as it is the same in every case (`outcome`)
+        self.outcomes = {name: _outcome_prototype(book, name, name in self.approvals)
+                         for name in prog.decisions}
+
+    def outcome(self, book: Rulebook, name: str) -> dict[str, Any]:
+        """The outcome JSON's prototype (`_outcome_prototype`) — to be copied, not changed."""
+        proto = self.outcomes.get(name)
+        return proto if proto is not None else \
+            _outcome_prototype(book, name, name in self.approvals)
+
+
+def _outcome_prototype(book: Rulebook, name: str, approval: bool) -> dict[str, Any]:
+    """An outcome's JSON as far as it is the same in every case: its name, label, whether
+    it is a 承認 and `asked` (set by `explain_result`), every other key in its place (None:
+    `outcome_json` sets each)."""
+    keys = ("name", "label", "value", "kind", "approval", "requirement_state", "asked",
+            "possible", "open", "grounds", "base", "not_applicable", "undetermined",
+            "missing_facts", "missing_records", "overrides", "counterfactuals",
+            "counterfactual_search")
+    out: dict[str, Any] = dict.fromkeys(keys)
+    out.update(name=name, label=book.outcome_labels.get(name), approval=approval, asked=False)
+    return out
 
 
 def _tables(book: Rulebook) -> _Tables:
@@ -319,15 +387,32 @@ _HOLDS = {True: "holds", False: "does not hold", None: "unknown"}
 
 
 def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
-    """One ground of an outcome in one case: what it says whatever the case (its plan's
-    `head`), whether it applies, its conditions with the case's values, the facts and
-    definitions it read and the provisions it relied on.
+    """One ground of an outcome in one case: what it says whatever the case (its provision,
+    text and force), whether it applies, its conditions with the case's values, the facts and
+    definitions it read and the provisions it relied on (`_plain_ground_json`; written by
+    the ground's plan, `_GroundPlan.write`)."""
+    return _ground_plan(book, r.ground).write(r)
 
-    The head is copied and the rest set key by key, in the order the JSON shows them:
-    faster than one literal merging the head (which builds a second dict)."""
-    plan = _ground_plan(book, r.ground)
-    tables = plan.tables
-    values = r.values
+
+def _grounds_json(book: Rulebook, rs: list[GroundResult]) -> list[dict[str, Any]]:
+    """`ground_json` of each ground of a list (an outcome's applying, base, not applicable or
+    undetermined grounds), the plans looked up in place (`_ground_plan`, written out)."""
+    memo = book.derived.ground_static
+    out = []
+    for r in rs:
+        g = r.ground
+        hit = memo.get(id(g))
+        plan = hit[1] if hit is not None and hit[0] is g else _ground_plan(book, g)
+        out.append(plan.write(r))
+    return out
+
+
+def _plain_ground_json(plan: _GroundPlan, r: GroundResult) -> dict[str, Any]:
+    """A ground's JSON in one case written step by step from its plan: the head copied and
+    the rest set key by key, in the order the JSON shows them. What the ground's writer
+    (`_GroundWriter`) writes in one go — the first time a ground is explained in a process,
+    and the reference the tests hold the writers to."""
+    book, tables, values = plan.book, plan.tables, r.values
     out = plan.head.copy()
     out["applies"] = r.applies
     out["requirement"] = requirement_of(r)
@@ -373,7 +458,7 @@ def _condition(plan: _GroundPlan, r: GroundResult) -> str:
 def _facts(tables: _Tables, r: GroundResult) -> tuple[dict[str, Any], dict[str, str | None],
                                                        list[str]]:
     """The facts a ground read (path → value as JSON), the labels of the declared ones and
-    which are 当社の判断: one walk over them (most grounds read one or two)."""
+    which are 当社の判断: one walk over them."""
     facts: dict[str, Any] = {}
     fact_labels: dict[str, str | None] = {}
     judgments: list[str] = []
@@ -392,10 +477,265 @@ def _definitions(tables: _Tables, r: GroundResult) -> list[dict[str, Any]]:
     classification came from one: `w`) citations."""
     out = []
     for n, w in r.definitions.items():
-        label, cited = tables.definitions[n]
-        out.append({"name": n, "label": label, "citation": cited if w else None,
+        entry = tables.definitions[n]
+        out.append({"name": n, "label": entry["label"],
+                    "citation": entry["citation"] if w else None,
                     "value": jsonable(r.values.get(n))})
     return out
+
+
+class _GroundWriter:
+    """The source of a function writing one ground's JSON from its `GroundResult`, and the
+    constants it reads: what `_plain_ground_json` looks up and fills piece by piece for
+    every case, written out for the ground once.
+
+    The function is our code, made from the ground's plan: every value from the rule file
+    (a word of a condition, a fact's name, a citation, a label) reaches it as a parameter of
+    the factory that makes it (`C0`, `C1`, …), never as text in the source; so grounds of
+    the same shape share one compiled factory (`_ground_writer`), and the source holds only
+    our names, the JSON's keys and f-strings of our names (a test tokenises it).
+
+    Written out: each template's holes (`Template.fill`) — the value of each key the
+    conditions show looked up once, and for each way it is written (the DSL's `show_value`,
+    a fact's Japanese writer) the words for the common values (unknown, no, yes, observed
+    absence) constants chosen by identity, another value written by the hole's writer;
+    `condition` and `condition_ja` each one f-string of words and filled holes; the JSON a
+    copy of the ground's prototype, which holds what is fixed for the ground (its head; no
+    `requires`, no 準用), the rest set; no list asked for record by record where the case's
+    values hold no record of one."""
+
+    def __init__(self, plan: _GroundPlan):
+        self.consts: list[Any] = []
+        self.values: dict[str, str] = {}  # key of a value shown → the local holding it
+        # key → its writers (by identity) → the local holding its words, and the writer
+        self.slots: dict[str, dict[int, tuple[str, Callable[[Any], str]]]] = {}
+        self.body = self._body(plan, plan.tables)
+
+    def const(self, value: Any) -> str:
+        """The name the function reads `value` by (a parameter of its factory)."""
+        self.consts.append(value)
+        return f"C{len(self.consts) - 1}"
+
+    def filled(self, t: Template) -> list[tuple[str, Any]]:
+        """A template as the parts of a text: ("words", str) and ("local", name of the
+        local holding a hole's filled words)."""
+        words = t.words
+        parts: list[tuple[str, Any]] = [("words", words[0])]
+        for i, (key, write) in enumerate(t.holes()):
+            if key not in self.values:
+                self.values[key] = f"v{len(self.values)}"
+                self.slots[key] = {}
+            slots = self.slots[key]
+            if id(write) not in slots:
+                slots[id(write)] = (f"s{sum(map(len, self.slots.values()))}", write)
+            parts.append(("local", slots[id(write)][0]))
+            parts.append(("words", words[i + 1]))
+        return parts
+
+    def joined(self, templates: list[Template], sep: str,
+               default: str) -> list[tuple[str, Any]]:
+        """Templates filled and joined by `sep` — `default` when there are none (or, were
+        every word empty, when the filling is empty: `_joined(…) or default`)."""
+        parts: list[tuple[str, Any]] = []
+        for i, t in enumerate(templates):
+            if i:
+                parts.append(("words", sep))
+            parts += self.filled(t)
+        if not parts:
+            return [("words", default)]
+        if any(kind == "words" and s for kind, s in parts):
+            return parts
+        return [("expr", f"({self.text(parts)} or {self.const(default)})")]
+
+    def text(self, parts: list[tuple[str, Any]]) -> str:
+        """An expression writing the parts' text: adjacent words joined beforehand, one
+        constant or local as it is, several as one f-string."""
+        names: list[str] = []
+        words: list[str] = []
+        for kind, x in [*parts, ("end", None)]:
+            if kind == "words":
+                words.append(x)
+                continue
+            if words and "".join(words):
+                names.append(self.const("".join(words)))
+            words = []
+            if kind != "end":
+                names.append(x)
+        if not names:
+            return "EMPTY"
+        return names[0] if len(names) == 1 else 'f"' + "".join(f"{{{n}}}" for n in names) + '"'
+
+    def _body(self, plan: _GroundPlan, tables: _Tables) -> list[str]:
+        """The function's lines after the values' lookups (`source`): the ground's JSON is
+        a copy of its prototype — every key in place, in the JSON's order, those fixed for the
+        ground (its head, no `requires`, no 準用) with their values — whose other keys are
+        then set: a dict of 23 keys copied (its table copied whole) costs half one built
+        key by key."""
+        unless = [f"u{i}" for i in range(len(plan.unless))]
+        cond = self.joined(plan.when, " and ", "true")
+        if plan.requires is not None:
+            cond += [("words", " requires "), *self.filled(plan.requires), ("words", " ⇒ "),
+                     ("expr", "MET[r.requires_value]")]
+        for t, u in zip(plan.unless, unless, strict=True):
+            cond += [("words", " unless "), *self.filled(t), ("words", " ⇒ "),
+                     ("expr", f"HOLDS[{u}]")]
+        relied = self.const(functools.partial(_relied, plan))
+        # each key after the head: the expression the function sets it to, or None where the
+        # prototype holds its value for every case
+        fields = {
+            "applies": "r.applies",
+            "requirement": f"{self.const(requirement_of)}(r)"
+            if plan.head["force"] == "requirement" else None,
+            "condition": self.text(cond),
+            "condition_ja": self.text(self.joined(plan.when_ja, " かつ ", "（無条件）")),
+            "when_holds": "r.when_value",
+            "requires_ja": self.text(self.filled(plan.requires_ja))
+            if plan.requires_ja is not None else None,
+            "requires_holds": "r.requires_value" if plan.requires is not None else None,
+            "unless_ja": "[" + ", ".join(
+                f'{{"text": {self.text(self.filled(t))}, "holds": {u}}}'
+                for t, u in zip(plan.unless_ja, unless, strict=True)) + "]",
+            "facts": "facts",
+            "fact_labels": "fact_labels",
+            "judgments": "judgments",
+            "definitions": "definitions",
+            "relied_on": f"{relied}(r)" if plan.via is not None
+            else f"{relied}(r) if r.relied_on else []",
+            "via": None,
+            "records": self._records(plan, tables),
+        }
+        proto = {**plan.head, **dict.fromkeys(fields)}
+        proto["via"] = plan.via["citation"] if plan.via is not None else None
+        lines = [f"{', '.join(unless)}, = r.unless_values"] if unless else []
+        lines += self._facts(tables)
+        lines += self._definitions(tables)
+        lines.append(f"out = {self.const(proto)}.copy()")
+        lines += [f'out["{k}"] = {v}' for k, v in fields.items() if v is not None]
+        lines.append("return out")
+        return lines
+
+    def _records(self, plan: _GroundPlan, tables: _Tables) -> str:
+        """`records`: the lists the ground compares record by record (`records_json`) —
+        asked only where the case's values hold a record of one of the quantifiers it would
+        show (`records_json` finds nothing otherwise), and for a ground that compares no list
+        itself only where it used a definition that does."""
+        if not plan.lists and not tables.compare_lists:
+            return "[]"
+        keys = self.const(tables.definition_records | _record_keys(plan.own))
+        asked = f"{self.const(_records_of(plan))}(r) if not {keys}.isdisjoint(r.values)"
+        if plan.lists:
+            return f"{asked} else []"
+        return (f"{asked} and rd and not {self.const(tables.compare_lists)}.isdisjoint(rd) "
+                "else []")
+
+    def _facts(self, tables: _Tables) -> list[str]:
+        """The facts the ground read (path → value as JSON: most are as they are), the
+        labels of the declared ones and which are 当社の判断 (`judgments`: a set test first,
+        most grounds read none). Both dicts start as copies of what the ground read (its
+        paths in order, no table grown key by key): a value replaced where JSON needs
+        another (most are unknown: None is tested first), a label put in place of each
+        value, a path no fact declares taken out (`try`: no cost where, as nearly always,
+        the path is declared)."""
+        labels = self.const(tables.labels)
+        judged = self.const(tables.judgments)
+        return [
+            "rf = r.facts",
+            "facts = rf.copy()",
+            "fact_labels = rf.copy()",
+            "for p, v in rf.items():",
+            "    if v is not None and type(v) not in PLAIN:",
+            "        facts[p] = jsonable(v)",
+            "    try:",
+            f"        fact_labels[p] = {labels}[p]",
+            "    except KeyError:",
+            "        del fact_labels[p]",
+            f"judgments = [p for p in rf if p in {judged}] if rf and not "
+            f"{judged}.isdisjoint(rf) else []"
+            if tables.judgments else "judgments = []"]
+
+    def _definitions(self, tables: _Tables) -> list[str]:
+        """The definitions the ground used, each a copy of its entry (`_Tables.definitions`:
+        its value unknown) with the case's value, and without its citation where the case's
+        classification did not come from one."""
+        defs = self.const(tables.definitions)
+        return [
+            "rd = r.definitions",
+            "definitions = []",
+            "if rd:",
+            "    dget = r.values.get",
+            "    for n, w in rd.items():",
+            f"        d = {defs}[n].copy()",
+            "        v = dget(n)",
+            "        if v is not None:",
+            '            d["value"] = v if type(v) in PLAIN else jsonable(v)',
+            "        if not w:",
+            '            d["citation"] = None',
+            "        definitions.append(d)"]
+
+    def lookups(self) -> list[str]:
+        """The lines looking up each value the conditions show, and writing it once for each
+        way it is shown: the common values' words chosen by identity (`Template.fill`'s
+        `_COMMON`), no value (the key absent) as nothing, another by the hole's writer."""
+        if not self.values:
+            return []
+        lines = ["get = r.values.get"]
+        for key, v in self.values.items():
+            slots = self.slots[key].values()
+            lines.append(f"{v} = get({self.const(key)}, NO)")
+            for i, (test, value) in enumerate(_COMMON_VALUES):
+                lines.append(f"{'if' if i == 0 else 'elif'} {v} is {test}:")
+                lines += [f"    {s} = {self.const(f'［{write(value)}］')}" for s, write in slots]
+            lines.append(f"elif {v} is NO:")
+            lines += [f"    {s} = EMPTY" for s, _w in slots]
+            lines.append("else:")
+            lines += [f"    {s} = f\"{{LB}}{{{self.const(write)}({v})}}{{RB}}\""
+                      for s, write in slots]
+        return lines
+
+    def source(self) -> str:
+        """The factory's source: `make(C0, C1, …)` returning the writer."""
+        lines = [*self.lookups(), *self.body]
+        params = ", ".join(f"C{i}" for i in range(len(self.consts)))
+        return (f"def make({params}):\n    def ground_json(r):\n"
+                + "".join(f"        {ln}\n" for ln in lines)
+                + "    return ground_json\n")
+
+
+# the values most holes show (`Template.fill`'s `_COMMON`) by the name the generated source
+# tests them with, the most frequent first (in the example cases: unknown, no, yes)
+_COMMON_VALUES = (("None", None), ("False", False), ("True", True), ("ABSENT", ABSENT))
+_NO_VALUE = object()  # a key the case gave no value (`Template.fill` writes its words only)
+# what the writers' source reads besides its factory's parameters: our objects only
+_WRITER_RUNTIME: dict[str, Any] = {
+    "NO": _NO_VALUE, "ABSENT": ABSENT, "PLAIN": PLAIN, "jsonable": jsonable, "MET": _MET,
+    "HOLDS": _HOLDS, "EMPTY": "", "LB": "［", "RB": "］"}
+# source → its compiled factory (the shapes of grounds: a few dozen a rulebook)
+_FACTORIES: dict[str, Callable[..., Any]] = {}
+
+
+def _ground_writer(plan: _GroundPlan) -> Callable[[GroundResult], dict[str, Any]]:
+    """The function writing a ground's JSON (`_GroundWriter`)."""
+    w = _GroundWriter(plan)
+    src = w.source()
+    make = _FACTORIES.get(src)
+    if make is None:
+        if len(_FACTORIES) > 5_000:  # shapes of rulebooks no longer in use
+            _FACTORIES.clear()
+        ns = dict(_WRITER_RUNTIME)
+        exec(compile(src, "<yakkan ground writer>", "exec"), ns)  # our source, no rule text
+        make = _FACTORIES[src] = ns["make"]
+    writer: Callable[[GroundResult], dict[str, Any]] = make(*w.consts)
+    return writer
+
+
+def _records_of(plan: _GroundPlan) -> Callable[[GroundResult], list[dict[str, Any]]]:
+    """A ground's lists compared record by record, for one case (`records_json` over its own
+    conditions and the definitions it used)."""
+    book = plan.book
+
+    def records(r: GroundResult) -> list[dict[str, Any]]:
+        return records_json(book, [*plan.own, *_used_definitions(book, r)], r.values)
+    return records
 
 
 def _relied(plan: _GroundPlan, r: GroundResult) -> list[dict[str, Any]]:
@@ -554,9 +894,11 @@ def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> li
     for want of a value (the interpreter, record by record)."""
     if o.value != "undetermined" or p is None or o.name not in _tables(book).with_records:
         return []
-    exprs = [e for r in o.undetermined for e in _ground_plan(book, r.ground).quantified]
-    if not exprs:  # no list is compared record by record
-        return []
+    plans = [_ground_plan(book, r.ground) for r in o.undetermined]
+    if not any(isinstance(fact_at(p.facts, path), list) for plan in plans
+               for path in plan.sources):
+        return []  # no list is compared record by record, or the case gives none of them
+    exprs = [e for plan in plans for e in plan.quantified]
     from yakkan.engine.runtime.evaluate import Evaluator, missing_fields
     ev = Evaluator(book, p.facts, p.as_of)
     out: list[str] = []
@@ -583,71 +925,84 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
                  p: Prepared | None = None) -> dict[str, Any]:
     """One outcome of an evaluated case: its value, its grounds by how they stand, the facts
     still missing, and (`cf`) the changes that would turn it. The lists most outcomes leave
-    empty are built only when they are not."""
+    empty are built only when they are not.
+
+    A copy of the outcome's prototype (`_Tables.outcome`: its keys in the JSON's order, its
+    name, label and whether it is a 承認 in place) with the rest set: cheaper than a dict
+    built key by key."""
     tables = _tables(book)
     state = requirement_state(o)
-    return {
-        "name": o.name,
-        "label": book.outcome_labels.get(o.name),
-        "value": o.value,
-        "kind": o.kind,
-        "approval": o.name in tables.approvals,
-        "requirement_state": state,
-        "asked": False,
-        "possible": o.possible,
-        "open": _open(tables, o) if o.open else [],
-        "grounds": [ground_json(book, r) for r in o.grounds] if o.grounds else [],
-        "base": [ground_json(book, r) for r in o.base] if o.base else [],
-        "not_applicable": [ground_json(book, r) for r in o.not_applicable]
-        if o.not_applicable else [],
-        "undetermined": [ground_json(book, r) for r in o.undetermined]
-        if o.undetermined else [],
-        "missing_facts": [_missing_json(book, m) for m in o.missing_facts],
-        # the fields of listed records an undetermined ground still needs
-        # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
-        # (what every backend reports, batch included) cannot name them
-        "missing_records": [_missing_json(book, m) for m in _missing_records(book, o, p)]
-        if o.undetermined else [],
-        "overrides": [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides]
-        if o.overrides else [],
-        "counterfactuals": _counterfactuals(book, o, cf, p, state) if cf and cf.found else [],
-        "counterfactual_search": None if cf is None else {
-            "status": cf.status, "tried": cf.tried, "max_changes": cf.max_changes,
-            "budget": cf.budget, "budget_reached": cf.budget_reached},
-    }
+    out = tables.outcome(book, o.name).copy()
+    out["value"] = o.value
+    out["kind"] = o.kind
+    out["requirement_state"] = state
+    out["possible"] = o.possible
+    out["open"] = _open(tables, o) if o.open else []
+    out["grounds"] = _grounds_json(book, o.grounds) if o.grounds else []
+    out["base"] = _grounds_json(book, o.base) if o.base else []
+    out["not_applicable"] = _grounds_json(book, o.not_applicable) if o.not_applicable else []
+    out["undetermined"] = _grounds_json(book, o.undetermined) if o.undetermined else []
+    out["missing_facts"] = _missing_list(book, tables, o.missing_facts) \
+        if o.missing_facts else []
+    # the fields of listed records an undetermined ground still needs
+    # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
+    # (what every backend reports, batch included) cannot name them
+    records = _missing_records(book, o, p) if o.undetermined else None
+    out["missing_records"] = _missing_list(book, tables, records) if records else []
+    out["overrides"] = [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides] \
+        if o.overrides else []
+    out["counterfactuals"] = _counterfactuals(book, tables, o, cf, p, state) \
+        if cf and cf.found else []
+    out["counterfactual_search"] = None if cf is None else {
+        "status": cf.status, "tried": cf.tried, "max_changes": cf.max_changes,
+        "budget": cf.budget, "budget_reached": cf.budget_reached}
+    return out
 
 
-def _counterfactuals(book: Rulebook, o: OutcomeResult, cf: Search, p: Prepared | None,
-                     state: str | None) -> list[dict[str, Any]]:
+def _missing_list(book: Rulebook, tables: _Tables, paths: list[str]) -> list[dict[str, Any]]:
+    """`_missing_json` of each missing fact: a declared fact's is a copy of its entry, made
+    once per rulebook (`_Tables.missing`)."""
+    missing = tables.missing
+    return [missing[m].copy() if m in missing else _missing_json(book, m) for m in paths]
+
+
+def _counterfactuals(book: Rulebook, tables: _Tables, o: OutcomeResult, cf: Search,
+                     p: Prepared | None, state: str | None) -> list[dict[str, Any]]:
     """The changes the search found that turn an outcome; for a requirement outcome
     (`state`), each changed case read as a requirement, decided afresh (met, or no longer
     concerned)."""
+    labels = tables.labels
     out = []
     for f in cf.found:
         changed_state = None
         if state is not None and p is not None:
             changed = with_changes(p.facts, tuple((c.path, c.after) for c in f.changes))
             changed_state = changed_requirement_state(book, changed, p.as_of, o.name, f.value)
-        out.append({
-            "changes": [{"path": c.path, "from": jsonable(c.before), "to": jsonable(c.after),
-                         "label": book.facts[c.path].label if c.path in book.facts else None,
-                         "judgment": c.judgment}
-                        for c in f.changes],
-            "value": f.value, "verified": f.verified,
-            "requirement_state": changed_state,
-            "changes_judgment": any(c.judgment for c in f.changes)})
+        changes = []
+        judged = False
+        for c in f.changes:
+            before, after = c.before, c.after
+            changes.append({
+                "path": c.path,
+                "from": before if type(before) in PLAIN else jsonable(before),
+                "to": after if type(after) in PLAIN else jsonable(after),
+                "label": labels.get(c.path), "judgment": c.judgment})
+            if c.judgment:
+                judged = True
+        out.append({"changes": changes, "value": f.value, "verified": f.verified,
+                    "requirement_state": changed_state, "changes_judgment": judged})
     return out
 
 
 def _open(tables: _Tables, o: OutcomeResult) -> list[dict[str, Any]]:
     """An undetermined outcome's values still open, each with the grounds that would give
-    it."""
+    it (each a copy of the ground's entry, `_Tables.grounds`)."""
+    entries = tables.grounds
     out = []
     for v, keys in o.open:
         grounds = []
         for k in keys:
-            gid, cited = tables.grounds[k]
-            grounds.append({"id": gid, "citation": cited})
+            grounds.append(entries[k].copy())
         out.append({"value": v, "grounds": grounds})
     return out
 

@@ -102,6 +102,12 @@ class Template:
             out += s if s is not None else f"［{write(v)}］{word}"
         return out
 
+    def holes(self) -> tuple[tuple[str, Callable[[Any], str]], ...]:
+        """Each hole's key and writer, in the order the text shows them: `words[i]` comes
+        before hole `i`, the last word after the last hole. What a caller needs to write
+        `fill` out in its own code (the explanation's ground writers, `explain.py`)."""
+        return tuple((key, write) for key, _written, write, _word in self.rest)
+
 
 _NO_VALUE = object()  # a hole the case gave no value: its words only
 # the values most holes are filled with (unknown, yes/no, observed absence): objects that
