@@ -891,8 +891,9 @@ def _missing_json(book: Rulebook, p: str) -> dict[str, Any]:
 
 def _missing_records(book: Rulebook, o: OutcomeResult, p: Prepared | None) -> list[str]:
     """Record fields the undetermined grounds of an undetermined outcome could not decide
-    for want of a value (the interpreter, record by record)."""
-    if o.value != "undetermined" or p is None or o.name not in _tables(book).with_records:
+    for want of a value (the interpreter, record by record). Asked only of an outcome with
+    a ground that compares a list record by record (`_Tables.with_records`)."""
+    if o.value != "undetermined" or p is None:
         return []
     plans = [_ground_plan(book, r.ground) for r in o.undetermined]
     if not any(isinstance(fact_at(p.facts, path), list) for plan in plans
@@ -947,7 +948,8 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
     # the fields of listed records an undetermined ground still needs
     # (`lines[0].currently_registered`): the list itself is known, so `missing_facts`
     # (what every backend reports, batch included) cannot name them
-    records = _missing_records(book, o, p) if o.undetermined else None
+    records = _missing_records(book, o, p) \
+        if o.undetermined and o.name in tables.with_records else None
     out["missing_records"] = _missing_list(book, tables, records) if records else []
     out["overrides"] = [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides] \
         if o.overrides else []
