@@ -313,9 +313,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     paths = list(dict.fromkeys(p for p, _v in choices))
     at = {p: n for n, p in enumerate(paths)}
     pidx = [at[p] for p, _v in choices]
-    counts = [0] * len(paths)  # each fact's number of choices
-    for n in pidx:
-        counts[n] += 1
+    counts = [len(r) for r in _spans([p for p, _v in choices])]  # each fact's choices
     by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
     deltas: dict[int, int] = {}  # change → the number of the ground values it gives

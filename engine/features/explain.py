@@ -326,15 +326,10 @@ class _Tables:
                           if any(prog.grounds[k].force == "approve" for k in d.grounds)}
         self.with_records = {name for name, d in prog.decisions.items()
                              if any(_quantified(book, prog.grounds[k]) for k in d.grounds)}
-        # each decision's outcome JSON as far as it is the same in every case (`outcome`)
+        # each decision's outcome JSON as far as it is the same in every case (to be
+        # copied, not changed)
         self.outcomes = {name: _outcome_prototype(book, name, name in self.approvals)
                          for name in prog.decisions}
-
-    def outcome(self, book: Rulebook, name: str) -> dict[str, Any]:
-        """The outcome JSON's prototype (`_outcome_prototype`) — to be copied, not changed."""
-        proto = self.outcomes.get(name)
-        return proto if proto is not None else \
-            _outcome_prototype(book, name, name in self.approvals)
 
 
 def _outcome_prototype(book: Rulebook, name: str, approval: bool) -> dict[str, Any]:
@@ -396,15 +391,8 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
 
 def _grounds_json(book: Rulebook, rs: list[GroundResult]) -> list[dict[str, Any]]:
     """`ground_json` of each ground of a list (an outcome's applying, base, not applicable or
-    undetermined grounds), the plans looked up in place (`_ground_plan`, written out)."""
-    memo = book.derived.ground_static
-    out = []
-    for r in rs:
-        g = r.ground
-        hit = memo.get(id(g))
-        plan = hit[1] if hit is not None and hit[0] is g else _ground_plan(book, g)
-        out.append(plan.write(r))
-    return out
+    undetermined grounds)."""
+    return [_ground_plan(book, r.ground).write(r) for r in rs]
 
 
 def _plain_ground_json(plan: _GroundPlan, r: GroundResult) -> dict[str, Any]:
@@ -928,12 +916,12 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
     still missing, and (`cf`) the changes that would turn it. The lists most outcomes leave
     empty are built only when they are not.
 
-    A copy of the outcome's prototype (`_Tables.outcome`: its keys in the JSON's order, its
+    A copy of the outcome's prototype (`_Tables.outcomes`: its keys in the JSON's order, its
     name, label and whether it is a 承認 in place) with the rest set: cheaper than a dict
     built key by key."""
     tables = _tables(book)
     state = requirement_state(o)
-    out = tables.outcome(book, o.name).copy()
+    out = tables.outcomes[o.name].copy()
     out["value"] = o.value
     out["kind"] = o.kind
     out["requirement_state"] = state

@@ -39,6 +39,7 @@ from yakkan.engine.runtime.ops import (
     compare,
     fact_at,
     fold,
+    kleene_source,
     literal,
     possible,
     truth,
@@ -314,11 +315,8 @@ class _Generator:
             case I.Ref():
                 return self.ref(e, env)
             case I.BoolOp():
-                vs = [self.truth_of(x, env) for x in e.operands]
-                stop, other = ("False", "True") if e.op == "and" else ("True", "False")
-                hit = " or ".join(f"{v} is {stop}" for v in vs)
-                unk = " or ".join(f"{v} is None" for v in vs)
-                return self.assign(f"{stop} if ({hit}) else (None if ({unk}) else {other})")
+                return self.assign(kleene_source(
+                    e.op, [self.truth_of(x, env) for x in e.operands]))
             case I.Not():
                 v = self.truth_of(e.operand, env)
                 return self.assign(f"None if {v} is None else not {v}")

@@ -54,6 +54,16 @@ def kleene_or(vals: list[bool | None]) -> bool | None:
     return None if None in vals else False
 
 
+def kleene_source(op: str, vals: Sequence[str]) -> str:
+    """Kleene's and/or (`kleene_and`/`kleene_or`) of the truth values the Python names
+    `vals` hold, as a Python expression: what the generated backends write instead of a
+    call."""
+    stop, other = ("False", "True") if op == "and" else ("True", "False")
+    hit = " or ".join(f"{v} is {stop}" for v in vals)
+    unk = " or ".join(f"{v} is None" for v in vals)
+    return f"{stop} if ({hit}) else (None if ({unk}) else {other})"
+
+
 def literal(e: I.Lit) -> Any:
     if e.type == "duration":
         n = int(e.value)  # type: ignore[arg-type]

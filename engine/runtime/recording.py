@@ -32,6 +32,7 @@ from yakkan.engine.runtime.ops import (
     arith_value,
     compare,
     kleene_and,
+    kleene_source,
     literal,
     member,
     negate,
@@ -185,16 +186,6 @@ class _Source:
                   f"{t} = truth({t})")
         return t
 
-    def join(self, op: str, vals: list[str]) -> str:
-        """Kleene's and/or (`ops.kleene_and`/`kleene_or`) of truth values (locals or
-        constants holding True, False or None), written out."""
-        if op == "and":
-            return self.assign(f"False if ({' or '.join(v + ' is False' for v in vals)}) else "
-                               f"(None if ({' or '.join(v + ' is None' for v in vals)}) "
-                               f"else True)")
-        return self.assign(f"True if ({' or '.join(v + ' is True' for v in vals)}) else "
-                           f"(None if ({' or '.join(v + ' is None' for v in vals)}) else False)")
-
     def interpreted(self, e: I.Expr) -> str:
         """A node the interpreter evaluates (into the same record)."""
         return self.assign(f"ev.ev({self.const(e)}, env)")
@@ -205,7 +196,8 @@ class _Source:
         if id(e) in parts:
             return parts[id(e)]
         if isinstance(e, I.BoolOp):
-            return self.join(e.op, [self.connectives(x, parts) for x in e.operands])
+            return self.assign(kleene_source(
+                e.op, [self.connectives(x, parts) for x in e.operands]))
         if isinstance(e, I.Not):
             x = self.connectives(e.operand, parts)
             return self.assign(f"None if {x} is None else not {x}")
@@ -218,7 +210,8 @@ class _Source:
                 return self.ref(e)
             case I.BoolOp():
                 # every operand evaluated, each read as a truth value before the next
-                return self.join(e.op, [self.truth(self.value(x)) for x in e.operands])
+                return self.assign(kleene_source(
+                    e.op, [self.truth(self.value(x)) for x in e.operands]))
             case I.Applies():
                 t = self.assign(f"ev.applies({self.const(e.ground)})")
                 self.emit(f"V[{self.const(e.nid or f'@{id(e)}')}] = {t}")  # `Evaluator.note`
