@@ -252,10 +252,13 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     changed case afresh, both ways (turned, not turned) reached; and where the search is told
     that changes of a set of facts cannot turn the outcome (`reachable`: their candidates are
     then counted without being decided), none of their candidates does — both answers
-    reached."""
+    reached; and where it is told that no candidate of a size can turn it (`blocked`: every
+    turning candidate must change grounds that no candidate of that size changes all of),
+    none does — both answers reached."""
     as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
     seen: set[bool] = set()
     told: set[bool] = set()
+    closed: set[bool] = set()  # whether a whole size was ruled out (`blocked`)
 
     @settings(max_examples=25, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -269,8 +272,12 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                                        for p in g.facts))
             choices = [(p, v) for p in paths
                        for v in _options(book, p, get_path(facts, p), facts)][:14]
-            turns, _confirm, reachable = _decider(book, facts, as_of, name, choices, GOOD)
+            turns, _confirm, reachable, blocked = _decider(book, facts, as_of, name, choices,
+                                                           GOOD)
             facts_of = list(dict.fromkeys(p for p, _ in choices))
+            # two first: it works out the grounds a turning candidate must change, which
+            # `reachable` then checks too
+            shut = {2: blocked(2), 1: blocked(1)}
             for size in (1, 2):
                 for combo in itertools.combinations(range(len(choices)), size):
                     changes = tuple(choices[i] for i in combo)
@@ -283,10 +290,13 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                     can = reachable(tuple(facts_of.index(p) for p, _ in changes))
                     assert can or fresh not in GOOD, (name, changes)
                     told.add(can)
+                    assert not shut[size] or fresh not in GOOD, (name, changes, size)
+                    closed.add(shut[size])
 
     check()
     assert seen == {True, False}
     assert told == {True, False}
+    assert closed == {True, False}
 
 
 def _reference_search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str,

@@ -158,8 +158,8 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
-    turns, confirm, reachable = _decider(book, facts, as_of, result.name, choices, want,
-                                         known)
+    turns, confirm, reachable, blocked = _decider(book, facts, as_of, result.name, choices,
+                                                  want, known)
     breaks = _breaker(book, facts, as_of)
     found: list[Counterfactual] = []
     tried = 0
@@ -168,6 +168,13 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     # sizes in turn, stopping after the first that finds one: every change reported is
     # minimal (no found change of a smaller size is part of it)
     for size in range(1, max_changes + 1):
+        if blocked(size):  # no `size` facts change what every turning change must
+            every = _count([len(r) for r in spans], size)
+            if tried + every > budget:
+                return Search(found, "found" if found else "budget", budget, max_changes,
+                              budget, budget_reached=True)
+            tried += every
+            continue
         for combo in _candidates(spans, size, reachable):
             if isinstance(combo, int):  # that many candidates that cannot turn it
                 if tried + combo > budget:
@@ -204,6 +211,16 @@ def _spans(path_of: list[str]) -> list[range]:
             spans.append(range(start, i))
             start = i
     return spans
+
+
+def _count(counts: list[int], size: int) -> int:
+    """The number of candidates of `size` changes, each of a different fact (`counts`:
+    each fact's choices): what `_candidates` gives for that size, in all."""
+    e = [1] + [0] * size
+    for c in counts:
+        for j in range(size, 0, -1):
+            e[j] += e[j - 1] * c
+    return e[size]
 
 
 def _candidates(spans: list[range], size: int, reachable: Callable[[tuple[int, ...]], bool]) \
@@ -268,7 +285,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
              choices: list[tuple[str, Any]], want: tuple[str, ...],
              known: dict[str, bool | None] | None = None) -> \
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
-              Callable[[tuple[int, ...]], bool]]:
+              Callable[[tuple[int, ...]], bool], Callable[[int], bool]]:
     """Whether a candidate (indices into `choices`) decides the outcome to a wanted value;
     how a hit is confirmed (the changed case decided from scratch: compiled, or the
     interpreter where the program does not compile); and whether changes of a set of
@@ -293,7 +310,17 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
       outcome, and nothing is re-run — the rule is Kleene-exact, so a ground left unknown
       only widens what it may give. Kept per set of changed facts; `search` asks it (as
       `reachable`) before a fact's choices, for all of them at once. Asked only where the
-      2^n values cost less than deciding the candidates (`plan`)."""
+      2^n values cost less than deciding the candidates (`plan`);
+    * the grounds every turning candidate must change (`must`): a ground u any change may
+      affect such that the rule gives one value, not a wanted one, with u as it is (or, u
+      unknown, with u true or with u false) and every other ground a change may affect
+      unknown. A candidate leaving u as it is would refine those values, and the rule is
+      Kleene-exact (a value it gives with grounds unknown it gives whatever they are), so
+      it cannot give a wanted value. A set of facts whose changes do not affect all of
+      them cannot turn the outcome (`reachable`), nor can any `size` facts where no `size`
+      of them do (`blocked`): that size's candidates are counted, not decided. One run of
+      the rule per ground (two for an unknown one), asked where the rule reads nothing
+      but grounds."""
     def interpreted(changed: dict[str, Any]) -> Value:
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
@@ -306,7 +333,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
             all(k in known for k in needed) else c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
-                in want, interpreted, lambda key: True)
+                in want, interpreted, lambda key: True, lambda size: False)
     order = c.index
     # the changes are grouped by the fact they change (`search`'s choices): what a change
     # affects depends on its fact alone
@@ -358,8 +385,57 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         plans[key] = out = (shared, ok)
         return out
 
+    universe = dict.fromkeys(k for ks in by_path for k in ks)  # every ground changes affect
+
+    def must_change() -> tuple[list[int], int]:
+        """Each fact's bits of the grounds every turning candidate must change (`must`),
+        and all their bits."""
+        g: dict[str, bool | None] = {**base, **dict.fromkeys(universe)}
+        bits: dict[str, int] = {}
+        for u in universe:
+            for v in (True, False) if base[u] is None else (base[u],):
+                g[u] = v
+                try:
+                    hit = rule(g, None)
+                except EvalError:
+                    hit = None
+                if hit is not None and hit not in want:
+                    bits[u] = 1 << len(bits)
+                    break
+            g[u] = None
+        masks = [sum(bits.get(k, 0) for k in ks) for ks in by_path]
+        return masks, (1 << len(bits)) - 1
+
+    masks: list[int] = []
+    full = 0  # 0: `must` not known (not asked yet, or the rule reads facts), or empty
+
     def reachable(key: tuple[int, ...]) -> bool:
+        if full:
+            got = 0
+            for n in key:
+                got |= masks[n]
+            if got != full:
+                return False
         return (plans.get(key) or plan(key))[1]
+
+    def blocked(size: int) -> bool:
+        """Whether no `size` facts' changes affect every ground a turning candidate must
+        change. `must` is asked before the first size that costs more to decide than it
+        (one run of the rule per ground): single changes rarely do, and a search that
+        reaches two has found none."""
+        nonlocal masks, full
+        if size > len(paths) or rule_facts:
+            return False
+        if not masks:
+            if size == 1 and len(choices) <= 2 * len(universe):
+                return False
+            masks, full = must_change()
+        if not full:
+            return False
+        reach = {0}
+        for _ in range(size):
+            reach = {r | m for r in reach for m in set(masks)}
+        return full not in reach
 
     def delta(i: int) -> int:
         """The ground values change `i` alone changes: the number of their set of (ground,
@@ -405,4 +481,4 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     def confirm(changed: dict[str, Any]) -> Value:
         return c.value(changed, as_of, outcome)
 
-    return turns, confirm, reachable
+    return turns, confirm, reachable, blocked
