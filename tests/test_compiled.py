@@ -254,11 +254,14 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     then counted without being decided), none of their candidates does — both answers
     reached; and where it is told that no candidate of a size can turn it (`blocked`: every
     turning candidate must change grounds that no candidate of that size changes all of),
-    none does — both answers reached."""
+    none does — both answers reached. A single change decided afresh (`afresh`, where that
+    costs less) gives the interpreter's value, and pairs are then built from its ground
+    values — both ways reached."""
     as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
     seen: set[bool] = set()
     told: set[bool] = set()
     closed: set[bool] = set()  # whether a whole size was ruled out (`blocked`)
+    ways: set[bool] = set()  # whether a candidate was decided incrementally (not `afresh`)
 
     @settings(max_examples=25, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -272,8 +275,8 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                                        for p in g.facts))
             choices = [(p, v) for p in paths
                        for v in _options(book, p, get_path(facts, p), facts)][:14]
-            turns, _confirm, reachable, blocked = _decider(book, facts, as_of, name, choices,
-                                                           GOOD)
+            turns, _confirm, reachable, blocked, afresh = _decider(
+                book, facts, as_of, name, choices, GOOD)
             facts_of = list(dict.fromkeys(p for p, _ in choices))
             # two first: it works out the grounds a turning candidate must change, which
             # `reachable` then checks too
@@ -285,8 +288,13 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                         continue
                     fresh = evaluate(book, with_changes(facts, changes), as_of,
                                      outcomes=[name]).outcomes[name].value
+                    # a single change decided afresh where that costs less: its value, and
+                    # its ground values kept for the pairs below
+                    direct = afresh(combo)
+                    assert direct is None or direct[1] == fresh, (name, changes)
                     assert turns(combo) == (fresh in GOOD), (name, changes)
                     seen.add(fresh in GOOD)
+                    ways.add(direct is None)
                     can = reachable(tuple(facts_of.index(p) for p, _ in changes))
                     assert can or fresh not in GOOD, (name, changes)
                     told.add(can)
@@ -297,6 +305,7 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     assert seen == {True, False}
     assert told == {True, False}
     assert closed == {True, False}
+    assert ways == {True, False}
 
 
 def _reference_search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str,

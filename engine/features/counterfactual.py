@@ -3,10 +3,11 @@
 A bounded search over the facts the deciding grounds read: booleans flipped (or set, when
 unknown), enum members swapped, numbers and dates moved to the boundaries the rules compare
 them with. Each candidate is a copy of the case that shares everything but the dicts on the
-changed paths, decided by the compiled program (`runtime/compiled.py`) re-running only the
-grounds that read a changed fact; a change that turns the outcome is reported only when the
-changed case, decided afresh, confirms it (the compiled backend is held equal to the
-interpreter by a differential test). Changes of one fact are tried first, then of two, and
+changed paths, decided by the compiled program (`runtime/compiled.py`): a single change
+afresh, a candidate of more changes re-running only the grounds that read a changed fact;
+a change that turns the outcome is reported only when the changed case, decided afresh,
+confirms it (the compiled backend is held equal to the interpreter by a differential
+test). Sets of facts that cannot turn it are counted, not decided one candidate at a time. Changes of one fact are tried first, then of two, and
 the search stops after the first size that finds one, so each one reported is minimal.
 """
 
@@ -158,8 +159,8 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
     if not choices:
         return Search([], "nothing_to_change", 0, max_changes, budget)
-    turns, confirm, reachable, blocked = _decider(book, facts, as_of, result.name, choices,
-                                                  want, known)
+    turns, confirm, reachable, blocked, afresh = _decider(book, facts, as_of, result.name,
+                                                          choices, want, known)
     breaks = _breaker(book, facts, as_of)
     found: list[Counterfactual] = []
     tried = 0
@@ -186,11 +187,15 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
             if tried > budget:
                 return Search(found, "found" if found else "budget", tried - 1, max_changes,
                               budget, budget_reached=True)
-            if not turns(combo):
-                continue
             changes = tuple(choices[i] for i in combo)
-            changed = with_changes(facts, changes)
-            value = confirm(changed)  # the changed case decided afresh, not incrementally
+            decided = afresh(combo)  # a single change, where deciding it afresh costs less
+            if decided is not None:
+                changed, value = decided
+            else:
+                if not turns(combo):
+                    continue
+                changed = with_changes(facts, changes)
+                value = confirm(changed)  # the changed case decided afresh, not incrementally
             if value in want and not breaks(changed, {path_of[i] for i in combo}):
                 found.append(Counterfactual(
                     [Change(p, get_path(facts, p), v,
@@ -285,7 +290,8 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
              choices: list[tuple[str, Any]], want: tuple[str, ...],
              known: dict[str, bool | None] | None = None) -> \
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
-              Callable[[tuple[int, ...]], bool], Callable[[int], bool]]:
+              Callable[[tuple[int, ...]], bool], Callable[[int], bool],
+              Callable[[tuple[int, ...]], tuple[dict[str, Any], Value] | None]]:
     """Whether a candidate (indices into `choices`) decides the outcome to a wanted value;
     how a hit is confirmed (the changed case decided from scratch: compiled, or the
     interpreter where the program does not compile); and whether changes of a set of
@@ -298,7 +304,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
 
     * the grounds a change affects are those reading the changed fact and those citing
       them; no other ground's value can differ;
-    * a single change re-runs the grounds it affects, and keeps the values it changed;
+    * a single change is decided afresh (`afresh`: that is its confirmation too), and
+      keeps the values it changed (`delta`; or re-runs the grounds it affects, where a
+      candidate of two changes needs them first);
     * a candidate of several changes re-runs only the grounds affected by more than one of
       them: a ground affected by one change alone reads no other changed fact and cites no
       ground another change affects, so it has the value that change alone gave it;
@@ -333,7 +341,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
             all(k in known for k in needed) else c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
-                in want, interpreted, lambda key: True, lambda size: False)
+                in want, interpreted, lambda key: True, lambda size: False, lambda combo: None)
     order = c.index
     # the changes are grouped by the fact they change (`search`'s choices): what a change
     # affects depends on its fact alone
@@ -444,11 +452,32 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         if n is None:
             g = dict(base)
             c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
-            d = frozenset([(k, g[k]) for k in affects[i] if g[k] is not base[k]])
-            n = deltas[i] = numbered.setdefault(d, len(numbered))
-            if n == len(sets):
-                sets.append(d)
+            n = keep(i, g)
         return n
+
+    def keep(i: int, g: dict[str, bool | None]) -> int:
+        """`delta` of change `i`, from the ground values `g` of the case it changes."""
+        d = frozenset([(k, g[k]) for k in affects[i] if g[k] is not base[k]])
+        n = deltas[i] = numbered.setdefault(d, len(numbered))
+        if n == len(sets):
+            sets.append(d)
+        return n
+
+    def afresh(combo: tuple[int, ...]) -> tuple[dict[str, Any], Value] | None:
+        """A single change decided afresh: the changed case and its value (None for a
+        candidate of more changes: `turns`, then `confirm`). Deciding it incrementally and
+        then confirming a hit costs more over the example cases' searches (re-running the
+        grounds a change affects saves little where one change is made), and this is what
+        confirms it. Its ground values are kept as its `delta`: candidates of two changes are
+        built from them."""
+        if len(combo) != 1:
+            return None
+        i = combo[0]
+        changed = with_changes(facts, (choices[i],))
+        g: dict[str, bool | None] = {}
+        value = c.value(changed, as_of, outcome, g)
+        keep(i, g)
+        return changed, value
 
     def disjoint(ns: tuple[int, ...]) -> bool:
         """Whether the ground values the changes numbered `ns` give (each its own grounds)
@@ -481,4 +510,4 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     def confirm(changed: dict[str, Any]) -> Value:
         return c.value(changed, as_of, outcome)
 
-    return turns, confirm, reachable, blocked
+    return turns, confirm, reachable, blocked, afresh

@@ -623,16 +623,19 @@ class Compiled:
             out[n] = lay.decided(gv, cv[lay.at], facts, self.program)
         return out
 
-    def value(self, facts: dict[str, Any], as_of: dt.date, outcome: str) -> Value:
+    def value(self, facts: dict[str, Any], as_of: dt.date, outcome: str,
+              g: dict[str, bool | None] | None = None) -> Value:
         """One outcome's value decided from scratch — every ground it needs run anew on
         `facts` (their own functions, in dependency order), then its rule — without the
-        lists of grounds `decide` makes (a counterfactual's confirmation)."""
+        lists of grounds `decide` makes (a counterfactual's confirmation). `g`, if given
+        (empty), is filled with the ground values."""
         steps = self._fresh.get(outcome)
         if steps is None:
             steps = self._fresh[outcome] = (
                 [self.ground_fn(k) for k in self.closure(outcome)], self._value_fn(outcome))
         grounds, rule = steps
-        g: dict[str, bool | None] = {}
+        if g is None:
+            g = {}
         try:
             for fn in grounds:
                 fn(facts, as_of, g)
