@@ -31,6 +31,8 @@ from yakkan.engine.core.periods import Duration
 from yakkan.engine.core.values import ABSENT
 from yakkan.engine.features.counterfactual import (
     GOOD,
+    Search,
+    Searcher,
     _breaker,
     _decider,
     _options,
@@ -337,6 +339,13 @@ def _reference_search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, nam
     return found, "found" if found else "none", tried, False
 
 
+def ended(s: Search) -> tuple[Any, ...]:
+    """How a search ended: the changes found (each with the value it gives), in order, the
+    status, the candidates tried, whether the budget stopped it."""
+    return ([(tuple((c.path, c.after) for c in cf.changes), cf.value) for cf in s.found],
+            s.status, s.tried, s.budget_reached)
+
+
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
 def test_the_search_ends_as_trying_every_candidate_in_turn(book: Rulebook) -> None:
     """Whatever the search skips (candidates it counts a fact's choices at a time, ground
@@ -344,7 +353,8 @@ def test_the_search_ends_as_trying_every_candidate_in_turn(book: Rulebook) -> No
     found, in the same order, the same status, the same number of candidates tried and the
     same budget note — with budgets that stop it anywhere, inside a skipped block too. Both
     a search that finds one and one stopped at its budget are reached for every version (one
-    that tries every candidate and finds none, for the denwa versions)."""
+    that tries every candidate and finds none, for the denwa versions). The searches of one
+    case made by one `Searcher` end as each made alone."""
     as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
     statuses: set[str] = set()
 
@@ -361,9 +371,14 @@ def test_the_search_ends_as_trying_every_candidate_in_turn(book: Rulebook) -> No
         got = search(book, facts, as_of, o, budget=budget)
         want = _reference_search(book, facts, as_of, o.name,
                                  [*o.grounds, *o.undetermined, *o.base], budget)
-        assert ([(tuple((c.path, c.after) for c in cf.changes), cf.value) for cf in got.found],
-                got.status, got.tried, got.budget_reached) == want, (o.name, budget)
+        assert ended(got) == want, (o.name, budget)
         statuses.add(got.status)
+        # one case's searches sharing what they can (`Searcher`: each fact's choices, the
+        # assumption checks), in any order, end as each searched alone
+        shared = Searcher(book, facts, as_of)
+        for x in data.draw(st.permutations(asked)):
+            alone = search(book, facts, as_of, x, budget=budget)
+            assert ended(shared.search(x, budget=budget)) == ended(alone), (x.name, budget)
 
     check()
     assert statuses >= ({"found", "none", "budget"} if book.doc.header.id == "denwa"

@@ -149,61 +149,95 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
     """The bounded search for minimal changes, with how it ended. `known`: the case's ground
     values as an evaluation of it found them (`Evaluator.applies_memo`), if at hand: the
     search starts from them instead of deciding the case again."""
-    if result.value in want:
-        return Search([], "not_asked", 0, max_changes, budget)
-    paths: list[str] = []
-    for r in (*result.grounds, *result.undetermined, *result.base):
-        for p in r.facts:
-            if p not in paths:
-                paths.append(p)
-    choices = [(p, v) for p in paths for v in _options(book, p, get_path(facts, p), facts)]
-    if not choices:
-        return Search([], "nothing_to_change", 0, max_changes, budget)
-    turns, confirm, reachable, blocked, afresh = _decider(book, facts, as_of, result.name,
-                                                          choices, want, known)
-    breaks = _breaker(book, facts, as_of)
-    found: list[Counterfactual] = []
-    tried = 0
-    path_of = [p for p, _v in choices]
-    spans = _spans(path_of)
-    # sizes in turn, stopping after the first that finds one: every change reported is
-    # minimal (no found change of a smaller size is part of it)
-    for size in range(1, max_changes + 1):
-        if blocked(size):  # no `size` facts change what every turning change must
-            every = _count([len(r) for r in spans], size)
-            if tried + every > budget:
-                return Search(found, "found" if found else "budget", budget, max_changes,
-                              budget, budget_reached=True)
-            tried += every
-            continue
-        for combo in _candidates(spans, size, reachable):
-            if isinstance(combo, int):  # that many candidates that cannot turn it
-                if tried + combo > budget:
+    return Searcher(book, facts, as_of, known).search(result, want, max_changes, budget)
+
+
+class Searcher:
+    """The counterfactual searches of one case (`search`, an outcome at a time): what they
+    share — each fact's choices, whether a changed case breaks an assumption — is worked
+    out once for all of them. `known` as for `search`."""
+
+    def __init__(self, book: Rulebook, facts: dict[str, Any], as_of: dt.date,
+                 known: dict[str, bool | None] | None = None) -> None:
+        self.book, self.facts, self.as_of, self.known = book, facts, as_of, known
+        self._options: dict[str, list[Any]] = {}  # fact → the values tried for it
+        self._breaker = _breaker(book, facts, as_of)
+        self._broken: dict[frozenset[tuple[str, Any]], bool] = {}  # changes → `breaks`
+
+    def options(self, path: str) -> list[Any]:
+        """The values tried for the fact at `path` (`_options`)."""
+        got = self._options.get(path)
+        if got is None:
+            got = self._options[path] = _options(self.book, path,
+                                                 get_path(self.facts, path), self.facts)
+        return got
+
+    def breaks(self, changes: tuple[tuple[str, Any], ...], changed: dict[str, Any]) -> bool:
+        """Whether the case `changed` (the case with `changes` made) breaks an assumption
+        the case does not (`_breaker`)."""
+        key = frozenset(changes)
+        hit = self._broken.get(key)
+        if hit is None:
+            hit = self._broken[key] = self._breaker(changed, {p for p, _v in changes})
+        return hit
+
+    def search(self, result: OutcomeResult, want: tuple[str, ...] = GOOD,
+               max_changes: int = 2, budget: int = 300) -> Search:
+        """The bounded search for minimal changes of `result`'s outcome (`search`)."""
+        if result.value in want:
+            return Search([], "not_asked", 0, max_changes, budget)
+        book, facts = self.book, self.facts
+        paths: list[str] = []
+        for r in (*result.grounds, *result.undetermined, *result.base):
+            for p in r.facts:
+                if p not in paths:
+                    paths.append(p)
+        choices = [(p, v) for p in paths for v in self.options(p)]
+        if not choices:
+            return Search([], "nothing_to_change", 0, max_changes, budget)
+        spans = _spans([p for p, _v in choices])
+        turns, confirm, reachable, blocked, afresh = _decider(
+            book, facts, self.as_of, result.name, choices, want, self.known, spans)
+        found: list[Counterfactual] = []
+        tried = 0
+        # sizes in turn, stopping after the first that finds one: every change reported is
+        # minimal (no found change of a smaller size is part of it)
+        for size in range(1, max_changes + 1):
+            if blocked(size):  # no `size` facts change what every turning change must
+                every = _count([len(r) for r in spans], size)
+                if tried + every > budget:
                     return Search(found, "found" if found else "budget", budget, max_changes,
                                   budget, budget_reached=True)
-                tried += combo
+                tried += every
                 continue
-            tried += 1
-            if tried > budget:
-                return Search(found, "found" if found else "budget", tried - 1, max_changes,
-                              budget, budget_reached=True)
-            changes = tuple(choices[i] for i in combo)
-            decided = afresh(combo)  # a single change, where deciding it afresh costs less
-            if decided is not None:
-                changed, value = decided
-            else:
-                if not turns(combo):
+            for combo in _candidates(spans, size, reachable):
+                if isinstance(combo, int):  # that many candidates that cannot turn it
+                    if tried + combo > budget:
+                        return Search(found, "found" if found else "budget", budget,
+                                      max_changes, budget, budget_reached=True)
+                    tried += combo
                     continue
-                changed = with_changes(facts, changes)
-                value = confirm(changed)  # the changed case decided afresh, not incrementally
-            if value in want and not breaks(changed, {path_of[i] for i in combo}):
-                found.append(Counterfactual(
-                    [Change(p, get_path(facts, p), v,
-                            bool(p in book.facts and book.facts[p].judgment))
-                     for p, v in changes], value))
-        if found:
-            break
-    return Search(found, "found" if found else "none", tried, max_changes, budget)
+                tried += 1
+                if tried > budget:
+                    return Search(found, "found" if found else "budget", tried - 1,
+                                  max_changes, budget, budget_reached=True)
+                changes = tuple(choices[i] for i in combo)
+                decided = afresh(combo)  # a single change: decided afresh
+                if decided is not None:
+                    changed, value = decided
+                else:
+                    if not turns(combo):
+                        continue
+                    changed = with_changes(facts, changes)
+                    value = confirm(changed)  # the changed case decided afresh
+                if value in want and not self.breaks(changes, changed):
+                    found.append(Counterfactual(
+                        [Change(p, get_path(facts, p), v,
+                                bool(p in book.facts and book.facts[p].judgment))
+                         for p, v in changes], value))
+            if found:
+                break
+        return Search(found, "found" if found else "none", tried, max_changes, budget)
 
 
 def _spans(path_of: list[str]) -> list[range]:
@@ -288,7 +322,8 @@ def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
 
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,
              choices: list[tuple[str, Any]], want: tuple[str, ...],
-             known: dict[str, bool | None] | None = None) -> \
+             known: dict[str, bool | None] | None = None,
+             spans: list[range] | None = None) -> \
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
               Callable[[tuple[int, ...]], bool], Callable[[int], bool],
               Callable[[tuple[int, ...]], tuple[dict[str, Any], Value] | None]]:
@@ -337,18 +372,23 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         # the unchanged case's ground values: those an evaluation of it found (the
         # interpreter's and the compiled program's are held equal), else decided here
         needed = c.closure(outcome)
-        base = {k: known[k] for k in needed} if known is not None and \
-            all(k in known for k in needed) else c.ground_values(facts, as_of, outcome)
+        try:
+            base = {k: known[k] for k in needed} if known is not None else None
+        except KeyError:
+            base = None
+        if base is None:
+            base = c.ground_values(facts, as_of, outcome)
     except NotCompilable:
         return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
                 in want, interpreted, lambda key: True, lambda size: False, lambda combo: None)
     order = c.index
     # the changes are grouped by the fact they change (`search`'s choices): what a change
     # affects depends on its fact alone
-    paths = list(dict.fromkeys(p for p, _v in choices))
-    at = {p: n for n, p in enumerate(paths)}
-    pidx = [at[p] for p, _v in choices]
-    counts = [len(r) for r in _spans([p for p, _v in choices])]  # each fact's choices
+    if spans is None:
+        spans = _spans([p for p, _v in choices])
+    paths = [choices[r.start][0] for r in spans]
+    pidx = [n for n, r in enumerate(spans) for _i in r]  # change → the fact it changes
+    counts = [len(r) for r in spans]  # each fact's choices
     by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
     deltas: dict[int, int] = {}  # change → the number of the ground values it gives
@@ -393,11 +433,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         plans[key] = out = (shared, ok)
         return out
 
-    universe = dict.fromkeys(k for ks in by_path for k in ks)  # every ground changes affect
-
-    def must_change() -> tuple[list[int], int]:
+    def must_change(universe: dict[str, None]) -> tuple[list[int], int]:
         """Each fact's bits of the grounds every turning candidate must change (`must`),
-        and all their bits."""
+        and all their bits (`universe`: the grounds changes affect)."""
         g: dict[str, bool | None] = {**base, **dict.fromkeys(universe)}
         bits: dict[str, int] = {}
         for u in universe:
@@ -429,15 +467,16 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     def blocked(size: int) -> bool:
         """Whether no `size` facts' changes affect every ground a turning candidate must
         change. `must` is asked before the first size that costs more to decide than it
-        (one run of the rule per ground): single changes rarely do, and a search that
-        reaches two has found none."""
+        (a run or two of the rule per ground a change affects): single changes rarely do,
+        and a search that reaches two has found none."""
         nonlocal masks, full
         if size > len(paths) or rule_facts:
             return False
         if not masks:
+            universe = dict.fromkeys(k for ks in by_path for k in ks)
             if size == 1 and len(choices) <= 2 * len(universe):
                 return False
-            masks, full = must_change()
+            masks, full = must_change(universe)
         if not full:
             return False
         reach = {0}

@@ -33,7 +33,7 @@ from yakkan.engine.core.ir import Call, Lit, Quant, Ref, walk
 from yakkan.engine.core.labels import FORCE_LABELS, show
 from yakkan.engine.core.numerals import to_wareki
 from yakkan.engine.core.values import ABSENT, PLAIN, case_jsonable, jsonable
-from yakkan.engine.features.counterfactual import Search, search, with_changes
+from yakkan.engine.features.counterfactual import Search, Searcher, with_changes
 from yakkan.engine.features.jatext import ja_template, vocabulary
 from yakkan.engine.runtime.case import (
     case_header,
@@ -1005,12 +1005,13 @@ def explain_result(p: Prepared, result: Result, with_counterfactuals: bool = Tru
     h = book.doc.header
     outs: list[dict[str, Any]] = []
     ordered = sorted(result.outcomes.values(), key=lambda o: o.kind != "application")
-    # the ground values the evaluation found: where the searches start from
-    known = result.evaluator.applies_memo if result.evaluator is not None else None
+    # the ground values the evaluation found: where the searches start from; what the
+    # searches share, worked out once
+    searcher = Searcher(book, p.facts, p.as_of, result.evaluator.applies_memo
+                        if result.evaluator is not None else None)
     for o in ordered:
         wanted = o.kind == "application" or o.value in CF_EFFECTS
-        cfs = search(book, p.facts, p.as_of, o, known=known) \
-            if with_counterfactuals and wanted else None
+        cfs = searcher.search(o) if with_counterfactuals and wanted else None
         outs.append(outcome_json(book, o, cfs, p))
     from yakkan.engine.features.charges import charges_json  # charges imports explain's prepare
     charges = charges_json(p, result)
