@@ -299,8 +299,9 @@ class _Tables:
     their records; each provision's citation; each ground's id and citation (by key: an
     outcome's `open`); the decisions the text makes as 承認 (`is_approval`) and those with a
     ground that compares a list record by record (`_missing_records`); each declared fact
-    as a missing fact and each decision's outcome as far as they are the same in every case.
-    Kept with the rulebook; the entries are prototypes, copied into each explanation, never
+    as a missing fact and each decision's outcome as far as they are the same in every case;
+    the definitions each classification of a table (`class_groups`) reads. Kept with the
+    rulebook; the entries are prototypes, copied into each explanation, never
     handed out themselves."""
 
     def __init__(self, book: Rulebook):
@@ -314,6 +315,10 @@ class _Tables:
                             for n, (d, w) in book.definitions.items()}
         self.compare_lists = {n for n in book.definitions
                               if n in defs and _compares_lists([defs[n]])}
+        # the definitions each classification a table defines side by side reads
+        # (`overlapping_classes`)
+        self.class_reads = {n: _defs_used(defs[n]) for names in prog.class_groups.values()
+                            for n in names if n in defs}
         # the keys of the records of the definitions' quantifiers (`records_json`)
         self.definition_records = _record_keys(list(defs.values()))
         self.citations = {pid: prov.citation for pid, prov in book.provisions.items()}
@@ -1204,7 +1209,7 @@ def overlapping_classes(book: Rulebook, result: Result) -> list[dict[str, Any]]:
         true = [n for n in names if result.definitions.get(n) is True]
         if len(true) < 2:
             continue
-        uses = {n: _defs_used(prog.definitions[n]) for n in true}
+        uses = _tables(book).class_reads
         # a class defined from another that also holds (プラン4 from プラン2) is its part:
         # keep the wider one
         apart = [n for n in true if not any(o != n and o in uses[n] for o in true)]
