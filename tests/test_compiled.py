@@ -256,14 +256,14 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     then counted without being decided), none of their candidates does — both answers
     reached; and where it is told that no candidate of a size can turn it (`blocked`: every
     turning candidate must change grounds that no candidate of that size changes all of),
-    none does — both answers reached. A single change decided afresh (`afresh`, where that
-    costs less) gives the interpreter's value, and pairs are then built from its ground
-    values — both ways reached."""
+    none does — both answers reached. A single change is decided afresh (`afresh`) to the
+    interpreter's value, and pairs are then decided incrementally from the ground values it
+    kept — both ways reached."""
     as_of = book.doc.header.effective_from or dt.date(2024, 1, 1)
     seen: set[bool] = set()
     told: set[bool] = set()
     closed: set[bool] = set()  # whether a whole size was ruled out (`blocked`)
-    ways: set[bool] = set()  # whether a candidate was decided incrementally (not `afresh`)
+    ways: set[bool] = set()  # whether a candidate was left to `turns` (a pair), not `afresh`
 
     @settings(max_examples=25, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -290,8 +290,8 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
                         continue
                     fresh = evaluate(book, with_changes(facts, changes), as_of,
                                      outcomes=[name]).outcomes[name].value
-                    # a single change decided afresh where that costs less: its value, and
-                    # its ground values kept for the pairs below
+                    # a single change decided afresh: its value, and its ground values kept
+                    # for the pairs below
                     direct = afresh(combo)
                     assert direct is None or direct[1] == fresh, (name, changes)
                     assert turns(combo) == (fresh in GOOD), (name, changes)

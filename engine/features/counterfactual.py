@@ -7,8 +7,9 @@ changed paths, decided by the compiled program (`runtime/compiled.py`): a single
 afresh, a candidate of more changes re-running only the grounds that read a changed fact;
 a change that turns the outcome is reported only when the changed case, decided afresh,
 confirms it (the compiled backend is held equal to the interpreter by a differential
-test). Sets of facts that cannot turn it are counted, not decided one candidate at a time. Changes of one fact are tried first, then of two, and
-the search stops after the first size that finds one, so each one reported is minimal.
+test). Sets of facts that cannot turn it are counted, not decided one candidate at a
+time. Changes of one fact are tried first, then of two, and the search stops after the
+first size that finds one, so each one reported is minimal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -203,24 +204,20 @@ class Searcher:
         # sizes in turn, stopping after the first that finds one: every change reported is
         # minimal (no found change of a smaller size is part of it)
         for size in range(1, max_changes + 1):
-            if blocked(size):  # no `size` facts change what every turning change must
-                every = _count([len(r) for r in spans], size)
-                if tried + every > budget:
-                    return Search(found, "found" if found else "budget", budget, max_changes,
-                                  budget, budget_reached=True)
-                tried += every
-                continue
-            for combo in _candidates(spans, size, reachable):
-                if isinstance(combo, int):  # that many candidates that cannot turn it
-                    if tried + combo > budget:
-                        return Search(found, "found" if found else "budget", budget,
-                                      max_changes, budget, budget_reached=True)
-                    tried += combo
-                    continue
-                tried += 1
-                if tried > budget:
-                    return Search(found, "found" if found else "budget", tried - 1,
+            # where no `size` facts change what every turning change must, the size's
+            # candidates come as one number
+            blocks: Iterable[tuple[int, ...] | int] = \
+                (_count([len(r) for r in spans], size),) if blocked(size) else \
+                _candidates(spans, size, reachable)
+            for combo in blocks:
+                # a number: that many candidates that cannot turn it, counted undecided
+                many = combo if isinstance(combo, int) else 1
+                if tried + many > budget:
+                    return Search(found, "found" if found else "budget", budget,
                                   max_changes, budget, budget_reached=True)
+                tried += many
+                if isinstance(combo, int):
+                    continue
                 changes = tuple(choices[i] for i in combo)
                 decided = afresh(combo)  # a single change: decided afresh
                 if decided is not None:
@@ -327,12 +324,14 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
               Callable[[tuple[int, ...]], bool], Callable[[int], bool],
               Callable[[tuple[int, ...]], tuple[dict[str, Any], Value] | None]]:
-    """Whether a candidate (indices into `choices`) decides the outcome to a wanted value;
-    how a hit is confirmed (the changed case decided from scratch: compiled, or the
-    interpreter where the program does not compile); and whether changes of a set of
-    facts (indices into the facts of `choices`, in the order they first come) can give a
-    wanted value at all (`can_turn`), so that their candidates need not be decided one by
-    one.
+    """For a search over `choices` (`spans`: each fact's, as `search` groups them):
+    `turns`, whether a candidate (indices into `choices`) decides the outcome to a wanted
+    value; `confirm`, how a hit is confirmed (the changed case decided from scratch:
+    compiled, or the interpreter where the program does not compile); `reachable`, whether
+    changes of a set of facts (indices into `spans`) can give a wanted value at all, so
+    that their candidates need not be decided one by one; `blocked`, whether no candidate
+    of a size can; `afresh`, a single change decided from scratch (the changed case and
+    its value; None for a candidate of more changes).
 
     A candidate is decided by the compiled program over the ground values of the unchanged
     case, re-running only what its changes can change:
@@ -479,9 +478,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
             masks, full = must_change(universe)
         if not full:
             return False
-        reach = {0}
+        reach, each = {0}, set(masks)
         for _ in range(size):
-            reach = {r | m for r in reach for m in set(masks)}
+            reach = {r | m for r in reach for m in each}
         return full not in reach
 
     def delta(i: int) -> int:
