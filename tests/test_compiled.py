@@ -374,15 +374,25 @@ def test_the_search_ends_as_trying_every_candidate_in_turn(book: Rulebook) -> No
         assert ended(got) == want, (o.name, budget)
         statuses.add(got.status)
         # one case's searches sharing what they can (`Searcher`: each fact's choices, the
-        # assumption checks), in any order, end as each searched alone
+        # assumption checks, the changed cases and the ground values decided for them), in
+        # any order, end as each searched alone
         shared = Searcher(book, facts, as_of)
+        case = shared.case
+
+        def spied(changes: tuple[tuple[str, Any], ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+            got = case(changes)
+            reused[0] += bool(got[1])  # ground values another search decided
+            return got
+        shared.case = spied  # type: ignore[method-assign]
         for x in data.draw(st.permutations(asked)):
             alone = search(book, facts, as_of, x, budget=budget)
             assert ended(shared.search(x, budget=budget)) == ended(alone), (x.name, budget)
 
+    reused = [0]
     check()
     assert statuses >= ({"found", "none", "budget"} if book.doc.header.id == "denwa"
                         else {"found", "budget"})
+    assert reused[0], "no search reused the ground values another decided"
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -518,3 +528,36 @@ def test_the_search_starts_from_the_evaluations_ground_values() -> None:
             assert (a.found, a.status, a.tried) == (b.found, b.status, b.tried), path.name
             searched += a.tried > 0
     assert searched > 100
+
+
+def test_an_explanation_leaves_no_reference_cycle() -> None:
+    """A warm explanation of every example case that decides frees what it made as it goes
+    (reference counting): nothing is left for the garbage collector, whose passes over a
+    long-lived process's heap would otherwise be part of every explanation's time (a
+    search's functions once made a cycle through a generator that was its own closure)."""
+    import gc
+    from pathlib import Path
+
+    from yakkan.engine.core.diagnostics import YakkanError
+    from yakkan.engine.features.explain import explain_result, prepare
+
+    explained = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "examples" / "cases")
+                       .glob("*.yaml")):
+        try:
+            p = prepare(str(path))
+        except YakkanError:
+            continue  # the examples that are input errors by design
+        explain_result(p, evaluate(p.book, p.facts, p.as_of))  # the first: caches filled
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            explain_result(p, evaluate(p.book, p.facts, p.as_of))
+            gc.collect()
+            left = [type(x).__name__ for x in gc.garbage]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        assert not left, (path.name, left[:10])
+        explained += 1
+    assert explained > 100

@@ -164,6 +164,9 @@ class Searcher:
         self._options: dict[str, list[Any]] = {}  # fact → the values tried for it
         self._breaker = _breaker(book, facts, as_of)
         self._broken: dict[frozenset[tuple[str, Any]], bool] = {}  # changes → `breaks`
+        self._cases: dict[tuple[tuple[str, Any], ...],
+                          tuple[dict[str, Any], dict[str, bool | None]]] = {}  # `case`
+        self._changes: dict[tuple[str, Any], Change] = {}  # `change`
 
     def options(self, path: str) -> list[Any]:
         """The values tried for the fact at `path` (`_options`)."""
@@ -171,6 +174,26 @@ class Searcher:
         if got is None:
             got = self._options[path] = _options(self.book, path,
                                                  get_path(self.facts, path), self.facts)
+        return got
+
+    def case(self, changes: tuple[tuple[str, Any], ...]) -> \
+            tuple[dict[str, Any], dict[str, bool | None]]:
+        """The case with `changes` made, and the values of its grounds decided so far: the
+        searches of different outcomes try the same changes, and a ground's value depends
+        on the facts alone, so what one search decided another does not decide again."""
+        got = self._cases.get(changes)
+        if got is None:
+            got = self._cases[changes] = (with_changes(self.facts, changes), {})
+        return got
+
+    def change(self, path: str, value: Any) -> Change:
+        """The change of the fact at `path` to `value`, as the searches report it."""
+        got = self._changes.get((path, value))
+        if got is None:
+            facts = self.book.facts
+            got = self._changes[(path, value)] = Change(
+                path, get_path(self.facts, path), value,
+                bool(path in facts and facts[path].judgment))
         return got
 
     def breaks(self, changes: tuple[tuple[str, Any], ...], changed: dict[str, Any]) -> bool:
@@ -198,7 +221,7 @@ class Searcher:
             return Search([], "nothing_to_change", 0, max_changes, budget)
         spans = _spans([p for p, _v in choices])
         turns, confirm, reachable, blocked, afresh = _decider(
-            book, facts, self.as_of, result.name, choices, want, self.known, spans)
+            book, facts, self.as_of, result.name, choices, want, self.known, spans, self.case)
         found: list[Counterfactual] = []
         tried = 0
         # sizes in turn, stopping after the first that finds one: every change reported is
@@ -228,10 +251,7 @@ class Searcher:
                     changed = with_changes(facts, changes)
                     value = confirm(changed)  # the changed case decided afresh
                 if value in want and not self.breaks(changes, changed):
-                    found.append(Counterfactual(
-                        [Change(p, get_path(facts, p), v,
-                                bool(p in book.facts and book.facts[p].judgment))
-                         for p, v in changes], value))
+                    found.append(Counterfactual([self.change(p, v) for p, v in changes], value))
             if found:
                 break
         return Search(found, "found" if found else "none", tried, max_changes, budget)
@@ -267,20 +287,26 @@ def _candidates(spans: list[range], size: int, reachable: Callable[[tuple[int, .
     once per set of facts), the candidates changing them come as their number instead, a
     fact's choices at a time: counted against the budget in the same order, without
     deciding each."""
-    def extend(combo: tuple[int, ...], key: tuple[int, ...], after: int) \
-            -> Iterator[tuple[int, ...] | int]:
-        last = len(combo) == size - 1
-        for q in range(after, len(spans)):
-            facts = (*key, q)
-            if not last:
-                for j in spans[q]:
-                    yield from extend((*combo, j), facts, q + 1)
-            elif reachable(facts):
-                for j in spans[q]:
-                    yield (*combo, j)
-            else:
-                yield len(spans[q])
-    return extend((), (), 0)
+    return _extend(spans, size, reachable, (), (), 0)
+
+
+def _extend(spans: list[range], size: int, reachable: Callable[[tuple[int, ...]], bool],
+            combo: tuple[int, ...], key: tuple[int, ...], after: int) \
+        -> Iterator[tuple[int, ...] | int]:
+    """`_candidates` extending `combo` (changes of the facts `key`) by a change of each fact
+    from `after` on. (A function of the module: a generator that is its own closure would
+    make each search's functions a reference cycle, left for the garbage collector.)"""
+    last = len(combo) == size - 1
+    for q in range(after, len(spans)):
+        facts = (*key, q)
+        if not last:
+            for j in spans[q]:
+                yield from _extend(spans, size, reachable, (*combo, j), facts, q + 1)
+        elif reachable(facts):
+            for j in spans[q]:
+                yield (*combo, j)
+        else:
+            yield len(spans[q])
 
 
 def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
@@ -320,7 +346,9 @@ def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \
 def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str,
              choices: list[tuple[str, Any]], want: tuple[str, ...],
              known: dict[str, bool | None] | None = None,
-             spans: list[range] | None = None) -> \
+             spans: list[range] | None = None,
+             case: Callable[[tuple[tuple[str, Any], ...]],
+                            tuple[dict[str, Any], dict[str, bool | None]]] | None = None) -> \
         tuple[Callable[[tuple[int, ...]], bool], Callable[[dict[str, Any]], Value],
               Callable[[tuple[int, ...]], bool], Callable[[int], bool],
               Callable[[tuple[int, ...]], tuple[dict[str, Any], Value] | None]]:
@@ -363,7 +391,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
       of them do (`blocked`): that size's candidates are counted, not decided. One run of
       the rule per ground (two for an unknown one), asked where the rule reads nothing
       but grounds."""
-    def interpreted(changed: dict[str, Any]) -> Value:
+    def interpreted(changed: dict[str, Any]) -> Value:  # (where the program does not compile)
         return evaluate(book, changed, as_of, outcomes=[outcome]).outcomes[outcome].value
 
     try:
@@ -391,6 +419,11 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     by_path = [c.affected_in(outcome, p) for p in paths]
     affects = [by_path[n] for n in pidx]
     deltas: dict[int, int] = {}  # change → the number of the ground values it gives
+    fresh: dict[int, dict[str, bool | None]] = {}  # change → its case's ground values
+    if case is None:
+        def case(changes: tuple[tuple[str, Any], ...]) -> \
+                tuple[dict[str, Any], dict[str, bool | None]]:
+            return with_changes(facts, changes), {}
     numbered: dict[frozenset[tuple[str, bool | None]], int] = {}
     sets: list[frozenset[tuple[str, bool | None]]] = []
     by_delta: dict[tuple[int, ...], bool] = {}  # numbers of disjoint ground values → `wanted`
@@ -488,8 +521,10 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         value) pairs in `sets` (candidates that change the same grounds alike share it)."""
         n = deltas.get(i)
         if n is None:
-            g = dict(base)
-            c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
+            g = fresh.get(i)  # (decided afresh: `afresh`)
+            if g is None:
+                g = dict(base)
+                c.rerun(g, with_changes(facts, (choices[i],)), as_of, affects[i])
             n = keep(i, g)
         return n
 
@@ -511,10 +546,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         if len(combo) != 1:
             return None
         i = combo[0]
-        changed = with_changes(facts, (choices[i],))
-        g: dict[str, bool | None] = {}
+        changed, g = case((choices[i],))
         value = c.value(changed, as_of, outcome, g)
-        keep(i, g)
+        fresh[i] = g
         return changed, value
 
     def disjoint(ns: tuple[int, ...]) -> bool:

@@ -627,18 +627,22 @@ class Compiled:
               g: dict[str, bool | None] | None = None) -> Value:
         """One outcome's value decided from scratch — every ground it needs run anew on
         `facts` (their own functions, in dependency order), then its rule — without the
-        lists of grounds `decide` makes (a counterfactual's confirmation). `g`, if given
-        (empty), is filled with the ground values."""
+        lists of grounds `decide` makes (a counterfactual's confirmation). `g`, if given,
+        holds the values of grounds already decided for these `facts` and `as_of` (another
+        outcome's decision of the same case: they are not run again), and is filled with
+        the others'."""
         steps = self._fresh.get(outcome)
         if steps is None:
             steps = self._fresh[outcome] = (
-                [self.ground_fn(k) for k in self.closure(outcome)], self._value_fn(outcome))
+                [(k, self.ground_fn(k)) for k in self.closure(outcome)],
+                self._value_fn(outcome))
         grounds, rule = steps
         if g is None:
             g = {}
         try:
-            for fn in grounds:
-                fn(facts, as_of, g)
+            for k, fn in grounds:
+                if k not in g:
+                    fn(facts, as_of, g)
             v: Value | None = rule(facts, as_of, g)
         except (TypeError, ArithmeticError, ValueError) as err:
             raise EvalError(str(err)) from err
