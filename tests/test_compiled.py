@@ -561,3 +561,48 @@ def test_an_explanation_leaves_no_reference_cycle() -> None:
         assert not left, (path.name, left[:10])
         explained += 1
     assert explained > 100
+
+
+def test_where_the_program_does_not_compile_the_interpreter_decides_each_candidate_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rulebook whose program does not compile (`NotCompilable`: grounds citing each
+    other in a cycle) is searched by the interpreter: every candidate decided afresh once,
+    the search ending as trying every candidate in turn does (`_reference_search`), on
+    example cases of both documents — ones that find a change and one that finds none."""
+    from pathlib import Path
+
+    from yakkan.engine.features import counterfactual as cf
+    from yakkan.engine.features.explain import CF_EFFECTS, prepare
+    from yakkan.engine.runtime.compiled import NotCompilable
+
+    def refused(book: Rulebook) -> Compiled:
+        raise NotCompilable("(a test: no compiled program)")
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "cases"
+    decided: list[int] = []
+    interpret = cf.evaluate
+
+    def counted(*a: Any, **k: Any) -> Any:
+        decided.append(1)
+        return interpret(*a, **k)
+
+    statuses: set[str] = set()
+    for name in ("denwa-plan4-no-duns", "rakuten-app-refuse-01-identity",
+                 "rakuten-app-accept"):
+        p = prepare(str(examples / f"{name}.yaml"))
+        r = evaluate(p.book, p.facts, p.as_of)
+        for o in r.outcomes.values():
+            if (o.kind != "application" and o.value not in CF_EFFECTS) or o.value in GOOD:
+                continue
+            want = _reference_search(p.book, p.facts, p.as_of, o.name,
+                                     [*o.grounds, *o.undetermined, *o.base], 300)
+            with monkeypatch.context() as m:
+                m.setattr(cf, "compiled_of", refused)
+                m.setattr(cf, "evaluate", counted)
+                decided.clear()
+                got = search(p.book, p.facts, p.as_of, o)
+            assert ended(got) == want, (name, o.name)
+            # each candidate tried once (none counted whole: nothing is known to block)
+            assert len(decided) == got.tried, (name, o.name, len(decided), got.tried)
+            statuses.add(got.status)
+    assert statuses >= {"found", "none"}, statuses

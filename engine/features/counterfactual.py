@@ -359,7 +359,8 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     changes of a set of facts (indices into `spans`) can give a wanted value at all, so
     that their candidates need not be decided one by one; `blocked`, whether no candidate
     of a size can; `afresh`, a single change decided from scratch (the changed case and
-    its value; None for a candidate of more changes).
+    its value; None for a candidate of more changes, except where the program does not
+    compile: then the interpreter decides every candidate, once, by `afresh`).
 
     A candidate is decided by the compiled program over the ground values of the unchanged
     case, re-running only what its changes can change:
@@ -406,8 +407,13 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         if base is None:
             base = c.ground_values(facts, as_of, outcome)
     except NotCompilable:
-        return (lambda combo: interpreted(with_changes(facts, tuple(choices[i] for i in combo)))
-                in want, interpreted, lambda key: True, lambda size: False, lambda combo: None)
+        def each(combo: tuple[int, ...]) -> tuple[dict[str, Any], Value]:
+            """Every candidate decided by the interpreter, once (deciding it is confirming
+            it)."""
+            changed = with_changes(facts, tuple(choices[i] for i in combo))
+            return changed, interpreted(changed)
+        return (lambda combo: each(combo)[1] in want, interpreted, lambda key: True,
+                lambda size: False, each)
     order = c.index
     # the changes are grouped by the fact they change (`search`'s choices): what a change
     # affects depends on its fact alone
