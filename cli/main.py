@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from yakkan import __version__
+from yakkan.engine.core.collector import tune
 from yakkan.engine.core.diagnostics import Diagnostic, YakkanError, render_all
 from yakkan.renderers.terminal import term_safe
 
@@ -60,6 +61,7 @@ def run(fn: Callable[[], int]) -> None:
     """Run a command body; turn YakkanError into diagnostics and exit 2, never a traceback."""
     if _PROGRAM:  # the command's modules are imported: their objects stay, need no collecting
         gc.freeze()
+        tune()  # (`core/collector.py`: fewer passes over what the command builds)
         gc.enable()  # (off since `entry`: importing makes no garbage worth a collection)
     try:
         code = fn()

@@ -108,3 +108,25 @@ def test_version_is_the_installed_one_without_reading_metadata() -> None:
     r = CliRunner().invoke(main, ["--version"], prog_name="yakkan")
     assert r.exit_code == 0
     assert r.output.strip() == f"yakkan, version {metadata.version('yakkan')}"
+
+
+def test_a_command_runs_the_young_collection_less_often() -> None:
+    """The program (`entry`, then a command's body in `run`) runs the collector's
+    young-generation pass every `collector.YOUNG` new containers (`core/collector.py`); a
+    program that raised it further or turned the collector off keeps its setting."""
+    src = ("import gc, sys\n"
+           "from yakkan.cli import main as m\n"
+           "m._PROGRAM = True\n"
+           "before = gc.get_threshold()\n"
+           "if sys.argv[1] == 'higher': gc.set_threshold(50_000, 10, 10)\n"
+           "if sys.argv[1] == 'off': gc.set_threshold(0, 10, 10)\n"
+           "try:\n"
+           "    m.run(lambda: print(before[0], gc.get_threshold()[0]) or 0)\n"
+           "except SystemExit:\n"
+           "    pass\n")
+    from yakkan.engine.core.collector import YOUNG
+    got = {how: subprocess.run([sys.executable, "-c", src, how], capture_output=True,
+                               text=True, check=True).stdout.split()
+           for how in ("default", "higher", "off")}
+    assert got == {"default": ["700", str(YOUNG)], "higher": ["700", "50000"],
+                   "off": ["700", "0"]}, got
