@@ -19,6 +19,7 @@ import itertools
 import keyword
 import re
 import tokenize
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,11 @@ from yakkan.engine.features.counterfactual import (
     search,
     with_changes,
 )
-from yakkan.engine.features.explain import changed_requirement_state, requirement_state
+from yakkan.engine.features.explain import (
+    Prepared,
+    changed_requirement_state,
+    requirement_state,
+)
 from yakkan.engine.runtime.case import ABSENT_OK
 from yakkan.engine.runtime.compiled import Compiled, compiled_of
 from yakkan.engine.runtime.evaluate import broken_assumptions as interpreted_assumptions
@@ -501,22 +506,30 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
                 raise AssertionError((name, tok))
 
 
+def _deciding_examples() -> Iterator[Prepared]:
+    """Every example case that decides, read (not the examples that are input errors by
+    design)."""
+    from pathlib import Path
+
+    from yakkan.engine.core.diagnostics import YakkanError
+    from yakkan.engine.features.explain import prepare
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "examples" / "cases")
+                       .glob("*.yaml")):
+        try:
+            yield prepare(str(path))
+        except YakkanError:
+            continue
+
+
 def test_the_search_starts_from_the_evaluations_ground_values() -> None:
     """`explain` hands the search the ground values its evaluation found (`known`) instead of
     deciding the case again: on every example case that decides, each search ends as it
     does from the compiled program's own values (found, status, candidates tried)."""
-    from pathlib import Path
-
-    from yakkan.engine.core.diagnostics import YakkanError
-    from yakkan.engine.features.explain import CF_EFFECTS, prepare
+    from yakkan.engine.features.explain import CF_EFFECTS
 
     searched = 0
-    for path in sorted((Path(__file__).resolve().parents[1] / "examples" / "cases")
-                       .glob("*.yaml")):
-        try:
-            p = prepare(str(path))
-        except YakkanError:
-            continue  # the examples that are input errors by design
+    for p in _deciding_examples():
         r = evaluate(p.book, p.facts, p.as_of)
         assert r.evaluator is not None
         known = r.evaluator.applies_memo
@@ -525,7 +538,7 @@ def test_the_search_starts_from_the_evaluations_ground_values() -> None:
                 continue
             a = search(p.book, p.facts, p.as_of, o, known=known)
             b = search(p.book, p.facts, p.as_of, o)
-            assert (a.found, a.status, a.tried) == (b.found, b.status, b.tried), path.name
+            assert (a.found, a.status, a.tried) == (b.found, b.status, b.tried), p.path
             searched += a.tried > 0
     assert searched > 100
 
@@ -536,18 +549,11 @@ def test_an_explanation_leaves_no_reference_cycle() -> None:
     long-lived process's heap would otherwise be part of every explanation's time (a
     search's functions once made a cycle through a generator that was its own closure)."""
     import gc
-    from pathlib import Path
 
-    from yakkan.engine.core.diagnostics import YakkanError
-    from yakkan.engine.features.explain import explain_result, prepare
+    from yakkan.engine.features.explain import explain_result
 
     explained = 0
-    for path in sorted((Path(__file__).resolve().parents[1] / "examples" / "cases")
-                       .glob("*.yaml")):
-        try:
-            p = prepare(str(path))
-        except YakkanError:
-            continue  # the examples that are input errors by design
+    for p in _deciding_examples():
         explain_result(p, evaluate(p.book, p.facts, p.as_of))  # the first: caches filled
         gc.collect()
         gc.set_debug(gc.DEBUG_SAVEALL)
@@ -558,7 +564,7 @@ def test_an_explanation_leaves_no_reference_cycle() -> None:
         finally:
             gc.set_debug(0)
             gc.garbage.clear()
-        assert not left, (path.name, left[:10])
+        assert not left, (p.path, left[:10])
         explained += 1
     assert explained > 100
 
