@@ -266,21 +266,16 @@ def main() -> None:
     per_case = [statistics.median(timeit(
         lambda q=q: explain_result(q, evaluate(q.book, q.facts, q.as_of)), 3, 3))
         for q in vcases]
-    def tuned(fn: Callable[[], Any]) -> Callable[[], Any]:
-        """`fn` with the collector as yakkan's commands run it (`core/collector.py`)."""
-        def run() -> Any:
-            was = gc.get_threshold()
-            tune()
-            try:
-                return fn()
-            finally:
-                gc.set_threshold(*was)
-        return run
-
+    default = timeit(result_only, rep, 20)
+    was = gc.get_threshold()
+    tune()  # the collector as yakkan's commands run it (`core/collector.py`)
+    try:
+        tuned = timeit(result_only, rep, 20)
+    finally:
+        gc.set_threshold(*was)
     explained = [
-        ("warm explain of a case already read", timeit(result_only, rep, 20)),
-        ("  the same, collector as yakkan's commands run it",
-         [x / 20 for x in timeit(tuned(lambda: [result_only() for _ in range(20)]), rep, 1)]),
+        ("warm explain of a case already read", default),
+        ("  the same, collector as yakkan's commands run it", tuned),
         ("warm explain incl. reading + validating the file",
          timeit(lambda: explain_case(str(PLAN4)), rep, 20)),
         (f"warm explain, each of the {len(vcases)} deciding example cases", per_case)]

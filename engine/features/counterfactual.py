@@ -155,8 +155,9 @@ def search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, result: Outcom
 
 class Searcher:
     """The counterfactual searches of one case (`search`, an outcome at a time): what they
-    share — each fact's choices, whether a changed case breaks an assumption — is worked
-    out once for all of them. `known` as for `search`."""
+    share — each fact's choices, the changed cases and the ground values decided for them,
+    whether a changed case breaks an assumption, the changes reported — is worked out once
+    for all of them. `known` as for `search`."""
 
     def __init__(self, book: Rulebook, facts: dict[str, Any], as_of: dt.date,
                  known: dict[str, bool | None] | None = None) -> None:
