@@ -151,6 +151,14 @@ def test_the_compiled_backend_decides_as_the_interpreter(book: Rulebook) -> None
         for name in c.outcomes:  # the one-outcome functions too, and the value alone
             assert _compiled_one(c, facts, as_of, name) == want[name]
             assert c.value(facts, as_of, name) == want[name][0]
+            # with `g`: the straight-line function fills it with every ground it needs;
+            # where it holds more than half of them, only the others run, one by one
+            g: dict[str, bool | None] = {}
+            assert c.value(facts, as_of, name, g) == want[name][0]
+            assert g == {k: interp_grounds[k] for k in c.closure(name)}
+            held = dict(list(g.items())[:len(g) // 2 + 1])
+            assert c.value(facts, as_of, name, held) == want[name][0]
+            assert held == g
         seen["cases"] += 1
         seen["undetermined"] += sum(1 for v in want.values() if v[0] == "undetermined")
 
@@ -474,7 +482,7 @@ def test_with_changes_leaves_the_case_alone() -> None:
 
 _OUR_NAMES = re.compile(r"^(?:[tfdgqsrxo]\d+|K|F|A|G|ABSENT|_cmp|_arith|_call|_fold|_truth|"
                         r"isinstance|dict|get|append|o|decide_all|decide_\d+|ground_\d+|conds_\d+|parts_\d+|"
-                        r"assumptions|assumption_\d+|value_\d+|None|True|False)$")
+                        r"assumptions|assumption_\d+|value_\d+|fresh_\d+|None|True|False)$")
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=IDS)
@@ -496,6 +504,7 @@ def test_generated_source_holds_no_rule_text(book: Rulebook) -> None:
     assert ("assumptions" in c.sources) == bool(book.doc.assumptions)
     assert sum(n.startswith("assumption_") for n in c.sources) == len(book.doc.assumptions)
     assert sum(n.startswith("value_") for n in c.sources) == len(c.outcomes)
+    assert sum(n.startswith("fresh_") for n in c.sources) == len(c.outcomes)
     assert len(c.sources) >= len(c.order)
     for name, src in c.sources.items():
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):

@@ -242,13 +242,16 @@ class Searcher:
                 tried += many
                 if isinstance(combo, int):
                     continue
-                changes = tuple(choices[i] for i in combo)
                 decided = afresh(combo)  # a single change: decided afresh
                 if decided is not None:
                     changed, value = decided
+                    if value not in want:
+                        continue
+                    changes = tuple([choices[i] for i in combo])
                 else:
                     if not turns(combo):
                         continue
+                    changes = tuple([choices[i] for i in combo])
                     changed = with_changes(facts, changes)
                     value = confirm(changed)  # the changed case decided afresh
                 if value in want and not self.breaks(changes, changed):
@@ -295,19 +298,35 @@ def _extend(spans: list[range], size: int, reachable: Callable[[tuple[int, ...]]
             combo: tuple[int, ...], key: tuple[int, ...], after: int) \
         -> Iterator[tuple[int, ...] | int]:
     """`_candidates` extending `combo` (changes of the facts `key`) by a change of each fact
-    from `after` on. (A function of the module: a generator that is its own closure would
-    make each search's functions a reference cycle, left for the garbage collector.)"""
-    last = len(combo) == size - 1
-    for q in range(after, len(spans)):
-        facts = (*key, q)
-        if not last:
+    from `after` on: the last two changes by loops (whether each set of facts is reachable
+    asked once, before the candidates changing its first fact), the others by recursion. (A
+    function of the module: a generator that is its own closure would make each search's
+    functions a reference cycle, left for the garbage collector.)"""
+    n = len(spans)
+    left = size - len(combo)
+    if left == 1:
+        for q in range(after, n):
+            if reachable((*key, q)):
+                for j in spans[q]:
+                    yield (*combo, j)
+            else:
+                yield len(spans[q])
+    elif left == 2:
+        for q in range(after, n):
+            facts = (*key, q)
+            then = [(spans[r], reachable((*facts, r))) for r in range(q + 1, n)]
             for j in spans[q]:
-                yield from _extend(spans, size, reachable, (*combo, j), facts, q + 1)
-        elif reachable(facts):
+                first = (*combo, j)
+                for span, ok in then:
+                    if ok:
+                        for i in span:
+                            yield (*first, i)
+                    else:
+                        yield len(span)
+    else:
+        for q in range(after, n):
             for j in spans[q]:
-                yield (*combo, j)
-        else:
-            yield len(spans[q])
+                yield from _extend(spans, size, reachable, (*combo, j), (*key, q), q + 1)
 
 
 def _breaker(book: Rulebook, facts: dict[str, Any], as_of: dt.date) -> \

@@ -668,7 +668,8 @@ class _GroundWriter:
     def lookups(self) -> list[str]:
         """The lines looking up each value the conditions show, and writing it once for each
         way it is shown: the common values' words chosen by identity (`Template.fill`'s
-        `_COMMON`), no value (the key absent) as nothing, another by the hole's writer."""
+        `_COMMON`), no value (the key absent) as nothing, a text (an enum's member) by the
+        words kept for it (`_Shown`), another by the hole's writer."""
         if not self.values:
             return []
         lines = ["get = r.values.get"]
@@ -680,6 +681,8 @@ class _GroundWriter:
                 lines += [f"    {s} = {self.const(f'［{write(value)}］')}" for s, write in slots]
             lines.append(f"elif {v} is NO:")
             lines += [f"    {s} = EMPTY" for s, _w in slots]
+            lines.append(f"elif type({v}) is str:")  # an enum member (or a text)
+            lines += [f"    {s} = {self.const(_Shown(write))}[{v}]" for s, write in slots]
             lines.append("else:")
             lines += [f"    {s} = f\"{{LB}}{{{self.const(write)}({v})}}{{RB}}\""
                       for s, write in slots]
@@ -692,6 +695,24 @@ class _GroundWriter:
         return (f"def make({params}):\n    def ground_json(r):\n"
                 + "".join(f"        {ln}\n" for ln in lines)
                 + "    return ground_json\n")
+
+
+class _Shown(dict[str, str]):
+    """A hole's words for a text value (most are an enum's members), written once each: a
+    hole shows a value as its writer writes it, whatever the case. Holds at most `MAX`
+    values (a text a case gives is written each time past them)."""
+
+    MAX = 256
+
+    def __init__(self, write: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, v: str) -> str:
+        shown = f"［{self.write(v)}］"
+        if len(self) < self.MAX:
+            self[v] = shown
+        return shown
 
 
 # the values most holes show (`Template.fill`'s `_COMMON`) by the name the generated source
