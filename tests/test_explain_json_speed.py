@@ -166,6 +166,25 @@ def test_made_up_results_are_written_alike() -> None:
     assert {"requires", "no requires", "unless", "via", "requirement"} <= kinds
 
 
+def test_a_hole_keeps_the_words_of_at_most_max_texts() -> None:
+    """A writer's hole writes a text value (an enum's member) once and keeps the words
+    (`_Shown`), for at most `MAX` values; past them, each is written every time it is
+    shown — the same words either way."""
+    written: list[str] = []
+
+    def write(v: str) -> str:
+        written.append(v)
+        return v.upper()
+
+    shown = E._Shown(write)
+    texts = [f"t{i}" for i in range(E._Shown.MAX + 10)]
+    for v in ["a", "b", "a", *texts, "a", texts[-1], texts[-1]]:
+        assert shown[v] == f"［{v.upper()}］"
+    assert len(shown) == E._Shown.MAX
+    assert written.count("a") == 1 and written.count("b") == 1  # kept
+    assert written.count(texts[-1]) == 3  # past MAX: written each time
+
+
 # ---- every outcome of every example case -------------------------------------------------
 
 def reference_requirement_state(o: Any) -> str | None:
@@ -274,7 +293,7 @@ _KEYS = {'"applies"', '"requirement"', '"condition"', '"condition_ja"', '"when_h
 _FSTRING = re.compile(r'f"(\{[A-Za-z0-9_.()\[\]]+\})+"')
 _OUR_NAMES = re.compile(
     r"(C|v|s|u)\d+|make|ground_json|r|get|dget|rf|rd|p|v|n|w|d|out|facts|fact_labels|"
-    r"judgments|definitions|NO|ABSENT|PLAIN|jsonable|MET|HOLDS|EMPTY|LB|RB|type|KeyError|"
+    r"judgments|definitions|NO|ABSENT|PLAIN|jsonable|MET|HOLDS|EMPTY|LB|RB|type|str|KeyError|"
     r"applies|when_value|requires_value|unless_values|values|relied_on|isdisjoint|items|"
     r"copy|append")
 

@@ -212,12 +212,10 @@ class Searcher:
         if result.value in want:
             return Search([], "not_asked", 0, max_changes, budget)
         book, facts = self.book, self.facts
-        paths: list[str] = []
+        read: dict[str, Any] = {}  # the facts the grounds read, each where first read
         for r in (*result.grounds, *result.undetermined, *result.base):
-            for p in r.facts:
-                if p not in paths:
-                    paths.append(p)
-        choices = [(p, v) for p in paths for v in self.options(p)]
+            read.update(r.facts)
+        choices = [(p, v) for p in read for v in self.options(p)]
         if not choices:
             return Search([], "nothing_to_change", 0, max_changes, budget)
         spans = _spans([p for p, _v in choices])

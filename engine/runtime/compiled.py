@@ -542,7 +542,7 @@ class Compiled:
         self._closures: dict[str, list[str]] = {}
         self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
         self._rule_facts: dict[str, bool] = {}  # outcome → `rule_reads_facts`
-        self._fresh: dict[str, tuple[frozenset[str], list[Any], Any, Any]] = {}  # `value`
+        self._fresh: dict[str, tuple[frozenset[str], Any]] = {}  # outcome → `value`'s
         self._shared: dict[tuple[str, tuple[str, ...]], tuple[list[str], frozenset[str]]] = {}
         self._read_by_assumptions: dict[frozenset[str], tuple[int, ...]] = {}
         self._each_assumption: dict[int, Any] = {}
@@ -637,22 +637,20 @@ class Compiled:
         if steps is None:
             need = self.closure(outcome)
             name = f"fresh_{self.outcomes.index(outcome)}"
-            steps = self._fresh[outcome] = (
-                frozenset(need), [(k, self.ground_fn(k)) for k in need],
-                self._value_fn(outcome),
-                self._load(name, self._gen.function(name, need, [outcome],
-                                                    local_grounds=False, decided=True)))
-        keys, grounds, rule, straight = steps
+            steps = self._fresh[outcome] = (frozenset(need), self._load(
+                name, self._gen.function(name, need, [outcome], local_grounds=False,
+                                         decided=True)))
+        keys, straight = steps
         if g is None:
             g = {}
         try:
             if not g or 2 * len(keys & g.keys()) <= len(keys):
                 v: Value | None = straight(facts, as_of, g)
-            else:
-                for k, fn in grounds:
+            else:  # (the functions made when first needed: a cold start makes only these)
+                for k in self.closure(outcome):
                     if k not in g:
-                        fn(facts, as_of, g)
-                v = rule(facts, as_of, g)
+                        self.ground_fn(k)(facts, as_of, g)
+                v = self._value_fn(outcome)(facts, as_of, g)
         except (TypeError, ArithmeticError, ValueError) as err:
             raise EvalError(str(err)) from err
         return UNDETERMINED if v is None else v

@@ -215,6 +215,11 @@ class Evaluator:
         self.defs: dict[str, Any] = {}
         self.def_reads: dict[str, Record] = {}
         self.def_lists: dict[str, dict[str, Any]] = {}  # the RECORDS values of each
+        # each definition's value, and what a reader takes into its record: the facts and
+        # definitions it read (itself among them, with the provision defining it), their
+        # values and lists compared record by record, the provisions it relied on
+        self.def_merges: dict[str, tuple[Any, dict[str, Any], dict[str, str | None],
+                                         dict[str, Any], list[str]]] = {}
         self.applies_memo: dict[str, bool | None] = {}
         self.unknowns: dict[str, bool] = {}  # fact path → whether the case leaves it unknown
         self.results: dict[str, GroundResult] = {}
@@ -338,45 +343,49 @@ class Evaluator:
         return None
 
     def definition(self, name: str) -> Any:
-        _d, where = self.book.definitions[name]
-        defs = self.defs
-        if name not in defs:
-            self._define(name)
+        merge = self.def_merges.get(name)
+        if merge is None:
+            if name in self.defs:  # being defined: a cycle reads as unknown (a check error)
+                return None
+            merge = self._define(name)
         rec = self.rec
-        if isinstance(rec, _Unkept):
-            return defs[name]
+        if rec.__class__ is _Unkept:
+            return merge[0]
         # what the definition read is part of what the reader read
-        reads = self.def_reads[name]
-        rec.facts.update(reads.facts)
-        rec.definitions.update(reads.definitions)
-        values = rec.values
-        for n in reads.definitions:
-            values[n] = defs.get(n)
-        lists = self.def_lists[name]
-        if lists:
-            values.update(lists)
-        if reads.relied:
-            _merge_relied(rec.relied, reads.relied)
-        rec.definitions[name] = where
-        return defs[name]
+        v, facts, definitions, values, relied = merge
+        rec.facts.update(facts)
+        rec.definitions.update(definitions)
+        rec.values.update(values)
+        if relied:
+            _merge_relied(rec.relied, relied)
+        return v
 
-    def _define(self, name: str) -> None:
-        """Evaluate a definition, once per case, with a record of its own."""
+    def _define(self, name: str) -> tuple[Any, dict[str, Any], dict[str, str | None],
+                                           dict[str, Any], list[str]]:
+        """Evaluate a definition, once per case, with a record of its own; what a reader of
+        it takes into its own record (`def_merges`)."""
         outer = self.rec
         self.rec = Record()
-        self.defs[name] = None  # a cycle reads as unknown (and is a check error)
+        defs = self.defs
+        defs[name] = None  # a cycle reads as unknown (and is a check error)
         try:
-            self.defs[name] = self.part(self.program.definitions[name])
+            defs[name] = self.part(self.program.definitions[name])
         finally:
-            self.def_reads[name] = self.rec
+            reads = self.def_reads[name] = self.rec
             self.rec = outer
         if self.trace is not None:
             self.trace.emit(EventKind.DEFINITION, f"def:{name}", self.parent,
-                            self.defs[name], name)
+                            defs[name], name)
         # a list the definition compared record by record is shown with the ground
         # using it
-        self.def_lists[name] = {k: v for k, v in self.def_reads[name].values.items()
-                                if k.endswith(RECORDS)}
+        lists = self.def_lists[name] = {k: v for k, v in reads.values.items()
+                                        if k.endswith(RECORDS)}
+        values = {n: defs.get(n) for n in reads.definitions}
+        values.update(lists)
+        merge = self.def_merges[name] = (
+            defs[name], reads.facts, {**reads.definitions, name: self.book.definitions[name][1]},
+            values, reads.relied)
+        return merge
 
     def quant(self, e: I.Quant, env: dict[str, Any]) -> Any:
         src = self.ev(e.source, env)
