@@ -35,6 +35,7 @@ from yakkan.engine.features.counterfactual import (
     Search,
     Searcher,
     _breaker,
+    _candidates,
     _decider,
     _options,
     get_path,
@@ -321,6 +322,39 @@ def test_the_search_decides_each_candidate_as_a_fresh_evaluation(book: Rulebook)
     assert told == {True, False}
     assert closed == {True, False}
     assert ways == {True, False}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=6), st.integers(1, 3), st.data())
+def test_the_candidates_come_in_combinations_order(counts: list[int], size: int,
+                                                   data: st.DataObject) -> None:
+    """`_candidates` gives the candidates of `size` changes, each of a different fact, in
+    `itertools.combinations` order over the choices, a set of facts that cannot turn the
+    outcome (`reachable` false) as the number of its candidates in their place: expanded,
+    they are every candidate in turn (sizes 1 to 3: the loops for the last two changes and
+    the recursion before them)."""
+    spans: list[range] = []
+    for c in counts:
+        start = spans[-1].stop if spans else 0
+        spans.append(range(start, start + c))
+    fact = {i: n for n, r in enumerate(spans) for i in r}
+    keys = [k for m in range(1, size + 1) for k in itertools.combinations(range(len(spans)), m)]
+    shut = set(data.draw(st.lists(st.sampled_from(keys), max_size=len(keys)))) if keys else set()
+    asked: list[tuple[int, ...]] = []
+
+    def reachable(key: tuple[int, ...]) -> bool:
+        asked.append(key)
+        return key not in shut
+
+    want = [c if tuple(fact[i] for i in c) not in shut else None
+            for c in itertools.combinations(range(len(fact)), size)
+            if len({fact[i] for i in c}) == size]
+    got: list[tuple[int, ...] | None] = []
+    for b in _candidates(spans, size, reachable):
+        got += [None] * b if isinstance(b, int) else [b]
+    assert got == want
+    if size <= 2:  # each set of facts asked once (of three: once per choice of the first)
+        assert len(set(asked)) == len(asked)
 
 
 def _reference_search(book: Rulebook, facts: dict[str, Any], as_of: dt.date, name: str,
