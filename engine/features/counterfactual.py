@@ -241,18 +241,14 @@ class Searcher:
                 if isinstance(combo, int):
                     continue
                 decided = afresh(combo)  # a single change: decided afresh
-                if decided is not None:
-                    changed, value = decided
-                    if value not in want:
-                        continue
-                    changes = tuple([choices[i] for i in combo])
-                else:
-                    if not turns(combo):
-                        continue
-                    changes = tuple([choices[i] for i in combo])
-                    changed = with_changes(facts, changes)
-                    value = confirm(changed)  # the changed case decided afresh
-                if value in want and not self.breaks(changes, changed):
+                if decided is None and turns(combo):
+                    changed = with_changes(facts, tuple([choices[i] for i in combo]))
+                    decided = changed, confirm(changed)  # the changed case decided afresh
+                if decided is None or decided[1] not in want:
+                    continue
+                changed, value = decided
+                changes = tuple([choices[i] for i in combo])
+                if not self.breaks(changes, changed):
                     found.append(Counterfactual([self.change(p, v) for p, v in changes], value))
             if found:
                 break

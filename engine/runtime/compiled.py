@@ -646,7 +646,7 @@ class Compiled:
         try:
             if not g or 2 * len(keys & g.keys()) <= len(keys):
                 v: Value | None = straight(facts, as_of, g)
-            else:  # (the functions made when first needed: a cold start makes only these)
+            else:  # (each ground's own function and the rule's: made when first run)
                 for k in self.closure(outcome):
                     if k not in g:
                         self.ground_fn(k)(facts, as_of, g)
