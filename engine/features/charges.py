@@ -596,6 +596,7 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     per_record = _breakdown(ev, ch.amount, kept) if priced and s.itemised else []
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
+    judged, defined = static.judgment_facts, static.definitions
     return ChargeLine(
         **s.fixed,
         status=status,
@@ -605,9 +606,10 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         condition=(to_text(ch.when, shown) if ch.when is not None else "") or "true",
         charge=ch, conds=conds, shown=shown, vocab=vocabulary(book),
         facts=dict(rec.facts),
-        judgments=[p for p in rec.facts if p in static.judgment_facts],
-        definitions=[{**_definition(book, static, n, w), "value": values.get(n)}
-                     for n, w in rec.definitions.items()],
+        judgments=[p for p in rec.facts if p in judged]
+        if not judged.isdisjoint(rec.facts) else [],
+        definitions=[{**(defined.get((n, w)) or _definition(book, static, n, w)),
+                      "value": values.get(n)} for n, w in rec.definitions.items()],
         missing_facts=missing if status in ("undetermined", "error") else [],
         assumptions=assumptions,
         memos=list(ch.memos),
@@ -674,7 +676,7 @@ def _money(v: Any) -> Decimal | None:
 
 def display_values(values: dict[str, Any]) -> dict[str, Any]:
     """Values for showing in a condition: whole-yen Decimals as integers (90, not 9E+1)."""
-    return {k: _display(v) for k, v in values.items()}
+    return {k: _display(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
 def _display(v: Any) -> Any:
@@ -762,7 +764,8 @@ class _Records:
 
     def facts(self, facts: dict[str, Any]) -> dict[str, Any]:
         """A line's facts as JSON, a list record by record (`record`)."""
-        return {p: [self.record(x) for x in v] if type(v) is list else jsonable(v)
+        return {p: v if type(v) in PLAIN else
+                [self.record(x) for x in v] if type(v) is list else jsonable(v)
                 for p, v in facts.items()}
 
     def record(self, r: Any) -> Any:
@@ -809,7 +812,8 @@ def line_json(ln: ChargeLine, records: _Records | None = None) -> dict[str, Any]
         "quote_condition": ln.quote_condition,
         "facts": records.facts(ln.facts),
         "judgments": list(ln.judgments),
-        "definitions": [{**d, "value": jsonable(d["value"])} for d in ln.definitions],
+        "definitions": [{**d, "value": jsonable(v)} if type(v := d["value"]) not in PLAIN
+                        else d.copy() for d in ln.definitions],
         "missing_facts": list(ln.missing_facts),
         "assumptions": list(ln.assumptions),
         "memos": list(ln.memos),

@@ -433,11 +433,12 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
     # affects depends on its fact alone
     if spans is None:
         spans = _spans([p for p, _v in choices])
-    paths = [choices[r.start][0] for r in spans]
-    pidx = [n for n, r in enumerate(spans) for _i in r]  # change → the fact it changes
-    counts = [len(r) for r in spans]  # each fact's choices
-    by_path = [c.affected_in(outcome, p) for p in paths]
-    affects = [by_path[n] for n in pidx]
+    paths = tuple([choices[r.start][0] for r in spans])
+    by_path = c.affected_each(outcome, paths)
+    # change → the fact it changes, and the grounds it affects: made for the first
+    # candidate of two changes (most searches end with single ones)
+    pidx: list[int] = []
+    affects: list[list[str]] = []
     deltas: dict[int, int] = {}  # change → the number of the ground values it gives
     fresh: dict[int, dict[str, bool | None]] = {}  # change → its case's ground values
     if case is None:
@@ -480,7 +481,7 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         # where each candidate re-runs grounds; where none is re-run, a candidate costs one
         # run of the rule at most, so past as many values as the facts have candidates
         many = len(grounds) > 12 if shared else \
-            1 << len(grounds) > math.prod([counts[n] for n in key])
+            1 << len(grounds) > math.prod([len(spans[n]) for n in key])
         ok = rule_facts or many or can_turn(grounds)
         plans[key] = out = (shared, ok)
         return out
@@ -583,6 +584,9 @@ def _decider(book: Rulebook, facts: dict[str, Any], as_of: dt.date, outcome: str
         return hit
 
     def turns(combo: tuple[int, ...]) -> bool:
+        if not pidx:
+            pidx.extend([n for n, r in enumerate(spans) for _i in r])
+            affects.extend([by_path[n] for n in pidx])
         shared: list[str] = []
         if len(combo) > 1:
             key = tuple([pidx[i] for i in combo])

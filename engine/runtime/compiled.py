@@ -539,6 +539,7 @@ class Compiled:
         self._conds: dict[str, _Entry] = {}
         self._affected: dict[frozenset[str], list[str]] = {}
         self._affected_in: dict[tuple[str, str], list[str]] = {}
+        self._affected_each: dict[tuple[str, tuple[str, ...]], tuple[list[str], ...]] = {}
         self._closures: dict[str, list[str]] = {}
         self._values: dict[str, Any] = {}  # outcome → its `rule_value` function
         self._rule_facts: dict[str, bool] = {}  # outcome → `rule_reads_facts`
@@ -688,6 +689,18 @@ class Compiled:
         if done is None:
             needed = set(self.closure(outcome))
             done = self._affected_in[key] = [k for k in self.affected({path}) if k in needed]
+        return done
+
+    def affected_each(self, outcome: str, paths: tuple[str, ...]) -> tuple[list[str], ...]:
+        """`affected_in` of each of `paths` (the facts a search changes: the same for every
+        case that reads the same facts). Kept; read only."""
+        key = (outcome, paths)
+        done = self._affected_each.get(key)
+        if done is None:
+            if len(self._affected_each) > 10_000:  # sets of facts of cases long gone
+                self._affected_each.clear()
+            done = self._affected_each[key] = tuple([self.affected_in(outcome, p)
+                                                     for p in paths])
         return done
 
     def shared_in(self, outcome: str, paths: tuple[str, ...]) -> tuple[list[str], frozenset[str]]:

@@ -114,6 +114,9 @@ class Record:
     definitions: dict[str, str | None] = field(default_factory=dict)
     relied: list[str] = field(default_factory=list)
 
+    def __init__(self) -> None:  # (written out: the dataclass's calls each factory)
+        self.values, self.facts, self.definitions, self.relied = {}, {}, {}, []
+
     def absorb(self, other: Record) -> None:
         """What a cited ground read is part of what the citing one relied on."""
         self.values.update(other.values)
