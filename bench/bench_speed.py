@@ -14,7 +14,9 @@ same run):
   regopy running `../shared/anchors/` on the same cases — every engine's decision and
   ground set is cross-checked against yakkan's before timing;
 * **one outcome as JSON**: the compiled decision with its citations and missing facts; the
-  full justification tree of the outcome;
+  full justification tree of the outcome (its evaluation with every record, and its JSON);
+  the full explanation JSON of an outcome already evaluated (the bench case's application,
+  and its outcomes on average: what `explain` writes for each);
 * **warm explain** of an example case already read (evaluation with every record,
   counterfactual search, explanation JSON, charges) — with Python's default collector
   thresholds, and as yakkan's commands run it (`core/collector.py`) — and with reading and
@@ -248,9 +250,23 @@ def main() -> None:
         r = evaluate(book, p.facts, as_of, outcomes=[OUTCOME])
         return outcome_json(book, r.outcomes[OUTCOME], None)
 
+    # the full explanation JSON of an outcome the evaluation has decided (every ground with
+    # its texts, conditions, facts and definitions), as `explain` writes each outcome: the
+    # bench case's application, and each of its outcomes on average
+    evaluated = evaluate(book, p.facts, as_of)
+    own = evaluated.outcomes[OUTCOME]
+    every = list(evaluated.outcomes.values())
+
+    def each_json() -> None:
+        for o in every:
+            outcome_json(book, o, None)
     table("one outcome as JSON", [
         ("compiled: value, citations, missing facts", timeit(compiled_json, rep, 2000)),
-        ("full justification tree", timeit(interp_json, rep, 200))], "µs")
+        ("full justification tree (evaluation + its JSON)", timeit(interp_json, rep, 200)),
+        ("full explanation JSON of the evaluated application",
+         timeit(lambda: outcome_json(book, own, None), rep, 500)),
+        (f"  the same, each of the case's {len(every)} outcomes on average",
+         [x / len(every) for x in timeit(each_json, rep, 50)])], "µs")
 
     # warm explain, validation
     result_only = lambda: explain_result(p, evaluate(book, p.facts, as_of))  # noqa: E731
