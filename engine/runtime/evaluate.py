@@ -563,28 +563,29 @@ class Evaluator:
         each value it may take with the unknown grounds that would give it. `conds`: the
         values of the branch conditions, as `decide` found them (every ground they read
         memoised by then, so evaluating them again gives the same)."""
-        missing: list[str] = []
-        listed: set[str] = set()
+        missing: dict[str, None] = {}  # (in the order found)
         reads = self.program.reads
+        memo = self.applies_memo
+        unknowns = self.unknowns
         open_: list[tuple[str, list[str]]] = []
-        cited = per_object(self.book.derived.branch_grounds, rule, lambda: [
-            tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
-            for b in rule.branches])  # each branch's grounds, in the order of its condition
-        for b, c, grounds in zip(rule.branches, conds, cited, strict=True):
+        for b, c, grounds in zip(rule.branches, conds, _branch_grounds(self.book, rule),
+                                 strict=True):
             if c is False:
                 continue
-            keys = [] if c is True else [
-                k for k in grounds if self.applies_memo.get(k) is None]
+            if c is True:
+                open_.append((b.value, []))
+                return list(missing), open_
+            keys = [k for k in grounds if memo.get(k) is None]
             open_.append((b.value, keys))
             for k in keys:
                 for path in reads[k]:
-                    if path not in listed and self.unknown(path):
-                        listed.add(path)
-                        missing.append(path)
-            if c is True:
-                return missing, open_
+                    u = unknowns.get(path)
+                    if u is None:
+                        u = self.unknown(path)
+                    if u:
+                        missing[path] = None
         open_.append((rule.default, []))
-        return missing, open_
+        return list(missing), open_
 
     def unknown(self, path: str) -> bool:
         """Whether the case leaves the fact at `path` unknown (kept for the evaluation)."""
@@ -592,6 +593,18 @@ class Evaluator:
         if u is None:
             u = self.unknowns[path] = fact_at(self.facts, path.split(".")) is None
         return u
+
+
+def _branch_grounds(book: Rulebook, rule: I.Priority) -> list[tuple[str, ...]]:
+    """Each branch's grounds of a decision rule, in the order of its condition (kept with
+    the rulebook)."""
+    hit = book.derived.branch_grounds.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        grounds: list[tuple[str, ...]] = hit[1]
+        return grounds
+    return per_object(book.derived.branch_grounds, rule, lambda: [
+        tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
+        for b in rule.branches])
 
 
 def _rule_values(p: I.Priority, conds: list[bool | None]) -> tuple[Value, ...]:
