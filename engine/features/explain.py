@@ -397,7 +397,14 @@ def ground_json(book: Rulebook, r: GroundResult) -> dict[str, Any]:
 def _grounds_json(book: Rulebook, rs: list[GroundResult]) -> list[dict[str, Any]]:
     """`ground_json` of each ground of a list (an outcome's applying, base, not applicable or
     undetermined grounds)."""
-    return [_ground_plan(book, r.ground).write(r) for r in rs]
+    memo = book.derived.ground_static  # (`_ground_plan`, its lookup written out)
+    out = []
+    for r in rs:
+        g = r.ground
+        hit = memo.get(id(g))
+        out.append((hit[1] if hit is not None and hit[0] is g else _ground_plan(book, g))
+                   .write(r))
+    return out
 
 
 def _plain_ground_json(plan: _GroundPlan, r: GroundResult) -> dict[str, Any]:
@@ -965,7 +972,8 @@ def outcome_json(book: Rulebook, o: OutcomeResult, cf: Search | None,
     records = _missing_records(book, o, p) \
         if o.undetermined and o.name in tables.with_records else None
     out["missing_records"] = _missing_list(book, tables, records) if records else []
-    out["overrides"] = [{"by": book.cite(a), "over": book.cite(b)} for a, b in o.overrides] \
+    cite = tables.citations
+    out["overrides"] = [{"by": cite[a], "over": cite[b]} for a, b in o.overrides] \
         if o.overrides else []
     out["counterfactuals"] = _counterfactuals(book, tables, o, cf, p, state) \
         if cf and cf.found else []

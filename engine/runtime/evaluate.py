@@ -114,7 +114,7 @@ class Record:
     definitions: dict[str, str | None] = field(default_factory=dict)
     relied: list[str] = field(default_factory=list)
 
-    def __init__(self) -> None:  # (written out: the dataclass's calls each factory)
+    def __init__(self) -> None:  # (written out: the generated one calls a factory a field)
         self.values, self.facts, self.definitions, self.relied = {}, {}, {}, []
 
     def absorb(self, other: Record) -> None:
