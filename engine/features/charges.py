@@ -596,7 +596,7 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
     per_record = _breakdown(ev, ch.amount, kept) if priced and s.itemised else []
     shown = display_values(values)
     conds = (ch.when,) if ch.when is not None else ()
-    judged, defined = static.judgment_facts, static.definitions
+    judged = static.judgment_facts
     return ChargeLine(
         **s.fixed,
         status=status,
@@ -608,8 +608,8 @@ def _line(book: Rulebook, static: _BookStatic, ev: Evaluator, s: _Static) -> Cha
         facts=dict(rec.facts),
         judgments=[p for p in rec.facts if p in judged]
         if not judged.isdisjoint(rec.facts) else [],
-        definitions=[{**(defined.get((n, w)) or _definition(book, static, n, w)),
-                      "value": values.get(n)} for n, w in rec.definitions.items()],
+        definitions=[{**_definition(book, static, n, w), "value": values.get(n)}
+                     for n, w in rec.definitions.items()],
         missing_facts=missing if status in ("undetermined", "error") else [],
         assumptions=assumptions,
         memos=list(ch.memos),

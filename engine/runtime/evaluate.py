@@ -598,10 +598,6 @@ class Evaluator:
 def _branch_grounds(book: Rulebook, rule: I.Priority) -> list[tuple[str, ...]]:
     """Each branch's grounds of a decision rule, in the order of its condition (kept with
     the rulebook)."""
-    hit = book.derived.branch_grounds.get(id(rule))
-    if hit is not None and hit[0] is rule:
-        grounds: list[tuple[str, ...]] = hit[1]
-        return grounds
     return per_object(book.derived.branch_grounds, rule, lambda: [
         tuple(n.ground for n in I.walk(b.cond) if isinstance(n, I.Applies))
         for b in rule.branches])
